@@ -1,0 +1,96 @@
+"""Interactive console: readline history and tab completion of commands, members, trackers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import getpass
+from collections.abc import Callable
+from pathlib import Path
+
+from adapters.console.render import render_text
+from bot.app import Core
+from bot.commands.context import Actor
+from bot.domain import Stance
+
+HISTORY_FILE = Path.home() / ".tallybot_history"
+PROMPT = "tally> "
+
+
+def operator_actor(user: str | None = None) -> Actor:
+    """The local operator administers the console; `--as USER` runs as an ordinary user."""
+    if user:
+        return Actor("console", "local", user, user, platform_moderator=False, channel="console")
+    name = _login_name()
+    return Actor("console", "local", name, name, platform_moderator=True, channel="console")
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "operator"
+
+
+class Completer:
+    """Completes the command words, then member codes/names, stances and tracker slugs."""
+
+    def __init__(self, words: Callable[[], list[str]]) -> None:
+        self._words = words
+        self._matches: list[str] = []
+
+    def complete(self, text: str, state: int) -> str | None:
+        if state == 0:
+            lowered = text.lower()
+            self._matches = sorted({w for w in self._words() if w.lower().startswith(lowered)})
+        return self._matches[state] if state < len(self._matches) else None
+
+
+def completion_words(core: Core) -> list[str]:
+    words = {part for command in core.dispatcher.commands for part in command.path}
+    words |= {str(s) for s in Stance}
+    words |= {f"{p.name}=" for c in core.dispatcher.commands for p in c.params if not p.positional}
+    repo_words = core.store.run_blocking(
+        lambda repo: (
+            [*repo.tracker_slugs()]
+            + [m.code for slug in repo.body_slugs() for m in repo.body(slug).members]
+            + [m.name for slug in repo.body_slugs() for m in repo.body(slug).members]
+        )
+    )
+    return sorted(words | set(repo_words))
+
+
+async def run_console(core: Core, actor: Actor) -> None:
+    loop = asyncio.get_running_loop()
+    readline = _setup_readline(core)
+    print("tallybot console. Type /tally help, or /tally to see where things stand. Ctrl-D quits.")
+    while True:
+        try:
+            line = await loop.run_in_executor(None, input, PROMPT)
+        except (EOFError, KeyboardInterrupt):
+            print()
+            break
+        line = line.strip()
+        if not line:
+            continue
+        if line in ("quit", "exit"):
+            break
+        reply = await core.dispatcher.run_text(line, actor)
+        print(render_text(reply))
+    if readline is not None:
+        with contextlib.suppress(OSError):
+            readline.write_history_file(HISTORY_FILE)
+
+
+def _setup_readline(core: Core):  # type: ignore[no-untyped-def]
+    try:
+        import readline
+    except ImportError:  # pragma: no cover - Windows without pyreadline
+        return None
+    with contextlib.suppress(OSError):
+        readline.read_history_file(HISTORY_FILE)
+    completer = Completer(lambda: completion_words(core))
+    readline.set_completer(completer.complete)
+    readline.set_completer_delims(" \t=")
+    readline.parse_and_bind("tab: complete")
+    return readline

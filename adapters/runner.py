@@ -1,0 +1,39 @@
+"""`tallybot run`: every configured adapter on one event loop; the console when none is."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from adapters.console.repl import operator_actor, run_console
+from bot.app import Core
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def run_bot(settings: Settings) -> int:
+    core = Core.open(settings)
+    try:
+        services = []
+        if settings.slack_enabled:
+            from adapters.slack.service import start_slack
+
+            services.append(await start_slack(core))
+        if settings.discord_enabled:
+            from adapters.discord.service import start_discord
+
+            services.append(await start_discord(core))
+        if not services:
+            log.info("no chat tokens set: starting the console on %s", settings.db_path)
+            await run_console(core, operator_actor())
+            return 0
+        log.info("running: %s", ", ".join(s.name for s in services))
+        try:
+            await asyncio.gather(*(s.wait() for s in services))
+        finally:
+            for service in services:
+                await service.stop()
+        return 0
+    finally:
+        core.close()

@@ -1,0 +1,27 @@
+"""The shared core every adapter talks to: the store, the command dispatcher and the clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.commands.catalog import COMMANDS
+from bot.commands.dispatcher import Dispatcher, utc_now
+from bot.settings import Settings
+from store.runner import Store
+
+
+@dataclass
+class Core:
+    settings: Settings
+    store: Store
+    dispatcher: Dispatcher
+
+    @classmethod
+    def open(cls, settings: Settings, clock: Callable[[], datetime] = utc_now) -> Core:
+        store = Store(settings.db_path, clock())
+        return cls(settings, store, Dispatcher(store, COMMANDS, clock))
+
+    def close(self) -> None:
+        self.store.close()

@@ -1,0 +1,346 @@
+"""Every command, declared once. Adapters, help and completion all read this list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.commands import moderators, reading, recording, trackers
+from bot.commands.context import Context
+from bot.commands.spec import Command, Param, ParamKind
+from bot.domain import STANCE_ALIASES, Confidence, Stance, TrackerKind, TrackerStatus
+from bot.errors import UserError
+from bot.replies import Field, Reply
+from bot.rules import RULE_NAMES
+
+TRACKER_POS = Param(
+    "tracker", ParamKind.TRACKER, "Tracker slug; optional if only one is open.", positional=True
+)
+TRACKER_OPT = Param("tracker", ParamKind.TRACKER, "Tracker slug; optional if only one is open.")
+AS_OF = Param(
+    "as_of",
+    ParamKind.DATE,
+    "Show the tally as it stood on this date (YYYY-MM-DD).",
+    metavar="YYYY-MM-DD",
+)
+DATE = Param(
+    "date", ParamKind.DATE, "When it was said (YYYY-MM-DD); default today.", metavar="YYYY-MM-DD"
+)
+
+
+def _help(ctx: Context, args: dict[str, Any]) -> Reply:
+    return help_reply(args.get("command"))
+
+
+def help_reply(topic: str | None) -> Reply:
+    if topic:
+        words = tuple(topic.lower().lstrip("/").split())
+        if words[:1] == ("tally",):
+            words = words[1:]
+        matches = [c for c in COMMANDS if c.path[: len(words)] == words] if words else [TALLY]
+        if not matches:
+            names = ", ".join(sorted({c.path[0] for c in COMMANDS if c.path}))
+            raise UserError(f"No command '{topic}'. Commands: {names}.")
+        fields = []
+        for command in matches:
+            detail = [command.summary]
+            detail += [f"{p.usage()}: {p.help}" for p in command.params]
+            detail += [f"e.g. {e}" for e in command.examples]
+            if command.moderator_only:
+                detail.append("Moderators only.")
+            fields.append(Field(command.usage(), tuple(detail), separator="\n"))
+        return Reply(
+            title=f"Help: /tally {' '.join(words)}".rstrip(),
+            fields=tuple(fields),
+            data={"commands": [c.key for c in matches]},
+        )
+    fields = tuple(
+        Field(c.usage(), (c.summary + (" (moderators)" if c.moderator_only else ""),))
+        for c in COMMANDS
+    )
+    return Reply(
+        title="tallybot: the tally of a decision taken by consensus",
+        fields=fields,
+        context=("Details: /tally help COMMAND. Quotes for spaces; options as key=value.",),
+        data={"commands": [c.key for c in COMMANDS]},
+    )
+
+
+TALLY = Command(
+    path=(),
+    summary="Where a tracked decision stands: support, opposition, holdouts, the rule.",
+    handler=reading.show_tally,
+    params=(TRACKER_POS, AS_OF),
+    examples=("/tally nato-sg-2024 as_of=2024-04-02",),
+)
+
+COMMANDS: tuple[Command, ...] = (
+    TALLY,
+    Command(
+        path=("position",),
+        summary="A member's position and its history, with sources.",
+        handler=reading.show_position,
+        params=(
+            Param(
+                "member",
+                ParamKind.MEMBER,
+                "Member state: code, name or alias.",
+                required=True,
+                positional=True,
+            ),
+            TRACKER_POS,
+            AS_OF,
+        ),
+        examples=("/tally position HU", "/tally position Hungary nato-sg-2024"),
+    ),
+    Command(
+        path=("holdouts",),
+        summary="Who has not declared, who opposes and who is part-way.",
+        handler=reading.show_holdouts,
+        params=(TRACKER_POS, AS_OF),
+    ),
+    Command(
+        path=("history",),
+        summary="The latest declarations, newest first, with ids.",
+        handler=reading.show_history,
+        params=(
+            TRACKER_POS,
+            Param("member", ParamKind.MEMBER, "Only this member's declarations."),
+            Param(
+                "limit",
+                ParamKind.INTEGER,
+                "How many (1-50, default 10).",
+                min_value=1,
+                max_value=50,
+                metavar="N",
+            ),
+        ),
+    ),
+    Command(
+        path=("trackers",),
+        summary="Open and recent trackers.",
+        handler=reading.list_trackers,
+    ),
+    Command(
+        path=("declare",),
+        summary="Record a member's declared position (kept forever; a later one is a change).",
+        handler=recording.declare,
+        moderator_only=True,
+        params=(
+            Param(
+                "member",
+                ParamKind.MEMBER,
+                "Member state: code, name or alias.",
+                required=True,
+                positional=True,
+            ),
+            Param(
+                "stance",
+                ParamKind.CHOICE,
+                "The position taken.",
+                required=True,
+                positional=True,
+                choices=tuple(str(s) for s in Stance),
+                aliases=tuple((k, str(v)) for k, v in STANCE_ALIASES.items()),
+            ),
+            Param(
+                "target",
+                ParamKind.CANDIDATE,
+                "The candidate (selection) or the stage reached (approval).",
+                positional=True,
+                greedy=True,
+                metavar="CANDIDATE|STAGE",
+            ),
+            TRACKER_OPT,
+            DATE,
+            Param("source", ParamKind.URL, "Where it was reported (http(s) URL).", metavar="URL"),
+            Param("quote", ParamKind.TEXT, "What was said, in quotes.", metavar='"..."'),
+            Param(
+                "speaker",
+                ParamKind.TEXT,
+                'Who said it: "Foreign Minister Peter Szijjarto".',
+                metavar='"..."',
+            ),
+            Param(
+                "confidence",
+                ParamKind.CHOICE,
+                "official (on the record) or reported (sources said).",
+                choices=tuple(str(c) for c in Confidence),
+            ),
+            Param(
+                "condition",
+                ParamKind.TEXT,
+                "A condition attached to the position.",
+                metavar='"..."',
+            ),
+        ),
+        examples=(
+            '/tally declare LT support rutte date=2024-04-02 speaker="President Gitanas Nauseda"',
+            "/tally declare HU support signature tracker=sweden-accession date=2024-03-05",
+        ),
+    ),
+    Command(
+        path=("retract",),
+        summary="Mark a wrongly recorded declaration void; it stays in the history.",
+        handler=recording.retract,
+        moderator_only=True,
+        params=(
+            Param(
+                "declaration_id",
+                ParamKind.INTEGER,
+                "The id shown by /tally history.",
+                required=True,
+                positional=True,
+                min_value=1,
+                metavar="DECLARATION_ID",
+            ),
+            Param("reason", ParamKind.TEXT, "Why it was wrong.", required=True, metavar='"..."'),
+        ),
+        examples=('/tally retract 12 reason="misattributed quote"',),
+    ),
+    Command(
+        path=("tracker", "new"),
+        summary="Open a tracker: a selection (candidates) or an approval (optional stages).",
+        handler=trackers.new_tracker,
+        moderator_only=True,
+        params=(
+            Param(
+                "slug",
+                ParamKind.TEXT,
+                "Short name, e.g. nato-sg-2024.",
+                required=True,
+                positional=True,
+            ),
+            Param(
+                "title",
+                ParamKind.TEXT,
+                "Title, in quotes.",
+                required=True,
+                positional=True,
+                greedy=True,
+                metavar='"TITLE"',
+            ),
+            Param(
+                "kind",
+                ParamKind.CHOICE,
+                "selection or approval.",
+                required=True,
+                choices=tuple(str(k) for k in TrackerKind),
+            ),
+            Param(
+                "rule",
+                ParamKind.RULE,
+                f"Decision rule: {', '.join(RULE_NAMES)}.",
+                required=True,
+                metavar="|".join(RULE_NAMES),
+            ),
+            Param("body", ParamKind.BODY, "Deciding body: nato (default) or eu."),
+            Param(
+                "candidates", ParamKind.TEXT, "Comma-separated, for a selection.", metavar='"A,B"'
+            ),
+            Param(
+                "stages",
+                ParamKind.TEXT,
+                "Comma-separated, in order, for an approval.",
+                metavar='"parliament,signature"',
+            ),
+            Param(
+                "opened",
+                ParamKind.DATE,
+                "When the question opened; default today.",
+                metavar="YYYY-MM-DD",
+            ),
+            Param(
+                "subject",
+                ParamKind.MEMBER,
+                "A member the question is about (an applicant); it never votes on it.",
+            ),
+        ),
+        examples=(
+            '/tally tracker new nato-sg-2024 "NATO Secretary General 2024" kind=selection '
+            'rule=unanimity candidates="Mark Rutte,Klaus Iohannis"',
+        ),
+    ),
+    Command(
+        path=("tracker", "withdraw"),
+        summary="A candidate withdraws (the tally shows it).",
+        handler=trackers.withdraw_candidate,
+        moderator_only=True,
+        params=(
+            Param("tracker", ParamKind.TRACKER, "Tracker slug.", required=True, positional=True),
+            Param(
+                "candidate",
+                ParamKind.CANDIDATE,
+                "Who withdraws.",
+                required=True,
+                positional=True,
+                greedy=True,
+            ),
+            DATE,
+        ),
+    ),
+    Command(
+        path=("tracker", "close"),
+        summary="Close a tracker as decided or abandoned.",
+        handler=trackers.close_tracker,
+        moderator_only=True,
+        params=(
+            Param("tracker", ParamKind.TRACKER, "Tracker slug.", required=True, positional=True),
+            Param(
+                "outcome",
+                ParamKind.TEXT,
+                "What was decided, in quotes.",
+                required=True,
+                metavar='"..."',
+            ),
+            Param(
+                "status",
+                ParamKind.CHOICE,
+                "decided (default) or abandoned.",
+                choices=(str(TrackerStatus.DECIDED), str(TrackerStatus.ABANDONED)),
+            ),
+            DATE,
+        ),
+    ),
+    Command(
+        path=("moderator", "add"),
+        summary="Let a user record declarations.",
+        handler=moderators.add_moderator,
+        moderator_only=True,
+        params=(
+            Param(
+                "user", ParamKind.USER, "The user (@mention or id).", required=True, positional=True
+            ),
+        ),
+    ),
+    Command(
+        path=("moderator", "remove"),
+        summary="Take a user off the moderator list.",
+        handler=moderators.remove_moderator,
+        moderator_only=True,
+        params=(
+            Param(
+                "user", ParamKind.USER, "The user (@mention or id).", required=True, positional=True
+            ),
+        ),
+    ),
+    Command(
+        path=("moderator", "list"),
+        summary="Who is on the moderator list.",
+        handler=moderators.list_moderators,
+    ),
+    Command(
+        path=("help",),
+        summary="This list, or one command in detail.",
+        handler=_help,
+        params=(
+            Param(
+                "command",
+                ParamKind.TEXT,
+                "A command, e.g. declare.",
+                positional=True,
+                greedy=True,
+                metavar="COMMAND",
+            ),
+        ),
+    ),
+)

@@ -1,0 +1,85 @@
+"""What a command handler runs with: the repository inside its transaction, who asks, and when."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from bot.domain import Tracker, TrackerStatus
+from bot.errors import NotFound, UserError
+from bot.events import DomainEvent
+from bot.members import Body, Member
+
+if TYPE_CHECKING:
+    from store.repository import Repository
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who runs a command. Adapters fill it from the platform's identity."""
+
+    platform: str
+    workspace: str
+    user_id: str
+    display_name: str
+    platform_moderator: bool = False
+    """The platform already grants write rights (Slack admin, Discord Manage Server, operator)."""
+    channel: str | None = None
+
+    @property
+    def ref(self) -> str:
+        """How the actor is recorded in `recorded_by`: platform:workspace:user (name)."""
+        return f"{self.platform}:{self.workspace}:{self.user_id} ({self.display_name})"
+
+
+@dataclass
+class Context:
+    repo: Repository
+    actor: Actor
+    now: datetime
+    events: list[DomainEvent] = field(default_factory=list)
+
+    @property
+    def today(self) -> date:
+        return self.now.date()
+
+    def tracker(self, slug: str | None) -> Tracker:
+        """The named tracker; without a name, the only open one."""
+        if slug:
+            tracker = self.repo.tracker_by_slug(slug.strip().lower())
+            if tracker is None:
+                known = self.repo.tracker_slugs()
+                close = _close(slug.lower(), known)
+                hint = f" Did you mean {close}?" if close else ""
+                listing = f" Trackers: {', '.join(known)}." if known and not close else ""
+                if not known:
+                    listing = " There are no trackers yet: /tally tracker new (or tallybot demo)."
+                raise NotFound(f"No tracker '{slug}'.{hint}{listing}")
+            return tracker
+        open_ones = self.repo.trackers(TrackerStatus.OPEN)
+        if len(open_ones) == 1:
+            return open_ones[0]
+        if not open_ones:
+            raise UserError(
+                "No open tracker. Name one (see /tally trackers) or create one with "
+                "/tally tracker new."
+            )
+        slugs = ", ".join(t.slug for t in open_ones)
+        raise UserError(f"Several trackers are open ({slugs}): name one.")
+
+    def body(self, tracker: Tracker) -> Body:
+        return self.repo.body(tracker.body)
+
+    def member(self, tracker: Tracker, text: str) -> Member:
+        return self.body(tracker).resolve(text)
+
+    def emit(self, event: DomainEvent) -> None:
+        self.events.append(event)
+
+
+def _close(word: str, known: list[str]) -> str | None:
+    import difflib
+
+    found = difflib.get_close_matches(word, known, n=1, cutoff=0.5)
+    return found[0] if found else None

@@ -1,0 +1,110 @@
+"""Running a command: parse or convert, check rights, run the handler in one transaction."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+from bot.commands.context import Actor, Context
+from bot.commands.converters import convert_args
+from bot.commands.parser import Invocation, parse
+from bot.commands.spec import Command
+from bot.errors import PermissionDenied, UserError
+from bot.events import DomainEvent
+from bot.replies import Reply
+
+if TYPE_CHECKING:
+    from store.repository import Repository
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+EventWriter = Callable[["Repository", list[DomainEvent]], None]
+"""Runs inside the command's transaction (alerts write their outbox rows here)."""
+CommitListener = Callable[[list[DomainEvent]], Awaitable[None] | None]
+"""Runs after the commit (alerts wake the scheduler here)."""
+
+
+class StoreLike(Protocol):
+    async def run(self, work: Callable[[Repository], T]) -> T: ...
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: StoreLike,
+        commands: Sequence[Command],
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.store = store
+        self.commands = tuple(commands)
+        self.clock = clock
+        self.event_writers: list[EventWriter] = []
+        self.commit_listeners: list[CommitListener] = []
+
+    def command(self, key: str) -> Command:
+        return next(c for c in self.commands if c.key == key)
+
+    def parse(self, text: str) -> Invocation:
+        return parse(text, self.commands)
+
+    async def run_text(self, text: str, actor: Actor) -> Reply:
+        try:
+            invocation = self.parse(text)
+        except UserError as exc:
+            return Reply.error(exc.message)
+        return await self.run(invocation.command, invocation.args, actor)
+
+    async def run(self, command: Command, raw: Mapping[str, object], actor: Actor) -> Reply:
+        now = self.clock()
+        try:
+            args = convert_args(command, raw, now.date())
+        except UserError as exc:
+            return Reply.error(exc.message)
+
+        def work(repo: Repository) -> tuple[Reply, list[DomainEvent]]:
+            ctx = Context(repo, actor, now)
+            if command.moderator_only and not _may_write(repo, actor):
+                raise PermissionDenied(
+                    "Only moderators can do that: "
+                    f"/tally {command.name} changes the record. Ask a moderator, "
+                    "or an admin to add you with /tally moderator add."
+                )
+            reply = command.handler(ctx, args)
+            for writer in self.event_writers:
+                writer(repo, ctx.events)
+            return reply, ctx.events
+
+        try:
+            reply, events = await self.store.run(work)
+        except UserError as exc:
+            return Reply.error(exc.message)
+        except Exception:
+            ref = uuid.uuid4().hex[:8]
+            log.exception("command %s failed (ref %s)", command.key, ref)
+            return Reply.error(f"Something went wrong on our side; nothing was saved (ref {ref}).")
+        if events:
+            await self._notify(events)
+        return reply
+
+    async def _notify(self, events: list[DomainEvent]) -> None:
+        for listener in self.commit_listeners:
+            try:
+                result = listener(events)
+                if result is not None:
+                    await result
+            except Exception:
+                log.exception("commit listener failed")
+
+
+def _may_write(repo: Repository, actor: Actor) -> bool:
+    return actor.platform_moderator or repo.is_moderator(
+        actor.platform, actor.workspace, actor.user_id
+    )

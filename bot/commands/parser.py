@@ -1,0 +1,109 @@
+"""Text form of the commands, the same in the console and in Slack:
+`/tally WORDS POSITIONALS key=value ...`, quotes for spaces."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.commands.spec import Command
+from bot.errors import UserError
+
+_SMART_QUOTES = str.maketrans(
+    {"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "«": '"', "»": '"'}
+)
+
+
+@dataclass(frozen=True)
+class Invocation:
+    command: Command
+    args: dict[str, str]
+    """Raw text values by parameter name; conversion happens in the dispatcher."""
+
+
+def split_words(text: str) -> list[str]:
+    cleaned = text.translate(_SMART_QUOTES).strip()
+    try:
+        return shlex.split(cleaned)
+    except ValueError as exc:
+        raise UserError(f"Could not read that command: {exc} (a quote is not closed?)") from exc
+
+
+def parse(text: str, commands: Sequence[Command]) -> Invocation:
+    words = split_words(text)
+    if words and words[0].lower().lstrip("/") == "tally":
+        words = words[1:]
+    command, rest = _match(words, commands)
+    return Invocation(command, _bind(command, rest))
+
+
+def _match(words: list[str], commands: Sequence[Command]) -> tuple[Command, list[str]]:
+    lowered = [w.lower() for w in words]
+    best: Command | None = None
+    for command in commands:
+        size = len(command.path)
+        if (
+            size
+            and tuple(lowered[:size]) == command.path
+            and (best is None or size > len(best.path))
+        ):
+            best = command
+    if best is not None:
+        return best, words[len(best.path) :]
+    groups = {c.path[0]: c for c in commands if len(c.path) > 1}
+    if lowered and lowered[0] in groups:
+        subs = sorted(c.path[1] for c in commands if c.path[:1] == (lowered[0],))
+        asked = f"'{words[1]}' is not" if len(words) > 1 else "Missing"
+        raise UserError(
+            f"{asked} a '{lowered[0]}' subcommand. Try: "
+            + ", ".join(f"/tally {lowered[0]} {s}" for s in subs)
+        )
+    root = next(c for c in commands if not c.path)
+    return root, words
+
+
+def _bind(command: Command, words: list[str]) -> dict[str, str]:
+    args: dict[str, str] = {}
+    positional: list[str] = []
+    for word in words:
+        key, sep, value = word.partition("=")
+        name = key.lower().replace("-", "_")
+        if sep and command.param(name):
+            if name in args:
+                raise UserError(f"{name}= is given twice.")
+            args[name] = value
+        elif sep and name.isidentifier() and not positional_allows_equals(command):
+            options = ", ".join(f"{p.name}=" for p in command.params if not p.positional)
+            raise UserError(
+                f"Unknown option '{key}=' for /tally {command.name or ''}".rstrip()
+                + (f". Options: {options}" if options else "")
+                + f"\nUsage: {command.usage()}"
+            )
+        else:
+            positional.append(word)
+    slots = command.positionals
+    for index, param in enumerate(slots):
+        if not positional:
+            break
+        if param.name in args:
+            raise UserError(f"{param.label} is given twice (by position and as {param.name}=).")
+        if param.greedy or (index == len(slots) - 1 and param.kind == "text"):
+            args[param.name] = " ".join(positional)
+            positional = []
+        else:
+            args[param.name] = positional.pop(0)
+    if positional:
+        extra = " ".join(positional)
+        raise UserError(
+            f"Too many words: '{extra}'. Put text with spaces in quotes.\nUsage: {command.usage()}"
+        )
+    for param in command.params:
+        if param.required and not args.get(param.name):
+            raise UserError(f"Missing {param.label}. Usage: {command.usage()}")
+    return args
+
+
+def positional_allows_equals(command: Command) -> bool:
+    """A free-text positional (a title) may contain '='; options then must be known names."""
+    return any(p.positional and p.kind == "text" for p in command.params)

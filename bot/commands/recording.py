@@ -1,0 +1,180 @@
+"""Write commands on declarations: declare a position, retract a wrongly recorded one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.commands.context import Context
+from bot.commands.reading import current_tally
+from bot.domain import (
+    Candidate,
+    Confidence,
+    NewDeclaration,
+    Stance,
+    Tracker,
+    TrackerKind,
+    TrackerStatus,
+)
+from bot.errors import UserError
+from bot.events import DomainEvent, EventKind
+from bot.members import Member, normalise
+from bot.presentation import (
+    colour_for,
+    declaration_data,
+    declaration_line,
+    describe_stance,
+    headline,
+    provenance,
+)
+from bot.replies import Reply, Visibility
+
+
+def find_candidate(tracker: Tracker, text: str) -> Candidate:
+    """Full name, surname or a unique part of it: 'rutte' -> Mark Rutte."""
+    key = normalise(text)
+    exact = [c for c in tracker.candidates if normalise(c.name) == key]
+    if exact:
+        return exact[0]
+    partial = [
+        c
+        for c in tracker.candidates
+        if key and (key in normalise(c.name).split() or normalise(c.name).startswith(key))
+    ]
+    if not partial:
+        partial = [c for c in tracker.candidates if key and key in normalise(c.name)]
+    if len(partial) == 1:
+        return partial[0]
+    names = ", ".join(c.name for c in tracker.candidates) or "none yet"
+    if partial:
+        raise UserError(f"'{text}' matches several candidates: {names}. Give the full name.")
+    raise UserError(f"No candidate '{text}' in {tracker.slug}. Candidates: {names}.")
+
+
+def find_stage(tracker: Tracker, text: str) -> str:
+    if not tracker.stages:
+        raise UserError(f"{tracker.slug} has no stages: declare support or oppose without one.")
+    key = normalise(text)
+    for stage in tracker.stages:
+        if normalise(stage) == key:
+            return stage
+    raise UserError(f"No stage '{text}' in {tracker.slug}. Stages: {', '.join(tracker.stages)}.")
+
+
+def declare(ctx: Context, args: dict[str, Any]) -> Reply:
+    tracker = ctx.tracker(args.get("tracker"))
+    body = ctx.body(tracker)
+    member = body.resolve(args["member"])
+    stance = Stance(args["stance"])
+    made_on = args.get("date", ctx.today)
+    _check_date(ctx, tracker, member, made_on)
+    candidate_id, stage = _target(tracker, stance, args.get("target"), made_on)
+    before = ctx.repo.positions(tracker, made_on).get(member.code)
+    declaration = ctx.repo.add_declaration(
+        NewDeclaration(
+            tracker_id=tracker.id,
+            member=member.code,
+            stance=stance,
+            made_on=made_on,
+            recorded_by=ctx.actor.ref,
+            recorded_at=ctx.now,
+            candidate_id=candidate_id,
+            stage=stage,
+            source=args.get("source"),
+            quote=args.get("quote"),
+            speaker=args.get("speaker"),
+            confidence=Confidence(args.get("confidence", "official")),
+            condition=args.get("condition"),
+        )
+    )
+    ctx.emit(DomainEvent(EventKind.DECLARATION, tracker.id, made_on, declaration.id))
+    if before is None:
+        change = "First declaration recorded for this member."
+    elif (before.stance, before.candidate_id, before.stage) == (stance, candidate_id, stage):
+        change = f"Same position as before ({before.made_on}, #{before.id})."
+    else:
+        change = f"Change of position: was {describe_stance(before, tracker)} ({before.made_on})."
+    lines = [provenance(declaration), change]
+    if not member.is_member_on(made_on):
+        lines.append(f"{member.name} joins on {member.joined}; this counts from then.")
+    tally = current_tally(ctx, tracker)
+    lines.append(f"Now: {headline(tally)}")
+    return Reply(
+        title=f"Recorded #{declaration.id}: {declaration_line(declaration, tracker, body)}",
+        lines=tuple(lines),
+        context=(
+            f"Recorded by {ctx.actor.display_name}. Undo a mistake: /tally retract "
+            f'{declaration.id} reason="..."',
+        ),
+        colour=colour_for(tally.verdict.outcome),
+        visibility=Visibility.PUBLIC,
+        data={"declaration": declaration_data(declaration, tracker), "tally": tally.to_data()},
+    )
+
+
+def retract(ctx: Context, args: dict[str, Any]) -> Reply:
+    declaration = ctx.repo.declaration(args["declaration_id"])
+    tracker = ctx.repo.tracker_by_id(declaration.tracker_id)
+    body = ctx.body(tracker)
+    if declaration.retraction:
+        raise UserError(
+            f"#{declaration.id} was already retracted: {declaration.retraction.reason}."
+        )
+    ctx.repo.retract(declaration.id, args["reason"], ctx.actor.ref, ctx.now)
+    ctx.emit(DomainEvent(EventKind.RETRACTION, tracker.id, declaration.made_on, declaration.id))
+    tally = current_tally(ctx, tracker)
+    line = declaration_line(declaration, tracker, body)
+    return Reply(
+        title=f"Retracted #{declaration.id}: {line}",
+        lines=(f"Reason: {args['reason']}", f"Now: {headline(tally)}"),
+        context=(f"Retracted by {ctx.actor.display_name}; it stays visible in the history.",),
+        colour=colour_for(tally.verdict.outcome),
+        visibility=Visibility.PUBLIC,
+        data={
+            "retracted": declaration.id,
+            "reason": args["reason"],
+            "tally": tally.to_data(),
+        },
+    )
+
+
+def _check_date(ctx: Context, tracker: Tracker, member: Member, made_on: Any) -> None:
+    if made_on > ctx.today:
+        raise UserError(f"date={made_on} is in the future; record what has been said.")
+    if tracker.subject == member.code:
+        raise UserError(f"{member.name} is the subject of {tracker.slug} and does not vote on it.")
+    if member.left and made_on >= member.left:
+        raise UserError(f"{member.name} left {tracker.body.upper()} on {member.left}.")
+    if (
+        tracker.status is not TrackerStatus.OPEN
+        and tracker.closed_on
+        and made_on > tracker.closed_on
+    ):
+        raise UserError(
+            f"{tracker.slug} was closed on {tracker.closed_on} ({tracker.status}); "
+            "only earlier declarations can still be added."
+        )
+
+
+def _target(
+    tracker: Tracker, stance: Stance, target: str | None, made_on: Any
+) -> tuple[int | None, str | None]:
+    if tracker.kind is TrackerKind.APPROVAL:
+        if target is None:
+            return None, None
+        if stance is not Stance.SUPPORT:
+            raise UserError(f"A stage goes with support only, not with {stance}.")
+        return None, find_stage(tracker, target)
+    if not stance.names_candidate:
+        if target:
+            raise UserError(f"'{stance}' is about the whole race: leave out the candidate.")
+        return None, None
+    if target is None:
+        active = tracker.active_candidates(made_on)
+        if len(active) == 1:
+            return active[0].id, None
+        names = ", ".join(c.name for c in active) or "none"
+        raise UserError(f"Which candidate? Name one after the stance: {names}.")
+    candidate = find_candidate(tracker, target)
+    if not candidate.is_active_on(made_on) and stance in (Stance.SUPPORT, Stance.LEAN_SUPPORT):
+        raise UserError(f"{candidate.name} withdrew on {candidate.withdrawn_on}.")
+    return candidate.id, None

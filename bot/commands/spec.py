@@ -1,0 +1,95 @@
+"""The command spec: each command is declared once; every adapter derives its interface from it.
+
+Slack and the console parse text with `bot.commands.parser`; Discord builds slash-command options
+from the same `Param`s; `/tally help` and console completion read it too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.commands.context import Context
+    from bot.replies import Reply
+
+
+class ParamKind(StrEnum):
+    TEXT = "text"
+    MEMBER = "member"
+    TRACKER = "tracker"
+    CANDIDATE = "candidate"
+    """A candidate of the tracker (selection) or a stage (approval)."""
+    DATE = "date"
+    INTEGER = "integer"
+    CHOICE = "choice"
+    USER = "user"
+    URL = "url"
+    RULE = "rule"
+    BODY = "body"
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: ParamKind
+    help: str
+    required: bool = False
+    positional: bool = False
+    greedy: bool = False
+    """Takes every remaining positional word: `declare LT support Mark Rutte`."""
+    choices: tuple[str, ...] = ()
+    min_value: int | None = None
+    max_value: int | None = None
+    metavar: str | None = None
+    aliases: tuple[tuple[str, str], ...] = ()
+    """Synonyms accepted for choices: ('no', 'oppose')."""
+
+    @property
+    def label(self) -> str:
+        return self.metavar or self.name.upper()
+
+    def usage(self) -> str:
+        if self.positional:
+            text = self.label
+        elif self.choices:
+            text = f"{self.name}={'|'.join(self.choices)}"
+        else:
+            text = f"{self.name}={self.label}"
+        return text if self.required else f"[{text}]"
+
+
+Handler = Callable[["Context", dict[str, Any]], "Reply"]
+
+
+@dataclass(frozen=True)
+class Command:
+    path: tuple[str, ...]
+    """Words after /tally: () for the tally itself, ('tracker', 'new') for a subcommand."""
+    summary: str
+    handler: Handler
+    params: tuple[Param, ...] = ()
+    moderator_only: bool = False
+    examples: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return " ".join(self.path)
+
+    @property
+    def key(self) -> str:
+        """Identifier for adapters (Discord command names, JSON): 'tally', 'tracker-new'."""
+        return "-".join(self.path) or "tally"
+
+    def param(self, name: str) -> Param | None:
+        return next((p for p in self.params if p.name == name), None)
+
+    @property
+    def positionals(self) -> tuple[Param, ...]:
+        return tuple(p for p in self.params if p.positional)
+
+    def usage(self) -> str:
+        words = ["/tally", *self.path, *(p.usage() for p in self.params)]
+        return " ".join(words)

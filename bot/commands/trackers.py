@@ -1,0 +1,136 @@
+"""Write commands on trackers: open one, withdraw a candidate, close it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.commands.context import Context
+from bot.commands.reading import current_tally
+from bot.commands.recording import find_candidate
+from bot.domain import TrackerKind, TrackerStatus
+from bot.errors import UserError
+from bot.events import DomainEvent, EventKind
+from bot.presentation import headline
+from bot.replies import Colour, Reply, Visibility
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
+RESERVED = {
+    "position",
+    "holdouts",
+    "history",
+    "trackers",
+    "declare",
+    "retract",
+    "tracker",
+    "moderator",
+    "help",
+    "subscribe",
+    "unsubscribe",
+    "subscriptions",
+}
+
+
+def _split(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+def new_tracker(ctx: Context, args: dict[str, Any]) -> Reply:
+    slug = args["slug"].lower()
+    if not SLUG.match(slug) or slug in RESERVED:
+        raise UserError(
+            f"'{args['slug']}' can't be a tracker name: use 2-40 lower-case letters, digits and "
+            "dashes (e.g. nato-sg-2024), and not a command word."
+        )
+    if ctx.repo.tracker_exists(slug):
+        raise UserError(f"A tracker named {slug} already exists.")
+    kind = TrackerKind(args["kind"])
+    body = ctx.repo.body(args.get("body", "nato").lower())
+    candidates = _split(args.get("candidates"))
+    stages = _split(args.get("stages"))
+    if kind is TrackerKind.SELECTION and not candidates:
+        raise UserError('A selection needs candidates: candidates="Mark Rutte,Klaus Iohannis".')
+    if kind is TrackerKind.APPROVAL and candidates:
+        raise UserError("An approval is one yes/no question: leave out candidates=.")
+    if kind is TrackerKind.SELECTION and stages:
+        raise UserError("Stages belong to approvals (parliament,signature,deposit).")
+    if len(set(map(str.casefold, candidates))) != len(candidates) or len(set(stages)) != len(
+        stages
+    ):
+        raise UserError("A candidate or stage is listed twice.")
+    rule = args["rule"]
+    if rule.kind == "qmv" and not body.weighs_population:
+        raise UserError(f"qmv weighs population, and {body.name} has no population figures.")
+    subject = body.resolve(args["subject"]).code if args.get("subject") else None
+    opened = args.get("opened", ctx.today)
+    tracker = ctx.repo.create_tracker(
+        slug=slug,
+        title=args["title"],
+        body=body.slug,
+        kind=kind,
+        rule=rule,
+        opened=opened,
+        candidates=candidates,
+        stages=stages,
+        subject=subject,
+        created_by=ctx.actor.ref,
+        now=ctx.now,
+    )
+    ctx.emit(DomainEvent(EventKind.OPENED, tracker.id, opened, detail=tracker.title))
+    lines = [f"{kind} · {rule.describe(len(body.members_on(opened)))} · {body.name}"]
+    if candidates:
+        lines.append(f"Candidates: {', '.join(candidates)}")
+    if stages:
+        lines.append(f"Stages: {' → '.join(stages)} (approved at {stages[-1]})")
+    return Reply(
+        title=f"New tracker {slug}: {tracker.title}",
+        lines=tuple(lines),
+        context=(f"Record positions with /tally declare MEMBER STANCE tracker={slug}",),
+        colour=Colour.INFO,
+        visibility=Visibility.PUBLIC,
+        data={"tracker": slug, "kind": str(kind), "rule": str(rule), "body": body.slug},
+    )
+
+
+def withdraw_candidate(ctx: Context, args: dict[str, Any]) -> Reply:
+    tracker = ctx.tracker(args["tracker"])
+    if tracker.kind is not TrackerKind.SELECTION:
+        raise UserError(f"{tracker.slug} is an approval: it has no candidates to withdraw.")
+    candidate = find_candidate(tracker, args["candidate"])
+    if candidate.withdrawn_on:
+        raise UserError(f"{candidate.name} already withdrew on {candidate.withdrawn_on}.")
+    on = args.get("date", ctx.today)
+    if on > ctx.today:
+        raise UserError(f"date={on} is in the future.")
+    ctx.repo.withdraw_candidate(candidate.id, on)
+    ctx.repo.add_tracker_event(tracker.id, "withdrawn", candidate.name, on, ctx.actor.ref, ctx.now)
+    ctx.emit(DomainEvent(EventKind.WITHDRAWAL, tracker.id, on, detail=candidate.name))
+    tally = current_tally(ctx, ctx.repo.tracker_by_id(tracker.id))
+    return Reply(
+        title=f"{candidate.name} withdrew from {tracker.title} on {on}",
+        lines=(f"Now: {headline(tally)}",),
+        context=(f"Recorded by {ctx.actor.display_name}.",),
+        visibility=Visibility.PUBLIC,
+        data={"tracker": tracker.slug, "withdrawn": candidate.name, "date": on.isoformat()},
+    )
+
+
+def close_tracker(ctx: Context, args: dict[str, Any]) -> Reply:
+    tracker = ctx.tracker(args["tracker"])
+    if tracker.status is not TrackerStatus.OPEN:
+        raise UserError(f"{tracker.slug} is already {tracker.status} ({tracker.outcome}).")
+    status = TrackerStatus(args.get("status", "decided"))
+    on = args.get("date", ctx.today)
+    if on > ctx.today:
+        raise UserError(f"date={on} is in the future.")
+    ctx.repo.close_tracker(tracker.id, status, args["outcome"], on)
+    ctx.repo.add_tracker_event(tracker.id, str(status), args["outcome"], on, ctx.actor.ref, ctx.now)
+    ctx.emit(DomainEvent(EventKind.CLOSED, tracker.id, on, detail=args["outcome"]))
+    return Reply(
+        title=f"{tracker.title}: {status} on {on}",
+        lines=(args["outcome"],),
+        context=(f"Closed by {ctx.actor.display_name}. Its tally and history stay readable.",),
+        colour=Colour.REACHED if status is TrackerStatus.DECIDED else Colour.INFO,
+        visibility=Visibility.PUBLIC,
+        data={"tracker": tracker.slug, "status": str(status), "outcome": args["outcome"]},
+    )

@@ -1,0 +1,157 @@
+"""Domain values: trackers, candidates, declarations and the words users type for them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from bot.rules import Rule
+
+
+class Stance(StrEnum):
+    SUPPORT = "support"
+    LEAN_SUPPORT = "lean-support"
+    UNDECIDED = "undecided"
+    LEAN_OPPOSE = "lean-oppose"
+    OPPOSE = "oppose"
+    ABSTAIN = "abstain"
+
+    @property
+    def names_candidate(self) -> bool:
+        """Stances about one candidate in a selection; undecided and abstain are about the race."""
+        return self not in (Stance.UNDECIDED, Stance.ABSTAIN)
+
+    @property
+    def verb(self) -> str:
+        return _VERBS[self]
+
+
+_VERBS = {
+    Stance.SUPPORT: "backs",
+    Stance.LEAN_SUPPORT: "leans towards",
+    Stance.UNDECIDED: "is undecided",
+    Stance.LEAN_OPPOSE: "leans against",
+    Stance.OPPOSE: "opposes",
+    Stance.ABSTAIN: "abstains",
+}
+
+STANCE_ALIASES: dict[str, Stance] = {
+    "yes": Stance.SUPPORT,
+    "for": Stance.SUPPORT,
+    "supports": Stance.SUPPORT,
+    "back": Stance.SUPPORT,
+    "backs": Stance.SUPPORT,
+    "approve": Stance.SUPPORT,
+    "ratify": Stance.SUPPORT,
+    "lean": Stance.LEAN_SUPPORT,
+    "lean-yes": Stance.LEAN_SUPPORT,
+    "leaning": Stance.LEAN_SUPPORT,
+    "unsure": Stance.UNDECIDED,
+    "lean-no": Stance.LEAN_OPPOSE,
+    "no": Stance.OPPOSE,
+    "against": Stance.OPPOSE,
+    "opposes": Stance.OPPOSE,
+    "block": Stance.OPPOSE,
+    "veto": Stance.OPPOSE,
+    "abstains": Stance.ABSTAIN,
+}
+
+
+class TrackerKind(StrEnum):
+    SELECTION = "selection"
+    APPROVAL = "approval"
+
+
+class TrackerStatus(StrEnum):
+    OPEN = "open"
+    DECIDED = "decided"
+    ABANDONED = "abandoned"
+
+
+class Confidence(StrEnum):
+    OFFICIAL = "official"
+    REPORTED = "reported"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    id: int
+    name: str
+    withdrawn_on: date | None = None
+
+    def is_active_on(self, day: date) -> bool:
+        return self.withdrawn_on is None or day < self.withdrawn_on
+
+
+@dataclass(frozen=True)
+class Tracker:
+    id: int
+    slug: str
+    title: str
+    body: str
+    kind: TrackerKind
+    rule: Rule
+    opened: date
+    status: TrackerStatus = TrackerStatus.OPEN
+    outcome: str | None = None
+    closed_on: date | None = None
+    subject: str | None = None
+    """A member the question is about (an applicant): it never counts as a voter."""
+    candidates: tuple[Candidate, ...] = ()
+    stages: tuple[str, ...] = ()
+
+    def candidate_named(self, candidate_id: int | None) -> Candidate | None:
+        return next((c for c in self.candidates if c.id == candidate_id), None)
+
+    def active_candidates(self, day: date) -> list[Candidate]:
+        return [c for c in self.candidates if c.is_active_on(day)]
+
+
+@dataclass(frozen=True)
+class Retraction:
+    reason: str
+    recorded_by: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """One reported position of one member: append-only; a later one is a change of position."""
+
+    id: int
+    tracker_id: int
+    member: str
+    stance: Stance
+    made_on: date
+    recorded_by: str
+    recorded_at: datetime
+    candidate_id: int | None = None
+    stage: str | None = None
+    source: str | None = None
+    quote: str | None = None
+    speaker: str | None = None
+    confidence: Confidence = Confidence.OFFICIAL
+    condition: str | None = None
+    retraction: Retraction | None = None
+
+    @property
+    def is_void(self) -> bool:
+        return self.retraction is not None
+
+
+@dataclass(frozen=True)
+class NewDeclaration:
+    tracker_id: int
+    member: str
+    stance: Stance
+    made_on: date
+    recorded_by: str
+    recorded_at: datetime
+    candidate_id: int | None = None
+    stage: str | None = None
+    source: str | None = None
+    quote: str | None = None
+    speaker: str | None = None
+    confidence: Confidence = Confidence.OFFICIAL
+    condition: str | None = None

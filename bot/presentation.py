@@ -1,0 +1,204 @@
+"""Wording shared by replies and alerts: how a tally, a position or a declaration reads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bot.domain import Declaration, Stance, Tracker, TrackerKind, TrackerStatus
+from bot.members import Body
+from bot.replies import Colour, Field, Reply
+from bot.rules import Outcome
+from bot.tally import Tally
+
+_OUTCOME_COLOUR = {
+    Outcome.REACHED: Colour.REACHED,
+    Outcome.BLOCKED: Colour.BLOCKED,
+    Outcome.PENDING: Colour.PENDING,
+}
+
+STANCE_HEADINGS = {
+    Stance.SUPPORT: "Support",
+    Stance.LEAN_SUPPORT: "Leaning support (not counted)",
+    Stance.UNDECIDED: "Undecided",
+    Stance.LEAN_OPPOSE: "Leaning against",
+    Stance.OPPOSE: "Oppose",
+    Stance.ABSTAIN: "Abstain",
+}
+
+
+def colour_for(outcome: Outcome) -> Colour:
+    return _OUTCOME_COLOUR[outcome]
+
+
+def labels(body: Body, codes: Iterable[str]) -> tuple[str, ...]:
+    """Flag and name, alphabetical by name (codes stay in code order in the data)."""
+    return tuple(m.label for m in sorted((body.get(c) for c in codes), key=lambda m: m.name))
+
+
+def names(body: Body, codes: Iterable[str]) -> str:
+    found = [body.get(code).name for code in codes]
+    if len(found) <= 1:
+        return "".join(found)
+    return ", ".join(found[:-1]) + " and " + found[-1]
+
+
+def headline(tally: Tally) -> str:
+    """'Mark Rutte: 28 of 32 support · needs 4 more · Hungary opposes'."""
+    body, verdict = tally.body, tally.verdict
+    total = len(tally.voters)
+    if tally.tracker.kind is TrackerKind.SELECTION:
+        if tally.leader is None:
+            return f"No active candidate · 0 of {total}"
+        count = f"{tally.leader.name}: {len(tally.supporters)} of {total} support"
+    else:
+        count = f"Approved by {len(tally.supporters)} of {total}"
+    if verdict.outcome is Outcome.REACHED:
+        state = "✅ the rule is met"
+    else:
+        state = f"needs {verdict.needed} more"
+    parts = [count, state]
+    if verdict.blocked_by:
+        who = names(body, verdict.blocked_by)
+        verb = "oppose" if len(verdict.blocked_by) > 1 else "opposes"
+        parts.append(f"⛔ blocked: {who} {verb}")
+    return " · ".join(parts)
+
+
+def describe_stance(declaration: Declaration, tracker: Tracker) -> str:
+    """'backs Mark Rutte', 'opposes', 'backs (signature)'."""
+    stance = declaration.stance
+    candidate = tracker.candidate_named(declaration.candidate_id)
+    if tracker.kind is TrackerKind.SELECTION:
+        if candidate and stance.names_candidate:
+            return f"{stance.verb} {candidate.name}"
+        return stance.verb
+    if stance is Stance.SUPPORT:
+        if declaration.stage and tracker.stages:
+            final = declaration.stage == tracker.stages[-1]
+            return f"approves ({declaration.stage}{', final stage' if final else ''})"
+        return "approves" if not tracker.stages else "supports (no stage completed yet)"
+    return stance.verb
+
+
+def declaration_line(declaration: Declaration, tracker: Tracker, body: Body) -> str:
+    member = body.get(declaration.member)
+    text = f"{member.label} {describe_stance(declaration, tracker)}"
+    if declaration.condition:
+        text += f", on condition: {declaration.condition}"
+    return text
+
+
+def provenance(declaration: Declaration) -> str:
+    """'“quote” — speaker · 2024-04-02 · reported · source'."""
+    said = []
+    if declaration.quote:
+        said.append(f"“{declaration.quote}”")
+    if declaration.speaker:
+        said.append(f"— {declaration.speaker}")
+    parts = [" ".join(said)] if said else []
+    parts += [declaration.made_on.isoformat(), str(declaration.confidence)]
+    if declaration.source:
+        parts.append(declaration.source)
+    return " · ".join(parts)
+
+
+def tally_reply(tally: Tally) -> Reply:
+    tracker, body = tally.tracker, tally.body
+    lines = [headline(tally)]
+    lines.append(f"Rule: {tracker.rule.describe(len(tally.voters))}")
+    if tally.verdict.population_share is not None:
+        lines.append(f"Population behind it: {tally.verdict.population_share:.1%}")
+    for standing in tally.standings:
+        if not standing.active and standing.candidate.withdrawn_on:
+            lines.append(f"{standing.candidate.name} withdrew on {standing.candidate.withdrawn_on}")
+    if tracker.status is not TrackerStatus.OPEN:
+        closed = f" on {tracker.closed_on}" if tracker.closed_on else ""
+        lines.append(f"{tracker.status.capitalize()}{closed}: {tracker.outcome or ''}".rstrip(": "))
+    fields: list[Field] = []
+    if tracker.kind is TrackerKind.SELECTION:
+        for standing in tally.standings:
+            mark = "" if standing.active else " (withdrawn)"
+            fields.append(
+                Field(
+                    f"Support {standing.candidate.name}{mark} ({len(standing.supporters)})",
+                    labels(body, standing.supporters),
+                )
+            )
+    else:
+        fields.append(Field(f"Approved ({len(tally.approved)})", labels(body, tally.approved)))
+        for stage in tracker.stages[:-1]:
+            codes = tally.by_stage.get(stage, ())
+            if codes:
+                items = tuple(f"{body.get(c).label} ({tally.positions[c].made_on})" for c in codes)
+                fields.append(Field(f"Part-way: {stage} done ({len(codes)})", items))
+        in_principle = [
+            c for c in tally.by_stance[Stance.SUPPORT] if tally.positions[c].stage is None
+        ]
+        if tracker.stages and in_principle:
+            fields.append(
+                Field(f"Support, no stage yet ({len(in_principle)})", labels(body, in_principle))
+            )
+    for stance in Stance:
+        if stance is Stance.SUPPORT:
+            continue
+        codes = tally.by_stance[stance]
+        if codes:
+            items = tuple(_with_target(tally, c) for c in codes)
+            fields.append(Field(f"{STANCE_HEADINGS[stance]} ({len(codes)})", items))
+    fields.append(Field(f"Not declared ({len(tally.undeclared)})", labels(body, tally.undeclared)))
+    context = []
+    latest = max(tally.positions.values(), key=lambda d: (d.made_on, d.id), default=None)
+    if latest:
+        context.append(f"Latest: {declaration_line(latest, tracker, body)} · {provenance(latest)}")
+    conditional = [d for d in tally.positions.values() if d.condition]
+    for declaration in conditional[:3]:
+        context.append(f"Condition: {body.get(declaration.member).name}: {declaration.condition}")
+    return Reply(
+        title=f"{tracker.title} — as of {tally.as_of}",
+        lines=tuple(lines),
+        fields=tuple(fields),
+        context=tuple(context),
+        colour=colour_for(tally.verdict.outcome),
+        data=tally.to_data(),
+    )
+
+
+def _with_target(tally: Tally, code: str) -> str:
+    declaration = tally.positions[code]
+    candidate = tally.tracker.candidate_named(declaration.candidate_id)
+    label = tally.body.get(code).label
+    return f"{label} ({candidate.name})" if candidate else label
+
+
+def declaration_data(declaration: Declaration, tracker: Tracker) -> dict[str, object]:
+    candidate = tracker.candidate_named(declaration.candidate_id)
+    return {
+        "id": declaration.id,
+        "tracker": tracker.slug,
+        "member": declaration.member,
+        "stance": str(declaration.stance),
+        "candidate": candidate.name if candidate else None,
+        "stage": declaration.stage,
+        "date": declaration.made_on.isoformat(),
+        "source": declaration.source,
+        "quote": declaration.quote,
+        "speaker": declaration.speaker,
+        "confidence": str(declaration.confidence),
+        "condition": declaration.condition,
+        "recorded_by": declaration.recorded_by,
+        "recorded_at": declaration.recorded_at.isoformat(),
+        "retracted": declaration.retraction.reason if declaration.retraction else None,
+    }
+
+
+def history_field(declaration: Declaration, tracker: Tracker, body: Body) -> Field:
+    line = declaration_line(declaration, tracker, body)
+    name = f"#{declaration.id} · {declaration.made_on} · {line}"
+    items = [provenance(declaration)]
+    if declaration.retraction:
+        name = f"#{declaration.id} · {declaration.made_on} · RETRACTED"
+        items = [
+            f"was: {line}",
+            f"retracted: {declaration.retraction.reason}",
+        ]
+    return Field(name, tuple(items), separator="\n")

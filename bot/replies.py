@@ -1,0 +1,94 @@
+"""Platform-neutral replies: each adapter renders one into embeds, Block Kit or plain text."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Colour(StrEnum):
+    REACHED = "reached"
+    BLOCKED = "blocked"
+    PENDING = "pending"
+    INFO = "info"
+    ERROR = "error"
+
+    @property
+    def rgb(self) -> int:
+        return _RGB[self]
+
+
+_RGB = {
+    Colour.REACHED: 0x2E7D32,
+    Colour.BLOCKED: 0xC62828,
+    Colour.PENDING: 0xF9A825,
+    Colour.INFO: 0x1565C0,
+    Colour.ERROR: 0x757575,
+}
+
+
+class Visibility(StrEnum):
+    PRIVATE = "private"
+    """Read replies: shown to the asker (ephemeral) unless they share it."""
+    PUBLIC = "public"
+    """Recorded changes: the room sees who recorded what."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """A titled list. Items stay separate so each platform can cut to its limit."""
+
+    name: str
+    items: tuple[str, ...]
+    inline: bool = False
+    separator: str = ", "
+
+    @property
+    def value(self) -> str:
+        return self.separator.join(self.items) if self.items else "—"
+
+
+@dataclass(frozen=True)
+class Reply:
+    title: str
+    lines: tuple[str, ...] = ()
+    fields: tuple[Field, ...] = ()
+    context: tuple[str, ...] = ()
+    """Small print: sources, rules, hints."""
+    colour: Colour = Colour.INFO
+    visibility: Visibility = Visibility.PRIVATE
+    ok: bool = True
+    data: dict[str, Any] = field(default_factory=dict)
+    """The machine-readable form (`tallybot exec --json`)."""
+
+    @classmethod
+    def error(cls, message: str, hint: str | None = None) -> Reply:
+        return cls(
+            title="⚠️ " + message,
+            context=(hint,) if hint else (),
+            colour=Colour.ERROR,
+            ok=False,
+            data={"error": message},
+        )
+
+
+def fit_items(items: Sequence[str], limit: int, separator: str = ", ") -> str:
+    """Join items within `limit` characters, ending in 'and N more' when they do not fit."""
+    if not items:
+        return "—"
+    whole = separator.join(items)
+    if len(whole) <= limit:
+        return whole
+    for keep in range(len(items) - 1, -1, -1):
+        tail = f"and {len(items) - keep} more"
+        text = separator.join([*items[:keep], tail])
+        if len(text) <= limit:
+            return text
+    return clip(f"{len(items)} items", limit)
+
+
+def clip(text: str, limit: int) -> str:
+    """Cut text to `limit` characters with an ellipsis."""
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"

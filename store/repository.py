@@ -1,0 +1,396 @@
+"""Synchronous queries and writes on the SQLite file. Callers hold the transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from bot.domain import (
+    Candidate,
+    Confidence,
+    Declaration,
+    NewDeclaration,
+    Retraction,
+    Stance,
+    Tracker,
+    TrackerKind,
+    TrackerStatus,
+)
+from bot.errors import NotFound
+from bot.members import SHIPPED_BODIES, Body, Member, shipped_body
+from bot.rules import Rule
+
+
+def utc_text(moment: datetime) -> str:
+    """Timezone-aware UTC, ISO 8601: refuses naive datetimes rather than guess their zone."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: timestamps must be timezone-aware")
+    return moment.astimezone(UTC).isoformat()
+
+
+def _date(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+_DECLARATION_COLUMNS = """
+    d.id, d.tracker_id, d.member, d.stance, d.candidate_id, d.stage, d.made_on, d.source,
+    d.quote, d.speaker, d.confidence, d.condition, d.recorded_by, d.recorded_at,
+    r.reason AS r_reason, r.recorded_by AS r_by, r.recorded_at AS r_at
+"""
+
+
+class Repository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._bodies: dict[str, Body] = {}
+
+    # bodies -----------------------------------------------------------------
+
+    def ensure_shipped_bodies(self, now: datetime) -> None:
+        for slug in SHIPPED_BODIES:
+            if not self.db["bodies"].count_where("slug = ?", [slug]):
+                body = shipped_body(slug)
+                self.save_body(body.slug, body.name, body.members, now)
+
+    def save_body(self, slug: str, name: str, members: Iterable[Member], now: datetime) -> None:
+        """Create or replace a body's member list (one transaction, held by the caller)."""
+        self.db["bodies"].upsert(
+            {"slug": slug, "name": name, "created_at": utc_text(now)}, pk="slug"
+        )
+        self.db.execute("DELETE FROM members WHERE body = ?", [slug])
+        self.db["members"].insert_all(
+            {
+                "body": slug,
+                "code": m.code,
+                "name": m.name,
+                "joined": m.joined.isoformat(),
+                "left_on": m.left.isoformat() if m.left else None,
+                "population": m.population,
+                "aliases": json.dumps(list(m.aliases), ensure_ascii=False),
+            }
+            for m in members
+        )
+        self._bodies.pop(slug, None)
+
+    def body(self, slug: str) -> Body:
+        if slug not in self._bodies:
+            row = self.db.execute("SELECT name FROM bodies WHERE slug = ?", [slug]).fetchone()
+            if row is None:
+                known = ", ".join(self.body_slugs())
+                raise NotFound(f"No body '{slug}'. Known bodies: {known}.")
+            members = tuple(
+                Member(
+                    code=r["code"],
+                    name=r["name"],
+                    joined=date.fromisoformat(r["joined"]),
+                    left=_date(r["left_on"]),
+                    population=r["population"],
+                    aliases=tuple(json.loads(r["aliases"])),
+                )
+                for r in self.db.query("SELECT * FROM members WHERE body = ? ORDER BY code", [slug])
+            )
+            self._bodies[slug] = Body(slug, row[0], members)
+        return self._bodies[slug]
+
+    def body_slugs(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT slug FROM bodies ORDER BY slug")]
+
+    # trackers ---------------------------------------------------------------
+
+    def create_tracker(
+        self,
+        *,
+        slug: str,
+        title: str,
+        body: str,
+        kind: TrackerKind,
+        rule: Rule,
+        opened: date,
+        candidates: Iterable[str],
+        stages: Iterable[str],
+        subject: str | None,
+        created_by: str,
+        now: datetime,
+    ) -> Tracker:
+        tracker_id = (
+            self.db["trackers"]
+            .insert(
+                {
+                    "slug": slug,
+                    "title": title,
+                    "body": body,
+                    "kind": str(kind),
+                    "rule": str(rule),
+                    "opened": opened.isoformat(),
+                    "status": str(TrackerStatus.OPEN),
+                    "subject": subject,
+                    "stages": json.dumps(list(stages), ensure_ascii=False),
+                    "created_by": created_by,
+                    "created_at": utc_text(now),
+                }
+            )
+            .last_pk
+        )
+        self.db["candidates"].insert_all(
+            {"tracker_id": tracker_id, "name": name} for name in candidates
+        )
+        self.add_tracker_event(tracker_id, "opened", title, opened, created_by, now)
+        return self.tracker_by_id(tracker_id)
+
+    def tracker_exists(self, slug: str) -> bool:
+        return bool(self.db["trackers"].count_where("slug = ?", [slug]))
+
+    def tracker_by_id(self, tracker_id: int) -> Tracker:
+        row = self.db.execute("SELECT * FROM trackers WHERE id = ?", [tracker_id]).fetchone()
+        if row is None:
+            raise NotFound(f"No tracker with id {tracker_id}.")
+        return self._tracker(dict(zip(_columns(self.db, "trackers"), row, strict=True)))
+
+    def tracker_by_slug(self, slug: str) -> Tracker | None:
+        rows = list(self.db.query("SELECT * FROM trackers WHERE slug = ?", [slug]))
+        return self._tracker(rows[0]) if rows else None
+
+    def trackers(self, status: TrackerStatus | None = None, limit: int = 50) -> list[Tracker]:
+        where, params = ("WHERE status = ?", [str(status)]) if status else ("", [])
+        rows = self.db.query(
+            f"SELECT * FROM trackers {where} "
+            "ORDER BY status = 'open' DESC, opened DESC, id DESC LIMIT ?",
+            [*params, limit],
+        )
+        return [self._tracker(r) for r in rows]
+
+    def tracker_slugs(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT slug FROM trackers ORDER BY slug")]
+
+    def _tracker(self, row: dict[str, Any]) -> Tracker:
+        candidates = tuple(
+            Candidate(r["id"], r["name"], _date(r["withdrawn_on"]))
+            for r in self.db.query(
+                "SELECT * FROM candidates WHERE tracker_id = ? ORDER BY id", [row["id"]]
+            )
+        )
+        return Tracker(
+            id=row["id"],
+            slug=row["slug"],
+            title=row["title"],
+            body=row["body"],
+            kind=TrackerKind(row["kind"]),
+            rule=Rule.parse(row["rule"]),
+            opened=date.fromisoformat(row["opened"]),
+            status=TrackerStatus(row["status"]),
+            outcome=row["outcome"],
+            closed_on=_date(row["closed_on"]),
+            subject=row["subject"],
+            candidates=candidates,
+            stages=tuple(json.loads(row["stages"])),
+        )
+
+    def withdraw_candidate(self, candidate_id: int, on: date) -> None:
+        self.db["candidates"].update(candidate_id, {"withdrawn_on": on.isoformat()})
+
+    def close_tracker(self, tracker_id: int, status: TrackerStatus, outcome: str, on: date) -> None:
+        self.db["trackers"].update(
+            tracker_id, {"status": str(status), "outcome": outcome, "closed_on": on.isoformat()}
+        )
+
+    def add_tracker_event(
+        self, tracker_id: int, kind: str, detail: str, on: date, by: str, now: datetime
+    ) -> int:
+        return (
+            self.db["tracker_events"]
+            .insert(
+                {
+                    "tracker_id": tracker_id,
+                    "kind": kind,
+                    "detail": detail,
+                    "made_on": on.isoformat(),
+                    "recorded_by": by,
+                    "recorded_at": utc_text(now),
+                }
+            )
+            .last_pk
+        )
+
+    # declarations -----------------------------------------------------------
+
+    def add_declaration(self, new: NewDeclaration) -> Declaration:
+        row = {
+            "tracker_id": new.tracker_id,
+            "member": new.member,
+            "stance": str(new.stance),
+            "candidate_id": new.candidate_id,
+            "stage": new.stage,
+            "made_on": new.made_on.isoformat(),
+            "source": new.source,
+            "quote": new.quote,
+            "speaker": new.speaker,
+            "confidence": str(new.confidence),
+            "condition": new.condition,
+            "recorded_by": new.recorded_by,
+            "recorded_at": utc_text(new.recorded_at),
+        }
+        declaration_id = self.db["declarations"].insert(row).last_pk
+        return self.declaration(declaration_id)
+
+    def add_declarations(self, rows: Iterable[NewDeclaration], batch_size: int = 1000) -> None:
+        """Bulk load (demo data, benchmarks): same columns as add_declaration."""
+        self.db["declarations"].insert_all(
+            (
+                {
+                    "tracker_id": n.tracker_id,
+                    "member": n.member,
+                    "stance": str(n.stance),
+                    "candidate_id": n.candidate_id,
+                    "stage": n.stage,
+                    "made_on": n.made_on.isoformat(),
+                    "source": n.source,
+                    "quote": n.quote,
+                    "speaker": n.speaker,
+                    "confidence": str(n.confidence),
+                    "condition": n.condition,
+                    "recorded_by": n.recorded_by,
+                    "recorded_at": utc_text(n.recorded_at),
+                }
+                for n in rows
+            ),
+            batch_size=batch_size,
+        )
+
+    def declaration(self, declaration_id: int) -> Declaration:
+        rows = list(
+            self.db.query(
+                f"SELECT {_DECLARATION_COLUMNS} FROM declarations d "
+                "LEFT JOIN retractions r ON r.declaration_id = d.id WHERE d.id = ?",
+                [declaration_id],
+            )
+        )
+        if not rows:
+            raise NotFound(f"No declaration #{declaration_id}.")
+        return _declaration(rows[0])
+
+    def positions(self, tracker: Tracker, as_of: date) -> dict[str, Declaration]:
+        """Each member's latest standing declaration on or before `as_of`.
+
+        One index seek per member of the body, so the cost follows the member count, not the
+        length of the history.
+        """
+        rows = self.db.query(
+            f"""
+            SELECT {_DECLARATION_COLUMNS}
+            FROM members m
+            JOIN declarations d ON d.id = (
+                SELECT d2.id FROM declarations d2
+                WHERE d2.tracker_id = :tracker AND d2.member = m.code AND d2.made_on <= :as_of
+                  AND NOT EXISTS (SELECT 1 FROM retractions x WHERE x.declaration_id = d2.id)
+                ORDER BY d2.made_on DESC, d2.id DESC
+                LIMIT 1
+            )
+            LEFT JOIN retractions r ON r.declaration_id = d.id
+            WHERE m.body = :body
+            """,
+            {"tracker": tracker.id, "as_of": as_of.isoformat(), "body": tracker.body},
+        )
+        return {row["member"]: _declaration(row) for row in rows}
+
+    def history(
+        self, tracker_id: int, member: str | None = None, limit: int = 20
+    ) -> list[Declaration]:
+        """Newest first by date made, then by order recorded; retracted ones included."""
+        where, params = "d.tracker_id = ?", [tracker_id]
+        if member:
+            where += " AND d.member = ?"
+            params.append(member)
+        rows = self.db.query(
+            f"SELECT {_DECLARATION_COLUMNS} FROM declarations d "
+            f"LEFT JOIN retractions r ON r.declaration_id = d.id WHERE {where} "
+            "ORDER BY d.made_on DESC, d.id DESC LIMIT ?",
+            [*params, limit],
+        )
+        return [_declaration(r) for r in rows]
+
+    def count_declarations(self, tracker_id: int) -> int:
+        return self.db["declarations"].count_where("tracker_id = ?", [tracker_id])
+
+    def retract(self, declaration_id: int, reason: str, by: str, now: datetime) -> None:
+        self.db["retractions"].insert(
+            {
+                "declaration_id": declaration_id,
+                "reason": reason,
+                "recorded_by": by,
+                "recorded_at": utc_text(now),
+            }
+        )
+
+    # moderators -------------------------------------------------------------
+
+    def is_moderator(self, platform: str, workspace: str, user_id: str) -> bool:
+        return bool(
+            self.db["moderators"].count_where(
+                "platform = ? AND workspace = ? AND user_id = ?", [platform, workspace, user_id]
+            )
+        )
+
+    def add_moderator(
+        self, platform: str, workspace: str, user_id: str, by: str, now: datetime
+    ) -> bool:
+        if self.is_moderator(platform, workspace, user_id):
+            return False
+        self.db["moderators"].insert(
+            {
+                "platform": platform,
+                "workspace": workspace,
+                "user_id": user_id,
+                "added_by": by,
+                "added_at": utc_text(now),
+            }
+        )
+        return True
+
+    def remove_moderator(self, platform: str, workspace: str, user_id: str) -> bool:
+        cursor = self.db.execute(
+            "DELETE FROM moderators WHERE platform = ? AND workspace = ? AND user_id = ?",
+            [platform, workspace, user_id],
+        )
+        return cursor.rowcount > 0
+
+    def moderators(self, platform: str, workspace: str) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                "SELECT user_id, added_by, added_at FROM moderators "
+                "WHERE platform = ? AND workspace = ? ORDER BY added_at",
+                [platform, workspace],
+            )
+        )
+
+
+def _columns(db: Database, table: str) -> list[str]:
+    return [c.name for c in db[table].columns]
+
+
+def _declaration(row: dict[str, Any]) -> Declaration:
+    retraction = (
+        Retraction(row["r_reason"], row["r_by"], datetime.fromisoformat(row["r_at"]))
+        if row["r_reason"] is not None
+        else None
+    )
+    return Declaration(
+        id=row["id"],
+        tracker_id=row["tracker_id"],
+        member=row["member"],
+        stance=Stance(row["stance"]),
+        made_on=date.fromisoformat(row["made_on"]),
+        recorded_by=row["recorded_by"],
+        recorded_at=datetime.fromisoformat(row["recorded_at"]),
+        candidate_id=row["candidate_id"],
+        stage=row["stage"],
+        source=row["source"],
+        quote=row["quote"],
+        speaker=row["speaker"],
+        confidence=Confidence(row["confidence"]),
+        condition=row["condition"],
+        retraction=retraction,
+    )

@@ -1,0 +1,15 @@
+"""What `tallybot run` needs from each adapter it starts on the shared event loop."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class Service(Protocol):
+    name: str
+
+    async def wait(self) -> None:
+        """Return when the service has stopped for good (it reconnects on its own before that)."""
+        ...
+
+    async def stop(self) -> None: ...

@@ -1,0 +1,1 @@
+"""Alerts: channel subscriptions, the outbox and its delivery to every platform."""

@@ -1,0 +1,53 @@
+"""Where alerts go, and the contract every platform's sender keeps.
+
+Each adapter (Slack, Discord, console) implements `AlertSender`; the alert dispatcher only sees
+these types, so the core never imports an adapter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.replies import Reply
+
+
+@dataclass(frozen=True)
+class ChannelRef:
+    platform: str
+    """'slack', 'discord' or 'console'."""
+    workspace: str
+    """Slack team id, Discord guild id, 'local' for the console."""
+    channel: str
+    """Slack channel id, Discord channel id, 'console'."""
+
+
+class DeliveryError(Exception):
+    """A send failed; the subclass says what the dispatcher should do about it."""
+
+
+class RetryLater(DeliveryError):
+    """Rate limited (HTTP 429): try this channel again after `retry_after` seconds."""
+
+    def __init__(self, retry_after: float, message: str = "rate limited") -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TransientFailure(DeliveryError):
+    """5xx, timeout, connection error: back off and try again."""
+
+
+class ChannelGone(DeliveryError):
+    """403/404, channel_not_found, not_in_channel, is_archived: pause after repeated failures."""
+
+
+class AlertSender(Protocol):
+    platform: str
+
+    async def send(self, channel: ChannelRef, reply: Reply) -> str:
+        """Post `reply` to `channel`; return the platform's message id once it has accepted it.
+
+        Raises RetryLater, TransientFailure or ChannelGone; never pings anyone
+        (no @everyone/@here/<!channel>, no user mentions)."""
+        ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import logging
 import sys
@@ -21,6 +22,10 @@ from bot.members import read_members_csv
 from bot.settings import Settings
 
 log = logging.getLogger("tallybot")
+
+EXTENSIONS = ("adapters.discord.cli", "adapters.alerts_cli")
+"""Modules adding subcommands: each has `register(subparsers)`, whose parsers set
+`func=handler` with `handler(args, settings) -> int`."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,6 +47,14 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path, help="columns: code,name,joined[,left,population,aliases]")
     imp.add_argument("--slug", help="short name (default: the file name)")
     imp.add_argument("--name", help="display name (default: the slug in capitals)")
+    for module in EXTENSIONS:
+        try:
+            extension = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        extension.register(sub)
     return parser
 
 
@@ -56,6 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if db:
         settings = Settings(**{**settings.__dict__, "db_path": db})
     try:
+        if hasattr(args, "func"):
+            return int(args.func(args, settings))
         if args.action == "run":
             from adapters.runner import run_bot
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from bot.alerts.channels import AlertSender
+
 
 class Service(Protocol):
     name: str
+    sender: AlertSender | None
+    """How alerts reach this platform's channels (None if the adapter cannot post)."""
 
     async def wait(self) -> None:
         """Return when the service has stopped for good (it reconnects on its own before that)."""

@@ -1,0 +1,28 @@
+"""Run every benchmark module in bench/ in turn (each prints its own figures)."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+from pathlib import Path
+
+
+def main() -> int:
+    names = sorted(
+        m.name
+        for m in pkgutil.iter_modules([str(Path(__file__).parent)])
+        if m.name.endswith("_bench")
+    )
+    only = set(sys.argv[1:])
+    for name in names:
+        if only and name not in only:
+            continue
+        print(f"== bench.{name}", flush=True)
+        module = importlib.import_module(f"bench.{name}")
+        module.main()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             extension = importlib.import_module(module)
         except ModuleNotFoundError as exc:
-            if exc.name != module:
+            if not exc.name or not module.startswith(exc.name):
                 raise
             continue
         extension.register(sub)

@@ -1,0 +1,116 @@
+"""`/tally` latency on a tracker with 100,000 declarations, in-process and through
+`tallybot exec`; and the same on a 100-declaration tracker, to show the read does not grow with
+the history.
+
+    .venv/bin/python -m bench.tally_bench
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from bench.stats import summary_ms
+from bot.app import Core
+from bot.commands.context import Actor
+from bot.domain import NewDeclaration, Stance
+from bot.settings import Settings
+
+OPERATOR = Actor("console", "local", "bench", "bench", platform_moderator=True)
+STANCES = list(Stance)
+
+
+def _load(core: Core, slug: str, count: int) -> None:
+    async def create() -> None:
+        reply = await core.dispatcher.run_text(
+            f'tracker new {slug} "Bench {count}" kind=selection rule=unanimity '
+            'candidates="Mark Rutte,Klaus Iohannis" opened=2020-01-01',
+            OPERATOR,
+        )
+        assert reply.ok, reply.title
+
+    asyncio.run(create())
+    rng = random.Random(count)
+    now = datetime.now(UTC)
+
+    def bulk(repo):  # type: ignore[no-untyped-def]
+        tracker = repo.tracker_by_slug(slug)
+        codes = [m.code for m in repo.body("nato").members]
+        ids = [c.id for c in tracker.candidates]
+        start = date(2020, 1, 1)
+        repo.add_declarations(
+            NewDeclaration(
+                tracker_id=tracker.id,
+                member=rng.choice(codes),
+                stance=(stance := rng.choice(STANCES)),
+                made_on=start + timedelta(days=rng.randrange(0, 1700)),
+                recorded_by="bench",
+                recorded_at=now,
+                candidate_id=rng.choice(ids) if stance.names_candidate else None,
+                quote="q" * rng.randrange(0, 200),
+            )
+            for _ in range(count)
+        )
+
+    core.store.run_blocking(bulk)
+
+
+def _in_process(core: Core, text: str, runs: int) -> list[float]:
+    async def measure() -> list[float]:
+        samples = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            reply = await core.dispatcher.run_text(text, OPERATOR)
+            samples.append(time.perf_counter() - start)
+            assert reply.ok, reply.title
+        return samples
+
+    return asyncio.run(measure())
+
+
+def _through_exec(db: Path, text: str, runs: int) -> list[float]:
+    env = {**os.environ, "TALLYBOT_DB": str(db)}
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "adapters.cli", "exec", "--json", text],
+            check=True,
+            capture_output=True,
+            env=env,
+        )
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "bench.db"
+        core = Core.open(Settings(db_path=db))
+        started = time.perf_counter()
+        _load(core, "big", 100_000)
+        _load(core, "small", 100)
+        print(f"loaded 100,100 declarations in {time.perf_counter() - started:.1f} s")
+        big = _in_process(core, "/tally big", 300)
+        small = _in_process(core, "/tally small", 300)
+        past = _in_process(core, "/tally big as_of=2022-06-01", 300)
+        core.close()
+        print(f"in-process /tally, 100,000 declarations: {summary_ms(big)}")
+        print(f"in-process /tally as_of a past date, 100,000: {summary_ms(past)}")
+        print(f"in-process /tally, 100 declarations:     {summary_ms(small)}")
+        ratio = statistics.median(big) / statistics.median(small)
+        print(f"median ratio 100,000 / 100 declarations: {ratio:.2f}")
+        exec_big = _through_exec(db, "/tally big", 15)
+        print(f"tallybot exec --json '/tally big' (new process each): {summary_ms(exec_big)}")
+
+
+if __name__ == "__main__":
+    main()

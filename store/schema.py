@@ -69,6 +69,9 @@ def m001_core(db: Database) -> None:
         -- A tally reads one index seek per member: latest (made_on, id) of that member.
         CREATE INDEX declarations_position
             ON declarations (tracker_id, member, made_on, id);
+        -- History pages read the newest declarations of a tracker without sorting all of them.
+        CREATE INDEX declarations_timeline
+            ON declarations (tracker_id, made_on, id);
         CREATE TABLE retractions (
             declaration_id INTEGER PRIMARY KEY REFERENCES declarations(id),
             reason TEXT NOT NULL,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from adapters.console.render import render_text
@@ -14,7 +15,7 @@ from .test_seed_stories import replay
 
 async def test_completion_offers_commands_members_and_trackers(core: Core, run: Any) -> None:
     await replay(run, DEMO_COMMANDS[:1])
-    words = await __import__("asyncio").to_thread(completion_words, core)
+    words = await asyncio.to_thread(completion_words, core)
     completer = Completer(lambda: words)
     assert completer.complete("decl", 0) == "declare"
     assert completer.complete("Lith", 0) == "Lithuania"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from adapters.alerts_cli import start_alerts
 from adapters.console.repl import operator_actor, run_console
+from adapters.console.sender import ConsoleSender
 from bot.app import Core
 from bot.settings import Settings
 
@@ -14,6 +16,7 @@ log = logging.getLogger(__name__)
 
 async def run_bot(settings: Settings) -> int:
     core = Core.open(settings)
+    alerts = None
     try:
         services = []
         if settings.slack_enabled:
@@ -26,14 +29,19 @@ async def run_bot(settings: Settings) -> int:
             services.append(await start_discord(core))
         if not services:
             log.info("no chat tokens set: starting the console on %s", settings.db_path)
+            alerts = await start_alerts(core, [ConsoleSender()])
             await run_console(core, operator_actor())
             return 0
+        alerts = await start_alerts(core, [s.sender for s in services])
         log.info("running: %s", ", ".join(s.name for s in services))
         try:
             await asyncio.gather(*(s.wait() for s in services))
         finally:
+            await alerts.stop()  # in-flight alerts finish before the clients close
             for service in services:
                 await service.stop()
         return 0
     finally:
+        if alerts is not None:
+            await alerts.stop()
         core.close()

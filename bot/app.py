@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.alerts.outbox import alert_writer
 from bot.commands.catalog import COMMANDS
 from bot.commands.dispatcher import Dispatcher, utc_now
 from bot.settings import Settings
@@ -21,7 +22,10 @@ class Core:
     @classmethod
     def open(cls, settings: Settings, clock: Callable[[], datetime] = utc_now) -> Core:
         store = Store(settings.db_path, clock())
-        return cls(settings, store, Dispatcher(store, COMMANDS, clock))
+        dispatcher = Dispatcher(store, COMMANDS, clock)
+        # Alerts are written in each command's own transaction (the outbox), whoever runs it.
+        dispatcher.event_writers.append(alert_writer(clock))
+        return cls(settings, store, dispatcher)
 
     def close(self) -> None:
         self.store.close()

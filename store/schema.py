@@ -97,3 +97,70 @@ def m001_core(db: Database) -> None:
         );
         """
     )
+
+
+@migrations()
+def m002_alerts(db: Database) -> None:
+    """Channel subscriptions, what happened (alert events) and the outbox that delivers it."""
+    db.executescript(
+        """
+        CREATE TABLE subscriptions (
+            id INTEGER PRIMARY KEY,
+            platform TEXT NOT NULL,
+            workspace TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            tracker_id INTEGER REFERENCES trackers(id),  -- NULL: every tracker ('all')
+            mode TEXT NOT NULL CHECK (mode IN ('every', 'milestones', 'digest')),
+            digest_at TEXT,                               -- HH:MM, local to tz (digest only)
+            tz TEXT NOT NULL DEFAULT 'UTC',
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            removed_at TEXT                               -- unsubscribed (kept for the outbox)
+        );
+        CREATE UNIQUE INDEX subscriptions_scope
+            ON subscriptions (platform, workspace, channel, COALESCE(tracker_id, 0));
+        CREATE TABLE alert_channels (
+            platform TEXT NOT NULL,
+            workspace TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            gone_count INTEGER NOT NULL DEFAULT 0,
+            paused_at TEXT,
+            paused_reason TEXT,
+            PRIMARY KEY (platform, workspace, channel)
+        );
+        CREATE TABLE alert_events (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            tracker_id INTEGER REFERENCES trackers(id),
+            declaration_id INTEGER REFERENCES declarations(id),
+            summary TEXT NOT NULL,
+            reply TEXT NOT NULL,                          -- the 'every' alert, as JSON
+            milestone_reply TEXT,                         -- set when the outcome changed
+            digest_key TEXT UNIQUE,                       -- 'subscription:local date' for digests
+            recorded_at TEXT NOT NULL
+        );
+        CREATE INDEX alert_events_timeline ON alert_events (tracker_id, recorded_at);
+        CREATE TABLE alert_outbox (
+            id INTEGER PRIMARY KEY,
+            event_id INTEGER NOT NULL REFERENCES alert_events(id),
+            subscription_id INTEGER NOT NULL REFERENCES subscriptions(id),
+            platform TEXT NOT NULL,
+            workspace TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            variant TEXT NOT NULL CHECK (variant IN ('every', 'milestone', 'digest')),
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'sent', 'cancelled')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            last_attempt_at TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            message_id TEXT,
+            UNIQUE (event_id, subscription_id)
+        );
+        -- A channel's worker reads its oldest pending row; the scan lists channels with work.
+        CREATE INDEX alert_outbox_pending
+            ON alert_outbox (platform, workspace, channel, id) WHERE status = 'pending';
+        """
+    )

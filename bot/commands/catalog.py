@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.commands import moderators, reading, recording, trackers
+from bot.commands import moderators, reading, recording, subscriptions, trackers
 from bot.commands.context import Context
 from bot.commands.spec import Command, Param, ParamKind
 from bot.domain import STANCE_ALIASES, Confidence, Stance, TrackerKind, TrackerStatus
@@ -46,7 +46,11 @@ def help_reply(topic: str | None) -> Reply:
             detail += [f"{p.usage()}: {p.help}" for p in command.params]
             detail += [f"e.g. {e}" for e in command.examples]
             if command.moderator_only:
-                detail.append("Moderators only.")
+                detail.append(
+                    "Moderators or channel managers only."
+                    if command.channel_managers
+                    else "Moderators only."
+                )
             fields.append(Field(command.usage(), tuple(detail), separator="\n"))
         return Reply(
             title=f"Help: /tally {' '.join(words)}".rstrip(),
@@ -327,6 +331,62 @@ COMMANDS: tuple[Command, ...] = (
         path=("moderator", "list"),
         summary="Who is on the moderator list.",
         handler=moderators.list_moderators,
+    ),
+    Command(
+        path=("subscribe",),
+        summary="Send this channel alerts: every change, milestones only, or a daily digest.",
+        handler=subscriptions.subscribe,
+        moderator_only=True,
+        channel_managers=True,
+        params=(
+            Param(
+                "tracker",
+                ParamKind.TRACKER,
+                "Tracker slug, or all; optional if only one is open.",
+                positional=True,
+                metavar="TRACKER|all",
+            ),
+            Param(
+                "mode",
+                ParamKind.CHOICE,
+                "every change (default), milestones (outcome changes) or a daily digest.",
+                choices=("every", "milestones", "digest"),
+                aliases=(("all", "every"), ("milestone", "milestones"), ("daily", "digest")),
+            ),
+            Param("at", ParamKind.TEXT, "Digest time, 24-hour (default 09:00).", metavar="HH:MM"),
+            Param(
+                "tz",
+                ParamKind.TEXT,
+                "Time zone of at= (default UTC).",
+                metavar="Europe/Brussels",
+            ),
+        ),
+        examples=(
+            "/tally subscribe nato-sg-2024",
+            "/tally subscribe all mode=milestones",
+            "/tally subscribe nato-sg-2024 mode=digest at=08:30 tz=Europe/Brussels",
+        ),
+    ),
+    Command(
+        path=("unsubscribe",),
+        summary="Stop this channel's alerts for a tracker, or all of them.",
+        handler=subscriptions.unsubscribe,
+        moderator_only=True,
+        channel_managers=True,
+        params=(
+            Param(
+                "tracker",
+                ParamKind.TRACKER,
+                "Tracker slug, or all (every subscription of this channel).",
+                positional=True,
+                metavar="TRACKER|all",
+            ),
+        ),
+    ),
+    Command(
+        path=("subscriptions",),
+        summary="What this channel gets, and channels paused because they could not be reached.",
+        handler=subscriptions.list_subscriptions,
     ),
     Command(
         path=("help",),

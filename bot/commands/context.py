@@ -26,6 +26,9 @@ class Actor:
     platform_moderator: bool = False
     """The platform already grants write rights (Slack admin, Discord Manage Server, operator)."""
     channel: str | None = None
+    channel_manager: bool = False
+    """The platform lets this user manage `channel` (Discord Manage Channels, Slack channel
+    manager or admin): enough to choose the channel's alert subscriptions."""
 
     @property
     def ref(self) -> str:

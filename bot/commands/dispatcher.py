@@ -72,11 +72,17 @@ class Dispatcher:
         def work(repo: Repository) -> tuple[Reply, list[DomainEvent]]:
             ctx = Context(repo, actor, now)
             if command.moderator_only and not _may_write(repo, actor):
-                raise PermissionDenied(
-                    "Only moderators can do that: "
-                    f"/tally {command.name} changes the record. Ask a moderator, "
-                    "or an admin to add you with /tally moderator add."
-                )
+                if command.channel_managers and not actor.channel_manager:
+                    raise PermissionDenied(
+                        "Only moderators or people who manage this channel can run "
+                        f"/tally {command.name}."
+                    )
+                if not command.channel_managers:
+                    raise PermissionDenied(
+                        "Only moderators can do that: "
+                        f"/tally {command.name} changes the record. Ask a moderator, "
+                        "or an admin to add you with /tally moderator add."
+                    )
             reply = command.handler(ctx, args)
             for writer in self.event_writers:
                 writer(repo, ctx.events)

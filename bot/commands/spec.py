@@ -73,6 +73,8 @@ class Command:
     params: tuple[Param, ...] = ()
     moderator_only: bool = False
     examples: tuple[str, ...] = ()
+    channel_managers: bool = False
+    """With moderator_only: channel managers may run it too (it only concerns their channel)."""
 
     @property
     def name(self) -> str:

@@ -1,0 +1,182 @@
+"""`tallybot dispatch`: deliver alerts; and the composition of senders the scheduler uses.
+
+Which platforms can be posted to is decided here, in adapters/ (the core never imports one):
+Slack when SLACK_BOT_TOKEN is set, Discord when DISCORD_TOKEN is set, and the console always.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
+
+from adapters.console.sender import ConsoleSender
+from bot.alerts.channels import AlertSender
+from bot.alerts.delivery import DeliveryPolicy, DeliveryStats
+from bot.alerts.lock import DispatchLock
+from bot.alerts.scheduler import AlertScheduler
+from bot.app import Core
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+EXIT_BUSY = 75
+"""EX_TEMPFAIL: another process delivers for this database; try again later."""
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "dispatch",
+        help="deliver alerts to subscribed channels (--once: what is due, then exit)",
+    )
+    parser.add_argument(
+        "--once", action="store_true", help="deliver everything due and exit (for cron)"
+    )
+    parser.add_argument(
+        "--send-timeout",
+        type=float,
+        default=DeliveryPolicy.send_timeout,
+        metavar="SECONDS",
+        help=f"give up on one send after this long (default {DeliveryPolicy.send_timeout:g})",
+    )
+    parser.add_argument(
+        "--interval",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="without --once: look for due alerts at least this often (default 30)",
+    )
+    parser.set_defaults(func=dispatch_command)
+
+
+def dispatch_command(args: argparse.Namespace, settings: Settings) -> int:
+    policy = replace(DeliveryPolicy(), send_timeout=args.send_timeout)
+    if args.once:
+        return asyncio.run(dispatch_once(settings, policy))
+    return asyncio.run(dispatch_forever(settings, policy, args.interval))
+
+
+async def dispatch_once(settings: Settings, policy: DeliveryPolicy | None = None) -> int:
+    lock = DispatchLock.beside(settings.db_path)
+    if not lock.acquire():
+        print(
+            f"Another tallybot process is delivering alerts for {settings.db_path}; "
+            "nothing to do here.",
+            file=sys.stderr,
+        )
+        return EXIT_BUSY
+    core = Core.open(settings)
+    senders, closers = await build_senders(settings)
+    try:
+        scheduler = AlertScheduler(core.store, senders, core.dispatcher.clock, policy)
+        stats = await scheduler.run_once()
+        print(_summary(stats))
+        return 1 if stats.left_pending else 0
+    finally:
+        await _close_all(closers)
+        core.close()
+        lock.release()
+
+
+async def dispatch_forever(
+    settings: Settings, policy: DeliveryPolicy | None = None, interval: float = 30.0
+) -> int:
+    """Deliver until SIGINT/SIGTERM (a delivery-only process beside `tallybot exec`)."""
+    quiet_scheduler_logs()
+    core = Core.open(settings)
+    senders, closers = await build_senders(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    scheduler = AlertScheduler(
+        core.store,
+        senders,
+        core.dispatcher.clock,
+        policy,
+        interval=interval,
+        lock_path=DispatchLock.beside(settings.db_path).path,
+    )
+    try:
+        await scheduler.start(core.dispatcher)
+        log.info("delivering alerts via %s", ", ".join(sorted(senders)))
+        await stop.wait()
+        return 0
+    finally:
+        await scheduler.stop()
+        await _close_all(closers)
+        core.close()
+
+
+async def build_senders(
+    settings: Settings, console: bool = True
+) -> tuple[dict[str, AlertSender], list[Callable[[], Awaitable[None]]]]:
+    """Senders from settings alone, plus how to close them."""
+    senders: dict[str, AlertSender] = {}
+    closers: list[Callable[[], Awaitable[None]]] = []
+    if settings.slack_bot_token:
+        from adapters.slack.sender import create_sender as create_slack_sender
+
+        slack = create_slack_sender(settings)
+        senders[slack.platform] = slack
+    if settings.discord_token:
+        from adapters.discord.sender import create_sender as create_discord_sender
+
+        try:
+            discord_sender = await create_discord_sender(settings)
+        except Exception as exc:
+            log.error("discord alerts unavailable: %s", type(exc).__name__)
+        else:
+            senders[discord_sender.platform] = discord_sender
+            closers.append(discord_sender.close)
+    if console:
+        senders["console"] = ConsoleSender()
+    return senders, closers
+
+
+async def start_alerts(
+    core: Core, senders: Iterable[AlertSender | None], interval: float = 30.0
+) -> AlertScheduler:
+    """Start the alert scheduler inside `tallybot run`'s loop with the running services'
+    senders; recorded changes wake it through the dispatcher."""
+    quiet_scheduler_logs()
+    by_platform = {s.platform: s for s in senders if s is not None}
+    scheduler = AlertScheduler(
+        core.store,
+        by_platform,
+        core.dispatcher.clock,
+        interval=interval,
+        lock_path=DispatchLock.beside(core.settings.db_path).path,
+    )
+    await scheduler.start(core.dispatcher)
+    return scheduler
+
+
+async def _close_all(closers: list[Callable[[], Awaitable[None]]]) -> None:
+    for close in closers:
+        with contextlib.suppress(Exception):
+            await close()
+
+
+def quiet_scheduler_logs() -> None:
+    """APScheduler logs every job run at INFO; keep that for TALLYBOT_LOG_LEVEL=DEBUG."""
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def _summary(stats: DeliveryStats) -> str:
+    parts = [f"alerts sent: {stats.sent}", f"retries: {stats.retried}"]
+    if stats.paused:
+        parts.append("paused: " + ", ".join(f"{c.platform}:{c.channel}" for c in stats.paused))
+    if stats.left_pending:
+        parts.append(
+            "left for the next run: "
+            + ", ".join(f"{c.platform}:{c.channel}" for c in stats.left_pending)
+        )
+    return "; ".join(parts)

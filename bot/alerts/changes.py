@@ -1,0 +1,98 @@
+"""What an event changed: the tally before and after it, read inside the command's transaction.
+
+Both tallies come from `compute_tally` over the stored positions; "before" only swaps the one
+member (or candidate) the event touched, so alerts never re-implement the counting.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from bot.domain import Declaration, Tracker
+from bot.events import DomainEvent, EventKind
+from bot.members import Body
+from bot.tally import Tally, compute_tally
+
+if TYPE_CHECKING:
+    from store.repository import Repository
+
+_HISTORY_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class Change:
+    event: DomainEvent
+    tracker: Tracker
+    body: Body
+    before: Tally
+    after: Tally
+    declaration: Declaration | None = None
+    """The declaration made or retracted."""
+    position_before: Declaration | None = None
+    """The member's standing declaration before the event."""
+    position_after: Declaration | None = None
+    """The member's standing declaration after it."""
+
+    @property
+    def is_current(self) -> bool:
+        """The new declaration is now the member's standing position (not an older statement)."""
+        return (
+            self.declaration is not None
+            and self.position_after is not None
+            and self.position_after.id == self.declaration.id
+        )
+
+
+def read_change(repo: Repository, event: DomainEvent, today: date) -> Change:
+    tracker = repo.tracker_by_id(event.tracker_id)
+    body = repo.body(tracker.body)
+    positions = repo.positions(tracker, today)
+    after = compute_tally(tracker, body, today, positions)
+    if event.kind in (EventKind.DECLARATION, EventKind.RETRACTION) and event.declaration_id:
+        declaration = repo.declaration(event.declaration_id)
+        member = declaration.member
+        history = repo.history(tracker.id, member, limit=_HISTORY_LIMIT)
+        if event.kind is EventKind.DECLARATION:
+            before_position = _standing(history, today, skip=declaration.id)
+        else:
+            before_position = _standing(history, today, revive=declaration.id)
+        before_positions = dict(positions)
+        if before_position is None:
+            before_positions.pop(member, None)
+        else:
+            before_positions[member] = before_position
+        before = compute_tally(tracker, body, today, before_positions)
+        return Change(
+            event,
+            tracker,
+            body,
+            before,
+            after,
+            declaration,
+            before_position,
+            positions.get(member),
+        )
+    if event.kind is EventKind.WITHDRAWAL:
+        restored = tuple(
+            dataclasses.replace(c, withdrawn_on=None) if c.name == event.detail else c
+            for c in tracker.candidates
+        )
+        earlier = dataclasses.replace(tracker, candidates=restored)
+        return Change(event, tracker, body, compute_tally(earlier, body, today, positions), after)
+    return Change(event, tracker, body, after, after)
+
+
+def _standing(
+    history: list[Declaration], today: date, skip: int | None = None, revive: int | None = None
+) -> Declaration | None:
+    """The latest standing declaration in `history` (newest first), as `positions` picks it,
+    leaving out `skip` and counting `revive` as not retracted."""
+    for declaration in history:
+        if declaration.id == skip or declaration.made_on > today:
+            continue
+        if declaration.retraction is None or declaration.id == revive:
+            return declaration
+    return None

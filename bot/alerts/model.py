@@ -1,0 +1,83 @@
+"""What the alert tables hold, as values: subscriptions, channel state, alerts awaiting delivery."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from bot.alerts.channels import ChannelRef
+
+
+class Mode(StrEnum):
+    EVERY = "every"
+    """One alert per new declaration, change of position or retraction."""
+    MILESTONES = "milestones"
+    """Only when the outcome changes."""
+    DIGEST = "digest"
+    """One summary a day at the channel's time."""
+
+
+class Variant(StrEnum):
+    """Which wording an outbox row delivers."""
+
+    EVERY = "every"
+    MILESTONE = "milestone"
+    DIGEST = "digest"
+
+
+DEFAULT_DIGEST_AT = "09:00"
+DEFAULT_TZ = "UTC"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: int
+    channel: ChannelRef
+    tracker_id: int | None
+    """None: every tracker ('all')."""
+    tracker_slug: str | None
+    mode: Mode
+    digest_at: str | None
+    tz: str
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def scope(self) -> str:
+        return self.tracker_slug or "all"
+
+    def describe(self) -> str:
+        """'every change', 'milestones only', 'a daily digest at 09:00 (Europe/Brussels)'."""
+        if self.mode is Mode.EVERY:
+            return "every change"
+        if self.mode is Mode.MILESTONES:
+            return "milestones only"
+        return f"a daily digest at {self.digest_at} ({self.tz})"
+
+
+@dataclass(frozen=True)
+class ChannelState:
+    channel: ChannelRef
+    gone_count: int
+    paused_at: datetime | None
+    paused_reason: str | None
+    pending: int = 0
+
+    @property
+    def paused(self) -> bool:
+        return self.paused_at is not None
+
+
+@dataclass(frozen=True)
+class PendingAlert:
+    """The oldest undelivered row of a channel, with the wording it carries (Reply as JSON)."""
+
+    id: int
+    event_id: int
+    subscription_id: int
+    channel: ChannelRef
+    variant: Variant
+    reply_json: str
+    attempts: int

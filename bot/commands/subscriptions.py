@@ -1,0 +1,169 @@
+"""Channel subscriptions: which alerts a channel gets, set from inside that channel.
+
+Stored per (platform, workspace, channel) taken from the Actor, so the same commands work from
+Slack, Discord and the console (whose one channel is the terminal).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.alerts.channels import ChannelRef
+from bot.alerts.model import DEFAULT_DIGEST_AT, DEFAULT_TZ, Mode, Subscription
+from bot.alerts.timing import parse_hhmm, resolve_tz
+from bot.commands.context import Context
+from bot.domain import Tracker
+from bot.errors import UserError
+from bot.replies import Colour, Field, Reply, Visibility
+from store.alerts import AlertRepository
+
+ALL = "all"
+
+
+def subscribe(ctx: Context, args: dict[str, Any]) -> Reply:
+    channel = _channel(ctx)
+    tracker = _scope(ctx, args.get("tracker"))
+    at = parse_hhmm(args["at"]) if args.get("at") else None
+    mode = Mode(args.get("mode") or (Mode.DIGEST if at or args.get("tz") else Mode.EVERY))
+    if mode is not Mode.DIGEST and (at or args.get("tz")):
+        raise UserError(
+            "at= and tz= set the time of a daily digest: add mode=digest (or leave mode= out)."
+        )
+    tz = resolve_tz(args["tz"]) if args.get("tz") else DEFAULT_TZ
+    if mode is Mode.DIGEST:
+        at = at or DEFAULT_DIGEST_AT
+    alerts = AlertRepository(ctx.repo.db)
+    was_paused = alerts.channel_state(channel).paused
+    sub, created = alerts.subscribe(
+        channel,
+        tracker.id if tracker else None,
+        mode,
+        at if mode is Mode.DIGEST else None,
+        tz if mode is Mode.DIGEST else DEFAULT_TZ,
+        ctx.actor.ref,
+        ctx.now,
+    )
+    scope = f"{tracker.title} ({tracker.slug})" if tracker else "every tracker"
+    lines = [f"Mode: {sub.describe()}."]
+    if was_paused:
+        lines.append("Alerts to this channel were paused (it could not be reached); resumed.")
+    if tracker is None and len(alerts.channel_subscriptions(channel)) > 1:
+        lines.append("A tracker's own subscription here takes precedence over 'all'.")
+    verb = "now gets" if created else "now gets (updated)"
+    return Reply(
+        title=f"This channel {verb} {sub.describe()} for {scope}",
+        lines=tuple(lines),
+        context=(
+            f"Set by {ctx.actor.display_name}. /tally subscriptions lists them; "
+            f"/tally unsubscribe {sub.scope} stops it.",
+        ),
+        colour=Colour.INFO,
+        visibility=Visibility.PUBLIC,
+        data={"subscription": _data(sub), "created": created, "resumed": was_paused},
+    )
+
+
+def unsubscribe(ctx: Context, args: dict[str, Any]) -> Reply:
+    channel = _channel(ctx)
+    alerts = AlertRepository(ctx.repo.db)
+    current = alerts.channel_subscriptions(channel)
+    if not current:
+        raise UserError("This channel has no subscriptions.")
+    text = (args.get("tracker") or "").strip()
+    everything = text.lower() == ALL or (not text and len(current) == 1)
+    tracker_id = None
+    if not everything:
+        tracker = _scope(ctx, text or None)
+        assert tracker is not None
+        tracker_id = tracker.id
+        if not any(s.tracker_id == tracker_id for s in current):
+            scopes = ", ".join(s.scope for s in current)
+            raise UserError(
+                f"This channel has no subscription to {tracker.slug} (it has: {scopes}). "
+                "/tally unsubscribe all stops them all."
+            )
+    removed = alerts.unsubscribe(channel, tracker_id, everything, ctx.now)
+    scopes = ", ".join(s.scope for s in removed)
+    return Reply(
+        title=f"This channel no longer gets alerts for {scopes}",
+        context=(f"Stopped by {ctx.actor.display_name}; alerts not yet sent were dropped.",),
+        colour=Colour.INFO,
+        visibility=Visibility.PUBLIC,
+        data={"removed": [_data(s) for s in removed]},
+    )
+
+
+def list_subscriptions(ctx: Context, args: dict[str, Any]) -> Reply:
+    channel = _channel(ctx)
+    alerts = AlertRepository(ctx.repo.db)
+    subs = alerts.channel_subscriptions(channel)
+    state = alerts.channel_state(channel)
+    lines = []
+    if not subs:
+        lines.append("This channel gets no alerts. /tally subscribe [TRACKER|all] starts them.")
+    if state.paused:
+        lines.append(
+            f"⏸ Paused since {state.paused_at:%Y-%m-%d %H:%M} UTC: {state.paused_reason}. "
+            f"{state.pending} alert(s) wait; /tally subscribe again resumes."
+        )
+    elif state.pending:
+        lines.append(f"{state.pending} alert(s) on their way.")
+    fields = [
+        Field(f"{s.scope}", (f"{s.describe()} · since {s.created_at:%Y-%m-%d}",)) for s in subs
+    ]
+    paused = alerts.paused_channels(channel.platform, channel.workspace)
+    others = [p for p in paused if p.channel != channel]
+    if others:
+        items = tuple(
+            f"{p.channel.channel}: {p.paused_reason} (since {p.paused_at:%Y-%m-%d %H:%M} UTC, "
+            f"{p.pending} waiting)"
+            for p in others
+        )
+        fields.append(Field(f"Paused channels in this workspace ({len(items)})", items, "\n"))
+    return Reply(
+        title="Alert subscriptions of this channel",
+        lines=tuple(lines),
+        fields=tuple(fields),
+        context=("Moderators and channel managers can subscribe or unsubscribe.",),
+        colour=Colour.BLOCKED if state.paused else Colour.INFO,
+        data={
+            "channel": channel.channel,
+            "subscriptions": [_data(s) for s in subs],
+            "paused": state.paused,
+            "paused_reason": state.paused_reason,
+            "pending": state.pending,
+            "paused_channels": [
+                {"channel": p.channel.channel, "reason": p.paused_reason, "pending": p.pending}
+                for p in paused
+            ],
+        },
+    )
+
+
+def _channel(ctx: Context) -> ChannelRef:
+    actor = ctx.actor
+    if not actor.channel:
+        raise UserError("Run this in the channel that should get the alerts.")
+    return ChannelRef(actor.platform, actor.workspace, actor.channel)
+
+
+def _scope(ctx: Context, text: str | None) -> Tracker | None:
+    """None for 'all'; otherwise the named tracker, or the only open one."""
+    if text and text.strip().lower() == ALL:
+        return None
+    if text:
+        return ctx.tracker(text)
+    try:
+        return ctx.tracker(None)
+    except UserError as exc:
+        raise UserError(f"{exc.message} Or name 'all' for every tracker.") from None
+
+
+def _data(sub: Subscription) -> dict[str, Any]:
+    return {
+        "id": sub.id,
+        "tracker": sub.scope,
+        "mode": str(sub.mode),
+        "at": sub.digest_at,
+        "tz": sub.tz if sub.mode is Mode.DIGEST else None,
+    }

@@ -1,0 +1,375 @@
+"""Synchronous queries and writes on the alert tables. Callers hold the transaction.
+
+Subscriptions are never deleted (unsubscribing stamps `removed_at`) so every outbox row keeps
+the subscription it was written for; pending rows of a removed subscription are cancelled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from bot.alerts.channels import ChannelRef
+from bot.alerts.model import ChannelState, Mode, PendingAlert, Subscription, Variant
+from store.repository import utc_text
+
+_SUBSCRIPTION_COLUMNS = """
+    s.id, s.platform, s.workspace, s.channel, s.tracker_id, t.slug AS tracker_slug, s.mode,
+    s.digest_at, s.tz, s.created_by, s.created_at, s.updated_at
+"""
+_CHANNEL_MATCH = "platform = ? AND workspace = ? AND channel = ?"
+_PENDING_COLUMNS = """
+    o.id, o.event_id, o.subscription_id, o.platform, o.workspace, o.channel, o.variant,
+    o.attempts, CASE o.variant WHEN 'milestone' THEN e.milestone_reply ELSE e.reply END AS body
+"""
+
+
+def _key(channel: ChannelRef) -> list[str]:
+    return [channel.platform, channel.workspace, channel.channel]
+
+
+def _pending(row: dict[str, Any]) -> PendingAlert:
+    return PendingAlert(
+        id=row["id"],
+        event_id=row["event_id"],
+        subscription_id=row["subscription_id"],
+        channel=ChannelRef(row["platform"], row["workspace"], row["channel"]),
+        variant=Variant(row["variant"]),
+        reply_json=row["body"],
+        attempts=row["attempts"],
+    )
+
+
+def _time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+class AlertRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # subscriptions ----------------------------------------------------------
+
+    def subscribe(
+        self,
+        channel: ChannelRef,
+        tracker_id: int | None,
+        mode: Mode,
+        digest_at: str | None,
+        tz: str,
+        by: str,
+        now: datetime,
+    ) -> tuple[Subscription, bool]:
+        """Create or replace this channel's subscription for the scope; True if it is new.
+
+        Subscribing again also resumes a paused channel: a moderator saying "send here" is the
+        signal that the channel is back."""
+        existing = self._scope_row(channel, tracker_id)
+        values = {
+            "mode": str(mode),
+            "digest_at": digest_at,
+            "tz": tz,
+            "updated_at": utc_text(now),
+            "removed_at": None,
+        }
+        if existing is None:
+            sub_id = (
+                self.db["subscriptions"]
+                .insert(
+                    {
+                        "platform": channel.platform,
+                        "workspace": channel.workspace,
+                        "channel": channel.channel,
+                        "tracker_id": tracker_id,
+                        "created_by": by,
+                        "created_at": utc_text(now),
+                        **values,
+                    }
+                )
+                .last_pk
+            )
+            created = True
+        else:
+            sub_id = existing["id"]
+            created = existing["removed_at"] is not None
+            self.db["subscriptions"].update(sub_id, values)
+        self.resume_channel(channel)
+        return self.subscription(sub_id), created
+
+    def _scope_row(self, channel: ChannelRef, tracker_id: int | None) -> dict[str, Any] | None:
+        rows = list(
+            self.db.query(
+                "SELECT id, removed_at FROM subscriptions WHERE platform = ? AND workspace = ? "
+                "AND channel = ? AND COALESCE(tracker_id, 0) = ?",
+                [*_key(channel), tracker_id or 0],
+            )
+        )
+        return rows[0] if rows else None
+
+    def unsubscribe(
+        self, channel: ChannelRef, tracker_id: int | None, everything: bool, now: datetime
+    ) -> list[Subscription]:
+        """Stop the scope's subscription (or all of the channel's); cancel what they had queued."""
+        removed = [
+            s
+            for s in self.channel_subscriptions(channel)
+            if everything or s.tracker_id == tracker_id
+        ]
+        for sub in removed:
+            self.db["subscriptions"].update(sub.id, {"removed_at": utc_text(now)})
+            self.db.execute(
+                "UPDATE alert_outbox SET status = 'cancelled', last_error = 'unsubscribed' "
+                "WHERE subscription_id = ? AND status = 'pending'",
+                [sub.id],
+            )
+        return removed
+
+    def subscription(self, sub_id: int) -> Subscription:
+        return self._subscriptions("s.id = ?", [sub_id])[0]
+
+    def active_subscription(self, sub_id: int) -> Subscription | None:
+        found = self._subscriptions("s.id = ? AND s.removed_at IS NULL", [sub_id])
+        return found[0] if found else None
+
+    def channel_subscriptions(self, channel: ChannelRef) -> list[Subscription]:
+        return self._subscriptions(
+            "s.platform = ? AND s.workspace = ? AND s.channel = ? AND s.removed_at IS NULL",
+            _key(channel),
+        )
+
+    def matching_subscriptions(self, tracker_id: int) -> list[Subscription]:
+        """Who hears about this tracker: one subscription per channel, the tracker's own
+        subscription winning over the channel's 'all'."""
+        found = self._subscriptions(
+            "s.removed_at IS NULL AND (s.tracker_id = ? OR s.tracker_id IS NULL)", [tracker_id]
+        )
+        chosen: dict[ChannelRef, Subscription] = {}
+        for sub in found:
+            current = chosen.get(sub.channel)
+            if current is None or (current.tracker_id is None and sub.tracker_id is not None):
+                chosen[sub.channel] = sub
+        return list(chosen.values())
+
+    def digest_subscriptions(self) -> list[Subscription]:
+        return self._subscriptions("s.removed_at IS NULL AND s.mode = 'digest'", [])
+
+    def subscriptions_version(self) -> tuple[int, str]:
+        """Changes whenever a subscription is added, changed or removed (digest jobs re-sync)."""
+        row = self.db.execute("SELECT count(*), max(updated_at) FROM subscriptions").fetchone()
+        removed = self.db.execute("SELECT max(removed_at) FROM subscriptions").fetchone()[0]
+        return row[0], f"{row[1]}|{removed}"
+
+    def _subscriptions(self, where: str, params: list[Any]) -> list[Subscription]:
+        rows = self.db.query(
+            f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscriptions s "
+            f"LEFT JOIN trackers t ON t.id = s.tracker_id WHERE {where} ORDER BY s.id",
+            params,
+        )
+        return [
+            Subscription(
+                id=r["id"],
+                channel=ChannelRef(r["platform"], r["workspace"], r["channel"]),
+                tracker_id=r["tracker_id"],
+                tracker_slug=r["tracker_slug"],
+                mode=Mode(r["mode"]),
+                digest_at=r["digest_at"],
+                tz=r["tz"],
+                created_by=r["created_by"],
+                created_at=datetime.fromisoformat(r["created_at"]),
+                updated_at=datetime.fromisoformat(r["updated_at"]),
+            )
+            for r in rows
+        ]
+
+    # channels ---------------------------------------------------------------
+
+    def channel_state(self, channel: ChannelRef) -> ChannelState:
+        rows = list(
+            self.db.query(f"SELECT * FROM alert_channels WHERE {_CHANNEL_MATCH}", _key(channel))
+        )
+        pending = self.db["alert_outbox"].count_where(
+            f"{_CHANNEL_MATCH} AND status = 'pending'", _key(channel)
+        )
+        if not rows:
+            return ChannelState(channel, 0, None, None, pending)
+        row = rows[0]
+        return ChannelState(
+            channel, row["gone_count"], _time(row["paused_at"]), row["paused_reason"], pending
+        )
+
+    def paused_channels(self, platform: str, workspace: str) -> list[ChannelState]:
+        rows = self.db.query(
+            "SELECT platform, workspace, channel FROM alert_channels "
+            "WHERE platform = ? AND workspace = ? AND paused_at IS NOT NULL ORDER BY paused_at",
+            [platform, workspace],
+        )
+        return [
+            self.channel_state(ChannelRef(r["platform"], r["workspace"], r["channel"]))
+            for r in rows
+        ]
+
+    def record_gone(
+        self, channel: ChannelRef, reason: str, now: datetime, pause_after: int
+    ) -> ChannelState:
+        """Count one more 'channel gone' answer; pause the channel at `pause_after` in a row."""
+        self.db.execute(
+            "INSERT INTO alert_channels (platform, workspace, channel, gone_count) "
+            "VALUES (?, ?, ?, 1) ON CONFLICT (platform, workspace, channel) "
+            "DO UPDATE SET gone_count = gone_count + 1",
+            _key(channel),
+        )
+        state = self.channel_state(channel)
+        if state.gone_count >= pause_after and not state.paused:
+            self.db.execute(
+                "UPDATE alert_channels SET paused_at = ?, paused_reason = ? "
+                f"WHERE {_CHANNEL_MATCH}",
+                [utc_text(now), reason, *_key(channel)],
+            )
+            state = self.channel_state(channel)
+        return state
+
+    def resume_channel(self, channel: ChannelRef) -> bool:
+        cursor = self.db.execute(
+            "UPDATE alert_channels SET gone_count = 0, paused_at = NULL, paused_reason = NULL "
+            f"WHERE {_CHANNEL_MATCH} AND (gone_count > 0 OR paused_at IS NOT NULL)",
+            _key(channel),
+        )
+        return cursor.rowcount > 0
+
+    # events and outbox ------------------------------------------------------
+
+    def add_event(
+        self,
+        *,
+        kind: str,
+        tracker_id: int | None,
+        declaration_id: int | None,
+        summary: str,
+        reply_json: str,
+        milestone_json: str | None,
+        recorded_at: datetime,
+        digest_key: str | None = None,
+    ) -> int | None:
+        """The event's wording, written once; None if this digest was already written."""
+        cursor = self.db.execute(
+            "INSERT OR IGNORE INTO alert_events (kind, tracker_id, declaration_id, summary, reply, "
+            "milestone_reply, digest_key, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                kind,
+                tracker_id,
+                declaration_id,
+                summary,
+                reply_json,
+                milestone_json,
+                digest_key,
+                utc_text(recorded_at),
+            ],
+        )
+        return cursor.lastrowid if cursor.rowcount else None
+
+    def digest_written(self, digest_key: str) -> bool:
+        return bool(self.db["alert_events"].count_where("digest_key = ?", [digest_key]))
+
+    def add_outbox_rows(
+        self, event_id: int, rows: Iterable[tuple[Subscription, Variant]], now: datetime
+    ) -> int:
+        cursor = self.db.conn.executemany(
+            "INSERT OR IGNORE INTO alert_outbox (event_id, subscription_id, platform, workspace, "
+            "channel, variant, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (event_id, sub.id, *_key(sub.channel), str(variant), utc_text(now))
+                for sub, variant in rows
+            ],
+        )
+        return cursor.rowcount
+
+    def events_between(
+        self, tracker_ids: list[int] | None, start: datetime, end: datetime
+    ) -> list[dict[str, Any]]:
+        """Changes recorded in [start, end), oldest first (what a digest lists)."""
+        where = "kind != 'digest' AND recorded_at >= ? AND recorded_at < ?"
+        params: list[Any] = [utc_text(start), utc_text(end)]
+        if tracker_ids is not None:
+            where += f" AND tracker_id IN ({', '.join('?' for _ in tracker_ids)})"
+            params += tracker_ids
+        return list(
+            self.db.query(
+                "SELECT id, kind, tracker_id, summary, recorded_at FROM alert_events "
+                f"WHERE {where} ORDER BY recorded_at, id",
+                params,
+            )
+        )
+
+    def due_channels(self) -> list[ChannelRef]:
+        """Channels with undelivered rows, except paused ones."""
+        return [alert.channel for alert in self.due_heads()]
+
+    def due_heads(self) -> list[PendingAlert]:
+        """Each unpaused channel's oldest undelivered row, in one query (a fan-out's start)."""
+        rows = self.db.query(
+            f"SELECT {_PENDING_COLUMNS} FROM alert_outbox o "
+            "JOIN alert_events e ON e.id = o.event_id WHERE o.id IN ("
+            "  SELECT min(id) FROM alert_outbox WHERE status = 'pending'"
+            "  GROUP BY platform, workspace, channel"
+            ") AND NOT EXISTS (SELECT 1 FROM alert_channels c "
+            "WHERE c.platform = o.platform AND c.workspace = o.workspace "
+            "AND c.channel = o.channel AND c.paused_at IS NOT NULL) ORDER BY o.id"
+        )
+        return [_pending(row) for row in rows]
+
+    def next_pending(self, channel: ChannelRef) -> PendingAlert | None:
+        """The channel's oldest undelivered row: rows go out strictly in the order written."""
+        paused = self.db.execute(
+            f"SELECT 1 FROM alert_channels WHERE {_CHANNEL_MATCH} AND paused_at IS NOT NULL",
+            _key(channel),
+        ).fetchone()
+        if paused:
+            return None
+        rows = list(
+            self.db.query(
+                f"SELECT {_PENDING_COLUMNS} FROM alert_outbox o "
+                "JOIN alert_events e ON e.id = o.event_id "
+                "WHERE o.platform = ? AND o.workspace = ? AND o.channel = ? "
+                "AND o.status = 'pending' ORDER BY o.id LIMIT 1",
+                _key(channel),
+            )
+        )
+        return _pending(rows[0]) if rows else None
+
+    def mark_sent(self, row_id: int, message_id: str, now: datetime) -> bool:
+        """Only after the platform accepted it; a channel that delivers is no longer 'gone'."""
+        cursor = self.db.execute(
+            "UPDATE alert_outbox SET status = 'sent', message_id = ?, sent_at = ?, "
+            "attempts = attempts + 1, last_attempt_at = ? WHERE id = ? AND status = 'pending'",
+            [message_id, utc_text(now), utc_text(now), row_id],
+        )
+        row = self.db.execute(
+            "SELECT platform, workspace, channel FROM alert_outbox WHERE id = ?", [row_id]
+        ).fetchone()
+        if row is not None:
+            self.db.execute(
+                f"UPDATE alert_channels SET gone_count = 0 WHERE {_CHANNEL_MATCH} "
+                "AND gone_count > 0 AND paused_at IS NULL",
+                list(row),
+            )
+        return cursor.rowcount > 0
+
+    def record_failure(self, row_id: int, error: str, now: datetime) -> None:
+        self.db.execute(
+            "UPDATE alert_outbox SET attempts = attempts + 1, last_error = ?, last_attempt_at = ? "
+            "WHERE id = ?",
+            [error[:500], utc_text(now), row_id],
+        )
+
+    def outbox(self) -> list[dict[str, Any]]:
+        """Every row, oldest first (tests, `tallybot dispatch` reports)."""
+        return list(self.db.query("SELECT * FROM alert_outbox ORDER BY id"))
+
+    def outbox_counts(self) -> dict[str, int]:
+        return {
+            row[0]: row[1]
+            for row in self.db.execute("SELECT status, count(*) FROM alert_outbox GROUP BY status")
+        }

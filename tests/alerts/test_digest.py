@@ -1,0 +1,99 @@
+"""A digest fires at its channel's time, by the scheduler's own cron job, on a controllable
+clock (APScheduler reads the same settable 'now' as the core); none is skipped over a restart."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, tzinfo
+
+import apscheduler.schedulers.base
+import pytest
+
+from bot.alerts.channels import AlertSender
+from bot.alerts.scheduler import AlertScheduler
+from bot.app import Core
+from store.alerts import AlertRepository
+from tests.alerts.conftest import FAST, LITHUANIA, Run, slack_mod, slack_titles, until
+from tests.conftest import Clock
+from tests.fakes.slack_api import FakeSlackApi
+
+
+@pytest.fixture
+def scheduler_clock(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
+    """APScheduler asks `datetime.now(tz)`: answer from the test clock."""
+
+    class ClockedDatetime(datetime):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
+            return clock.now.astimezone(tz) if tz else clock.now
+
+    monkeypatch.setattr(apscheduler.schedulers.base, "datetime", ClockedDatetime)
+    yield clock
+
+
+async def _tick(scheduler: AlertScheduler) -> None:
+    """Make APScheduler look at its jobs now (its wake-up runs on the next loop turn)."""
+    assert scheduler.scheduler is not None
+    scheduler.scheduler.wakeup()
+    await asyncio.sleep(0)
+
+
+async def _digests(core: Core) -> list[dict[str, object]]:
+    rows = await core.store.run(lambda r: AlertRepository(r.db).outbox())
+    return [r for r in rows if r["variant"] == "digest"]
+
+
+async def test_a_digest_fires_at_its_time_and_once(
+    demo: Core,
+    run_as: Run,
+    senders: dict[str, AlertSender],
+    fake_slack: FakeSlackApi,
+    scheduler_clock: Clock,
+) -> None:
+    scheduler_clock.now = datetime(2026, 11, 24, 6, 30, tzinfo=UTC)  # 07:30 in Brussels
+    await run_as(LITHUANIA)
+    scheduler_clock.now += timedelta(minutes=10)
+    await run_as(
+        "/tally subscribe nato-sg-2024 mode=digest at=08:00 tz=europe/brussels",
+        slack_mod("CDAILY"),
+    )
+    scheduler = AlertScheduler(demo.store, senders, demo.dispatcher.clock, FAST)
+    await scheduler.start(demo.dispatcher)
+    try:
+        subs = await demo.store.run(lambda r: AlertRepository(r.db).digest_subscriptions())
+        assert [s.tz for s in subs] == ["Europe/Brussels"]
+        due = scheduler.next_digest(subs[0].id)
+        assert due == datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
+
+        scheduler_clock.now = datetime(2026, 11, 24, 6, 59, 59, tzinfo=UTC)
+        await _tick(scheduler)
+        assert scheduler.next_digest(subs[0].id) == due  # not fired a second early
+        assert await _digests(demo) == []
+
+        scheduler_clock.now = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
+        await _tick(scheduler)
+        await fake_slack.wait_for(lambda: bool(fake_slack.messages_in("CDAILY")))
+        digest = fake_slack.messages_in("CDAILY")
+        assert [m.text for m in digest] == [
+            "⛔ Daily digest — NATO Secretary General 2024 — 2026-11-24"
+        ]
+        body = str(digest[0].blocks)
+        assert "07:30 🇱🇹 Lithuania backs Mark Rutte" in body  # the day's change, local time
+        assert "Mark Rutte: 28 of 32 support" in body  # and where things stand
+        assert scheduler.next_digest(subs[0].id) == datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
+
+        scheduler_clock.now += timedelta(minutes=5)
+        await _tick(scheduler)
+        await until(lambda: not scheduler.deliverer.busy)
+        assert len(await _digests(demo)) == 1  # once a day
+        assert len(fake_slack.messages_in("CDAILY")) == 1
+    finally:
+        await scheduler.stop()
+
+    # Nothing ran on the 25th at 08:00: the next start writes that digest and sends it.
+    scheduler_clock.now = datetime(2026, 11, 25, 9, 15, tzinfo=UTC)
+    await AlertScheduler(demo.store, senders, demo.dispatcher.clock, FAST).run_once()
+    titles = slack_titles(fake_slack, "CDAILY")
+    assert titles[1] == "⛔ Daily digest — NATO Secretary General 2024 — 2026-11-25"
+    assert "No changes." in str(fake_slack.messages_in("CDAILY")[1].blocks)

@@ -1,0 +1,37 @@
+"""HTTP mode: Bolt's aiohttp app (`/slack/events`) plus `/healthz`, served on the shared loop.
+
+`AsyncApp.start()` would run its own loop; an AppRunner/TCPSite lives beside Discord and the
+scheduler instead.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Liveness for a load balancer or container probe: the loop answers."""
+    return web.json_response({"status": "ok", "service": "tallybot-slack"})
+
+
+def web_application(app: AsyncApp, port: int) -> web.Application:
+    application = app.web_app(path=EVENTS_PATH, port=port)
+    application.router.add_get(HEALTH_PATH, healthz)
+    return application
+
+
+async def serve_http(app: AsyncApp, host: str, port: int) -> web.AppRunner:
+    """Start serving; `runner.addresses` tells the bound port (port 0 picks a free one)."""
+    runner = web.AppRunner(web_application(app, port), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    return runner
+
+
+def bound_port(runner: web.AppRunner) -> int:
+    return int(runner.addresses[0][1])

@@ -1,0 +1,86 @@
+"""Alerts to Slack channels: chat.postMessage with the same Block Kit as interactive replies.
+
+The alert dispatcher owns retries and backoff, so the client has no retry handler; each failure
+is mapped to what the dispatcher should do about it. Importing this needs no Bolt app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.blocks import render
+from adapters.slack.client import alert_client, error_code
+from bot.alerts.channels import ChannelGone, ChannelRef, RetryLater, TransientFailure
+from bot.replies import Reply
+from bot.settings import Settings
+
+SEND_TIMEOUT = 10.0
+DEFAULT_RETRY_AFTER = 1.0
+GONE_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "access_denied",
+        "restricted_action",
+        "restricted_action_read_only_channel",
+        "restricted_action_thread_only_channel",
+        "restricted_action_non_threadable_channel",
+        "team_access_not_granted",
+        "ekm_access_denied",
+    }
+)
+
+
+class SlackSender:
+    """`AlertSender` for Slack: `send` returns the message ts."""
+
+    platform = "slack"
+
+    def __init__(self, client: AsyncWebClient, timeout: float = SEND_TIMEOUT) -> None:
+        self.client = client
+        self.timeout = timeout
+
+    async def send(self, channel: ChannelRef, reply: Reply) -> str:
+        try:
+            async with asyncio.timeout(self.timeout):
+                response = await self.client.chat_postMessage(
+                    channel=channel.channel, **render(reply).payload()
+                )
+        except SlackApiError as exc:
+            raise _delivery_error(exc) from exc
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise TransientFailure(f"slack unreachable: {type(exc).__name__}") from exc
+        return str(response["ts"])
+
+
+def _delivery_error(exc: SlackApiError) -> Exception:
+    status = exc.response.status_code
+    error = error_code(exc)
+    if status == 429 or error == "ratelimited":
+        return RetryLater(_retry_after(exc), f"slack rate limited: {error}")
+    if error in GONE_ERRORS:
+        return ChannelGone(f"slack: {error}")
+    return TransientFailure(f"slack: {error}")
+
+
+def _retry_after(exc: SlackApiError) -> float:
+    headers = {k.lower(): v for k, v in (exc.response.headers or {}).items()}
+    value = headers.get("retry-after")
+    if isinstance(value, list):
+        value = value[0] if value else None
+    try:
+        return max(float(value), 0.0) if value is not None else DEFAULT_RETRY_AFTER
+    except ValueError:
+        return DEFAULT_RETRY_AFTER
+
+
+def create_sender(settings: Settings) -> SlackSender:
+    """A sender from settings alone (no Bolt app): SLACK_BOT_TOKEN and SLACK_API_URL."""
+    if not settings.slack_bot_token:
+        raise ValueError("SLACK_BOT_TOKEN is not set")
+    return SlackSender(alert_client(settings.slack_bot_token, settings.slack_api_url))

@@ -1,0 +1,91 @@
+"""`tallybot run`'s Slack service: Socket Mode when SLACK_APP_TOKEN is set, else HTTP mode.
+
+Socket Mode needs no public URL (the default for small teams); HTTP mode serves `/slack/events`
+and `/healthz` on PORT. Either way everything runs on the caller's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_sdk.errors import SlackApiError
+
+from adapters.slack.app import TallyCommands, build_app
+from adapters.slack.client import error_code, interactive_client
+from adapters.slack.http import bound_port, serve_http
+from adapters.slack.sender import SlackSender, create_sender
+from bot.app import Core
+
+log = logging.getLogger(__name__)
+
+DRAIN_TIMEOUT = 10.0
+"""On stop, answers already acked get this long to reach Slack."""
+
+
+class SlackService:
+    name = "slack"
+
+    def __init__(
+        self,
+        mode: str,
+        sender: SlackSender,
+        commands: TallyCommands,
+        closers: list[Callable[[], Awaitable[object]]],
+        port: int | None = None,
+    ) -> None:
+        self.mode = mode
+        self.sender = sender
+        self.commands = commands
+        self.port = port
+        """HTTP mode: the port actually bound."""
+        self._closers = closers
+        self._stopped = asyncio.Event()
+
+    async def wait(self) -> None:
+        await self._stopped.wait()
+
+    async def stop(self) -> None:
+        if self._stopped.is_set():
+            return
+        for close in self._closers:
+            try:
+                await close()
+            except Exception:
+                log.exception("closing the slack %s connection failed", self.mode)
+        try:
+            async with asyncio.timeout(DRAIN_TIMEOUT):
+                await self.commands.drain()
+        except TimeoutError:
+            log.warning("stopped with slack answers still pending")
+        await self.commands.response_urls.close()
+        self._stopped.set()
+
+
+async def start_slack(core: Core, host: str = "0.0.0.0") -> SlackService:
+    """Check the bot token (auth.test), then connect by Socket Mode or serve HTTP."""
+    settings = core.settings
+    if not settings.slack_bot_token:
+        raise RuntimeError("SLACK_BOT_TOKEN is not set")
+    client = interactive_client(settings.slack_bot_token, settings.slack_api_url)
+    try:
+        auth = await client.auth_test()
+    except SlackApiError as exc:
+        raise RuntimeError(f"Slack rejected SLACK_BOT_TOKEN: {error_code(exc)}") from None
+    log.info("slack: signed in as %s in %s", auth.get("user"), auth.get("team"))
+    sender = create_sender(settings)
+    if settings.slack_app_token:
+        app, commands = build_app(core, client)
+        handler = AsyncSocketModeHandler(app, settings.slack_app_token)
+        await handler.connect_async()
+        log.info("slack: socket mode connected")
+        return SlackService("socket", sender, commands, [handler.close_async])
+    if not settings.slack_signing_secret:
+        raise RuntimeError("Slack needs SLACK_APP_TOKEN (socket mode) or SLACK_SIGNING_SECRET")
+    app, commands = build_app(core, client, signing_secret=settings.slack_signing_secret)
+    runner = await serve_http(app, host, settings.port)
+    port = bound_port(runner)
+    log.info("slack: HTTP mode on %s:%s (/slack/events, /healthz)", host, port)
+    return SlackService("http", sender, commands, [runner.cleanup], port=port)

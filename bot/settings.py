@@ -28,6 +28,8 @@ class Settings:
     discord_api_url: str | None = None
     """None: discord.py's own defaults (REST v10 and its built-in gateway)."""
     discord_mod_role: str | None = None
+    discord_application_id: str | None = None
+    """For `tallybot discord invite` without a token; otherwise asked of Discord's API."""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -49,6 +51,7 @@ class Settings:
             discord_token=get("DISCORD_TOKEN"),
             discord_api_url=get("DISCORD_API_URL"),
             discord_mod_role=get("TALLYBOT_DISCORD_MOD_ROLE"),
+            discord_application_id=get("DISCORD_APPLICATION_ID"),
         )
 
     @property

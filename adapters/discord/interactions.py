@@ -1,0 +1,136 @@
+"""One slash command from Discord: who asks, run it in the core, answer in time with an embed.
+
+Discord wants a first answer within 3 seconds. The command runs with a budget (`defer_after`,
+2 s): if the reply is ready, it is the answer (ephemeral or not, as the reply says); otherwise
+the interaction is deferred ephemerally and the reply follows by editing that message, or, for a
+recorded change meant for the channel, by a short private note plus a public follow-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from typing import Any
+
+import discord
+
+from adapters.discord.commands import PUBLIC_OPTION, is_read_command
+from adapters.discord.moderation import ModeratorCheck
+from adapters.discord.render import NO_MENTIONS, reply_embed
+from bot.commands.context import Actor
+from bot.commands.dispatcher import Dispatcher
+from bot.commands.spec import Command, Param, ParamKind
+from bot.completion import StoreLike, Suggestion, suggest
+from bot.replies import Reply, Visibility
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "discord"
+DM_WORKSPACE = "dm"
+DEFER_AFTER_SECONDS = 2.0
+POSTED_NOTE = "Recorded: posted in the channel."
+
+
+class InteractionHandler:
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        store: StoreLike,
+        moderators: ModeratorCheck,
+        defer_after: float = DEFER_AFTER_SECONDS,
+    ) -> None:
+        self.dispatcher = dispatcher
+        self.store = store
+        self.moderators = moderators
+        self.defer_after = defer_after
+
+    async def actor(self, interaction: discord.Interaction) -> Actor:
+        user = interaction.user
+        return Actor(
+            platform=PLATFORM,
+            workspace=str(interaction.guild_id) if interaction.guild_id else DM_WORKSPACE,
+            user_id=str(user.id),
+            display_name=user.display_name,
+            platform_moderator=await self.moderators.is_platform_moderator(interaction),
+            channel=str(interaction.channel_id) if interaction.channel_id else None,
+            **_channel_manager(interaction),
+        )
+
+    async def handle(
+        self, command: Command, interaction: discord.Interaction, options: dict[str, Any]
+    ) -> None:
+        public = bool(options.pop(PUBLIC_OPTION, False)) and is_read_command(command)
+        raw = raw_args(command, options)
+        actor = await self.actor(interaction)
+        work = asyncio.ensure_future(self.dispatcher.run(command, raw, actor))
+        done, _ = await asyncio.wait({work}, timeout=self.defer_after)
+        if work in done:
+            reply = work.result()
+            await interaction.response.send_message(
+                embed=reply_embed(reply),
+                ephemeral=_ephemeral(reply, public),
+                allowed_mentions=NO_MENTIONS,
+            )
+            return
+        deferred_private = not public
+        await interaction.response.defer(ephemeral=deferred_private, thinking=True)
+        reply = await work
+        await self._follow_up(interaction, reply, public, deferred_private)
+
+    async def _follow_up(
+        self, interaction: discord.Interaction, reply: Reply, public: bool, deferred_private: bool
+    ) -> None:
+        embed = reply_embed(reply)
+        if _ephemeral(reply, public) or not deferred_private:
+            await interaction.edit_original_response(embed=embed, allowed_mentions=NO_MENTIONS)
+            return
+        # The deferred answer is private but a recorded change belongs in the channel.
+        await interaction.edit_original_response(content=POSTED_NOTE, allowed_mentions=NO_MENTIONS)
+        await interaction.followup.send(embed=embed, ephemeral=False, allowed_mentions=NO_MENTIONS)
+
+    async def complete(
+        self, param: Param, interaction: discord.Interaction, current: str
+    ) -> list[Suggestion]:
+        namespace = interaction.namespace
+        tracker = _option_text(namespace, "tracker")
+        body = _option_text(namespace, "body")
+        if param.kind is ParamKind.TRACKER:
+            tracker = None
+        return await suggest(self.store, param, current or "", tracker=tracker, body=body)
+
+
+def raw_args(command: Command, options: dict[str, Any]) -> dict[str, object]:
+    """Discord option values -> what core.dispatcher.run converts (users as their id)."""
+    raw: dict[str, object] = {}
+    for param in command.params:
+        value = options.get(param.name)
+        if value is None:
+            continue
+        if param.kind is ParamKind.USER and isinstance(value, discord.abc.Snowflake):
+            value = str(value.id)
+        raw[param.name] = value
+    return raw
+
+
+def _channel_manager(interaction: discord.Interaction) -> dict[str, bool]:
+    """Manage Channels here (payload permissions include channel overwrites), for commands
+    the core lets channel managers run (alert subscriptions), when the core knows the field."""
+    if "channel_manager" not in {f.name for f in dataclasses.fields(Actor)}:
+        return {}
+    permissions = interaction.permissions
+    allowed = interaction.guild_id is not None and (
+        permissions.manage_channels or permissions.administrator
+    )
+    return {"channel_manager": allowed}
+
+
+def _ephemeral(reply: Reply, public: bool) -> bool:
+    if not reply.ok:
+        return True
+    return reply.visibility is Visibility.PRIVATE and not public
+
+
+def _option_text(namespace: discord.app_commands.Namespace, name: str) -> str | None:
+    value = getattr(namespace, name, None)
+    return value.strip() if isinstance(value, str) and value.strip() else None

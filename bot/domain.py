@@ -115,11 +115,10 @@ class Retraction:
     recorded_at: datetime
 
 
-@dataclass(frozen=True)
-class Declaration:
-    """One reported position of one member: append-only; a later one is a change of position."""
+@dataclass(frozen=True, kw_only=True)
+class NewDeclaration:
+    """What a moderator records; the store gives it an id."""
 
-    id: int
     tracker_id: int
     member: str
     stance: Stance
@@ -133,25 +132,15 @@ class Declaration:
     speaker: str | None = None
     confidence: Confidence = Confidence.OFFICIAL
     condition: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Declaration(NewDeclaration):
+    """One reported position of one member: append-only; a later one is a change of position."""
+
+    id: int
     retraction: Retraction | None = None
 
     @property
     def is_void(self) -> bool:
         return self.retraction is not None
-
-
-@dataclass(frozen=True)
-class NewDeclaration:
-    tracker_id: int
-    member: str
-    stance: Stance
-    made_on: date
-    recorded_by: str
-    recorded_at: datetime
-    candidate_id: int | None = None
-    stage: str | None = None
-    source: str | None = None
-    quote: str | None = None
-    speaker: str | None = None
-    confidence: Confidence = Confidence.OFFICIAL
-    condition: str | None = None

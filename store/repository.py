@@ -218,47 +218,12 @@ class Repository:
     # declarations -----------------------------------------------------------
 
     def add_declaration(self, new: NewDeclaration) -> Declaration:
-        row = {
-            "tracker_id": new.tracker_id,
-            "member": new.member,
-            "stance": str(new.stance),
-            "candidate_id": new.candidate_id,
-            "stage": new.stage,
-            "made_on": new.made_on.isoformat(),
-            "source": new.source,
-            "quote": new.quote,
-            "speaker": new.speaker,
-            "confidence": str(new.confidence),
-            "condition": new.condition,
-            "recorded_by": new.recorded_by,
-            "recorded_at": utc_text(new.recorded_at),
-        }
-        declaration_id = self.db["declarations"].insert(row).last_pk
+        declaration_id = self.db["declarations"].insert(_declaration_row(new)).last_pk
         return self.declaration(declaration_id)
 
     def add_declarations(self, rows: Iterable[NewDeclaration], batch_size: int = 1000) -> None:
-        """Bulk load (demo data, benchmarks): same columns as add_declaration."""
-        self.db["declarations"].insert_all(
-            (
-                {
-                    "tracker_id": n.tracker_id,
-                    "member": n.member,
-                    "stance": str(n.stance),
-                    "candidate_id": n.candidate_id,
-                    "stage": n.stage,
-                    "made_on": n.made_on.isoformat(),
-                    "source": n.source,
-                    "quote": n.quote,
-                    "speaker": n.speaker,
-                    "confidence": str(n.confidence),
-                    "condition": n.condition,
-                    "recorded_by": n.recorded_by,
-                    "recorded_at": utc_text(n.recorded_at),
-                }
-                for n in rows
-            ),
-            batch_size=batch_size,
-        )
+        """Bulk load (benchmarks, imports): the same rows as add_declaration."""
+        self.db["declarations"].insert_all(map(_declaration_row, rows), batch_size=batch_size)
 
     def declaration(self, declaration_id: int) -> Declaration:
         rows = list(
@@ -369,6 +334,24 @@ class Repository:
 
 def _columns(db: Database, table: str) -> list[str]:
     return [c.name for c in db[table].columns]
+
+
+def _declaration_row(new: NewDeclaration) -> dict[str, Any]:
+    return {
+        "tracker_id": new.tracker_id,
+        "member": new.member,
+        "stance": str(new.stance),
+        "candidate_id": new.candidate_id,
+        "stage": new.stage,
+        "made_on": new.made_on.isoformat(),
+        "source": new.source,
+        "quote": new.quote,
+        "speaker": new.speaker,
+        "confidence": str(new.confidence),
+        "condition": new.condition,
+        "recorded_by": new.recorded_by,
+        "recorded_at": utc_text(new.recorded_at),
+    }
 
 
 def _declaration(row: dict[str, Any]) -> Declaration:

@@ -22,6 +22,7 @@ AS_OF = Param(
     "Show the tally as it stood on this date (YYYY-MM-DD).",
     metavar="YYYY-MM-DD",
 )
+USER = Param("user", ParamKind.USER, "The user (@mention or id).", required=True, positional=True)
 DATE = Param(
     "date", ParamKind.DATE, "When it was said (YYYY-MM-DD); default today.", metavar="YYYY-MM-DD"
 )
@@ -310,22 +311,14 @@ COMMANDS: tuple[Command, ...] = (
         summary="Let a user record declarations.",
         handler=moderators.add_moderator,
         moderator_only=True,
-        params=(
-            Param(
-                "user", ParamKind.USER, "The user (@mention or id).", required=True, positional=True
-            ),
-        ),
+        params=(USER,),
     ),
     Command(
         path=("moderator", "remove"),
         summary="Take a user off the moderator list.",
         handler=moderators.remove_moderator,
         moderator_only=True,
-        params=(
-            Param(
-                "user", ParamKind.USER, "The user (@mention or id).", required=True, positional=True
-            ),
-        ),
+        params=(USER,),
     ),
     Command(
         path=("moderator", "list"),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 
 from adapters.alerts_cli import start_alerts
 from adapters.console.repl import operator_actor, run_console
@@ -34,14 +36,41 @@ async def run_bot(settings: Settings) -> int:
             return 0
         alerts = await start_alerts(core, [s.sender for s in services])
         log.info("running: %s", ", ".join(s.name for s in services))
+        running = asyncio.ensure_future(asyncio.gather(*(s.wait() for s in services)))
         try:
-            await asyncio.gather(*(s.wait() for s in services))
+            await _until_done_or_signalled(running)
         finally:
             await alerts.stop()  # in-flight alerts finish before the clients close
             for service in services:
                 await service.stop()
+            running.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await running
         return 0
     finally:
         if alerts is not None:
             await alerts.stop()
         core.close()
+
+
+async def _until_done_or_signalled(running: asyncio.Future[object]) -> None:
+    """Wait for the services, or for SIGTERM/SIGINT (systemd, docker stop, Ctrl-C): either way
+    return normally so they are stopped in order (alerts drained) and the exit status is 0."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    handled: list[signal.Signals] = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+            handled.append(sig)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if stop.is_set():
+            log.info("stopping on a signal")
+        elif running.done():
+            running.result()  # a service that failed raises here, as before
+    finally:
+        stopping.cancel()
+        for sig in handled:
+            loop.remove_signal_handler(sig)

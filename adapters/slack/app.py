@@ -32,6 +32,21 @@ from bot.replies import Reply, Visibility
 
 log = logging.getLogger(__name__)
 
+
+class WithholdRejectedBodies(logging.Filter):
+    """Bolt logs the whole body of a request that fails the signature check, response_url
+    included (usable for 30 minutes when a real request was rejected for clock skew): keep the
+    fact, drop the body. Bolt resets its loggers' levels, but keeps their filters."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("Invalid request signature detected"):
+            record.msg, record.args = "Invalid request signature detected (body withheld)", ()
+        return True
+
+
+for _name in ("slack_bolt.AsyncRequestVerification", "slack_bolt.RequestVerification"):
+    logging.getLogger(_name).addFilter(WithholdRejectedBodies())
+
 SLASH_COMMAND = "/tally"
 SHARE_TTL = 30 * 60.0
 """A shared reply lives as long as Slack keeps the response_url usable (30 minutes)."""

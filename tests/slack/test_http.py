@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import AsyncIterator
 
@@ -69,10 +70,16 @@ async def test_signed_command_over_http_is_answered(
 
 
 async def test_forged_request_over_http_is_401(
-    service: SlackService, slack_api: FakeSlackApi, slack_core: Core
+    service: SlackService,
+    slack_api: FakeSlackApi,
+    slack_core: Core,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG, logger="slack_bolt.RequestVerification")
     status, _ = await post_command(slack_api, service, "declare SK support rutte", "wrong")
     assert status == 401
+    assert "Invalid request signature detected (body withheld)" in caplog.text
+    assert "response_url" not in caplog.text and "declare SK" not in caplog.text
     await service.commands.drain()
     assert slack_api.responses == []
     assert await declarations(slack_core, "SK") == []

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+import sys
+from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 
 from bot.app import Core
 from bot.commands.context import Actor
+from bot.demo import DEMO_COMMANDS
 from bot.replies import Reply
 from bot.settings import Settings
 
@@ -52,3 +55,32 @@ def run(core: Core) -> Callable[..., object]:
         return await core.dispatcher.run_text(text, actor)
 
     return _run
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+async def open_demo_core(settings: Settings, clock: Clock, skip: Iterable[str] = ()) -> Core:
+    """A core on `settings` with the demo tracker loaded through the ordinary commands."""
+    core = Core.open(settings, clock)
+    left_out = set(skip)
+    for text in DEMO_COMMANDS:
+        if text in left_out:
+            continue
+        reply = await core.dispatcher.run_text(text, OPERATOR)
+        assert reply.ok, reply.title
+    return core
+
+
+async def spawn_tallybot(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
+    """`python -m adapters.cli ARGS` as a real process from the repository root."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "adapters.cli",
+        *args,
+        cwd=REPO,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )

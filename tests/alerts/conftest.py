@@ -25,7 +25,7 @@ from bot.commands.context import Actor
 from bot.demo import DEMO_COMMANDS
 from bot.replies import Reply
 from bot.settings import Settings
-from tests.conftest import OPERATOR, Clock
+from tests.conftest import OPERATOR, Clock, open_demo_core
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.slack_api import DEFAULT_TEAM, DEFAULT_TOKEN, FakeSlackApi
 
@@ -86,12 +86,7 @@ async def senders(settings: Settings) -> AsyncIterator[dict[str, AlertSender]]:
 async def demo(settings: Settings, clock: Clock) -> AsyncIterator[Core]:
     """The demo tracker without Lithuania: 27 backers of Rutte, Hungary opposed, Romania for
     Iohannis, Slovakia and Turkiye undeclared."""
-    core = Core.open(settings, clock)
-    for text in DEMO_COMMANDS:
-        if text == LITHUANIA:
-            continue
-        reply = await core.dispatcher.run_text(text, OPERATOR)
-        assert reply.ok, reply.title
+    core = await open_demo_core(settings, clock, skip=(LITHUANIA,))
     yield core
     core.close()
 

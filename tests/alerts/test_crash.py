@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 from pathlib import Path
 
 from bot.app import Core
@@ -22,10 +21,10 @@ from tests.alerts.conftest import (
     slack_mod,
     until,
 )
+from tests.conftest import spawn_tallybot
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlackApi
 
-REPO = Path(__file__).resolve().parents[2]
 CHANNELS_PER_PLATFORM = 100
 KILL_AFTER = 60
 """Accepted messages before the kill (of 400 in all: 2 alerts x 200 channels)."""
@@ -44,19 +43,6 @@ def _env(db: Path, fake_slack: FakeSlackApi, fake_discord: FakeDiscord) -> dict[
     return env
 
 
-async def _tallybot(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "adapters.cli",
-        *args,
-        cwd=REPO,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-
-
 async def test_killed_mid_fanout_and_restarted(
     demo: Core,
     run_as: Run,
@@ -73,7 +59,7 @@ async def test_killed_mid_fanout_and_restarted(
     assert len(written) == 4 * CHANNELS_PER_PLATFORM
 
     env = _env(db_path, fake_slack, fake_discord)
-    first = await _tallybot(env, "dispatch")
+    first = await spawn_tallybot(env, "dispatch")
     await until(lambda: len(fake_slack.messages) + len(fake_discord.messages) >= KILL_AFTER)
     os.kill(first.pid, signal.SIGKILL)
     assert await first.wait() == -signal.SIGKILL
@@ -96,7 +82,7 @@ async def test_killed_mid_fanout_and_restarted(
     # At most the sends in flight when it died (64 per platform), each accepted, not yet marked.
     assert len(may_repeat) <= 2 * 64
 
-    second = await _tallybot(env, "dispatch", "--once")
+    second = await spawn_tallybot(env, "dispatch", "--once")
     out, err = await second.communicate()
     assert second.returncode == 0, err.decode()
     assert out.decode().startswith("alerts sent: ")

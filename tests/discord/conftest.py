@@ -13,9 +13,8 @@ from discord.gateway import DiscordWebSocket
 
 from adapters.discord.client import TallyClient
 from bot.app import Core
-from bot.demo import DEMO_COMMANDS
 from bot.settings import Settings
-from tests.conftest import OPERATOR, Clock
+from tests.conftest import Clock, open_demo_core
 from tests.fakes.discord_api import FakeDiscord
 
 
@@ -40,10 +39,7 @@ def discord_settings(db_path: Path, fake: FakeDiscord) -> Settings:
 
 @pytest.fixture
 async def demo_core(discord_settings: Settings, clock: Clock) -> AsyncIterator[Core]:
-    core = Core.open(discord_settings, clock)
-    for text in DEMO_COMMANDS:
-        reply = await core.dispatcher.run_text(text, OPERATOR)
-        assert reply.ok, reply.title
+    core = await open_demo_core(discord_settings, clock)
     yield core
     core.close()
 

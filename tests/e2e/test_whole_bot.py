@@ -16,7 +16,6 @@ import os
 import signal
 import socket
 import sqlite3
-import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from tests.conftest import spawn_tallybot
 from tests.discord.payloads import (
     ADMIN_ID,
     CHANNEL_ID,
@@ -47,7 +47,6 @@ from tests.fakes.slack_api import (
     slash_command_body,
 )
 
-REPO = Path(__file__).resolve().parents[2]
 WAIT_SECONDS = 20.0
 """Upper bound of every wait: only stops a broken run from hanging, never a speed assertion."""
 STOP_SECONDS = 10.0
@@ -190,19 +189,6 @@ def bot_env(db: Path, port: int, slack: FakeSlackApi, discord: FakeDiscord) -> d
     return env
 
 
-async def tallybot(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "adapters.cli",
-        *args,
-        cwd=REPO,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-
-
 async def collect(stream: asyncio.StreamReader | None, into: bytearray) -> None:
     if stream is None:
         return
@@ -211,7 +197,7 @@ async def collect(stream: asyncio.StreamReader | None, into: bytearray) -> None:
 
 
 async def load_demo(env: dict[str, str]) -> None:
-    demo = await tallybot(env, "demo")
+    demo = await spawn_tallybot(env, "demo")
     async with asyncio.timeout(WAIT_SECONDS):
         out, err = await demo.communicate()
     assert demo.returncode == 0, f"tallybot demo failed:\n{out.decode()}{err.decode()}"
@@ -228,7 +214,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         port = free_port()
         env = bot_env(db, port, slack, discord)
         await load_demo(env)
-        process = await tallybot(env, "run")
+        process = await spawn_tallybot(env, "run")
         bot = BotProcess(process, port, db)
         bot.readers = [
             asyncio.create_task(collect(process.stdout, bot.stdout)),

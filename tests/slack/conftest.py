@@ -20,10 +20,10 @@ from slack_bolt.response import BoltResponse
 from adapters.slack.app import TallyCommands, build_app
 from adapters.slack.client import interactive_client
 from bot.app import Core
-from bot.demo import DEMO_COMMANDS, DEMO_TRACKER
+from bot.demo import DEMO_TRACKER
 from bot.domain import Declaration
 from bot.settings import Settings
-from tests.conftest import OPERATOR, Clock
+from tests.conftest import Clock, open_demo_core
 from tests.fakes.slack_api import (
     DEFAULT_TOKEN,
     FakeSlackApi,
@@ -67,10 +67,7 @@ def slack_settings(db_path: Path, slack_api: FakeSlackApi) -> Settings:
 
 @pytest.fixture
 async def slack_core(slack_settings: Settings, clock: Clock) -> AsyncIterator[Core]:
-    core = Core.open(slack_settings, clock)
-    for text in DEMO_COMMANDS:
-        reply = await core.dispatcher.run_text(text, OPERATOR)
-        assert reply.ok, reply.title
+    core = await open_demo_core(slack_settings, clock)
     yield core
     core.close()
 

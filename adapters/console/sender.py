@@ -20,7 +20,7 @@ class ConsoleSender:
         self._stream = stream
         self._ids = itertools.count(1)
 
-    async def send(self, channel: ChannelRef, reply: Reply) -> str:
+    async def send(self, channel: ChannelRef, reply: Reply, key: str | None = None) -> str:
         """Print the alert; the 'message id' is a running number (the terminal accepts all)."""
         stream = self._stream or sys.stdout
         stream.write(f"\n🔔 alert for {channel.channel}\n{render_text(reply)}\n")

@@ -42,7 +42,10 @@ class DiscordSender:
         self._ready = ready
         self._owns_client = owns_client
 
-    async def send(self, channel: ChannelRef, reply: Reply) -> str:
+    async def send(self, channel: ChannelRef, reply: Reply, key: str | None = None) -> str:
+        """With `key`, the message carries it as nonce with enforce_nonce: if Discord already
+        accepted this alert (a send that timed out, a crash before the mark), it answers with
+        that message instead of posting again, for as long as Discord keeps nonces (minutes)."""
         if channel.platform != self.platform:
             raise ValueError(f"not a Discord channel: {channel}")
         try:
@@ -50,7 +53,7 @@ class DiscordSender:
         except ValueError:
             raise ChannelGone(f"not a Discord channel id: {channel.channel!r}") from None
         try:
-            return await asyncio.wait_for(self._post(channel_id, reply), self.timeout)
+            return await asyncio.wait_for(self._post(channel_id, reply, key), self.timeout)
         except discord.RateLimited as exc:
             raise RetryLater(exc.retry_after) from None
         except discord.Forbidden as exc:
@@ -70,11 +73,13 @@ class DiscordSender:
         except (aiohttp.ClientError, OSError) as exc:
             raise TransientFailure(f"connection to Discord failed: {type(exc).__name__}") from None
 
-    async def _post(self, channel_id: int, reply: Reply) -> str:
+    async def _post(self, channel_id: int, reply: Reply, key: str | None) -> str:
         if self._ready is not None and not self._ready.is_set():
             await self._ready.wait()
         target = self.client.get_partial_messageable(channel_id)
-        message = await target.send(embed=reply_embed(reply), allowed_mentions=NO_MENTIONS)
+        message = await target.send(
+            embed=reply_embed(reply), allowed_mentions=NO_MENTIONS, nonce=key
+        )
         return str(message.id)
 
     async def close(self) -> None:

@@ -45,7 +45,8 @@ class SlackSender:
         self.client = client
         self.timeout = timeout
 
-    async def send(self, channel: ChannelRef, reply: Reply) -> str:
+    async def send(self, channel: ChannelRef, reply: Reply, key: str | None = None) -> str:
+        """Slack has no idempotency key for chat.postMessage: `key` is unused."""
         try:
             async with asyncio.timeout(self.timeout):
                 response = await self.client.chat_postMessage(

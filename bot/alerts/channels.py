@@ -45,8 +45,11 @@ class ChannelGone(DeliveryError):
 class AlertSender(Protocol):
     platform: str
 
-    async def send(self, channel: ChannelRef, reply: Reply) -> str:
+    async def send(self, channel: ChannelRef, reply: Reply, key: str | None = None) -> str:
         """Post `reply` to `channel`; return the platform's message id once it has accepted it.
+
+        `key` is the same for every attempt at one alert: a platform that can deduplicate on it
+        (Discord's enforce_nonce) answers a repeat with the first message instead of a second.
 
         Raises RetryLater, TransientFailure or ChannelGone; never pings anyone
         (no @everyone/@here/<!channel>, no user mentions)."""

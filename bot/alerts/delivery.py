@@ -220,7 +220,7 @@ class Deliverer:
             async with self._platform_slots(channel.platform):
                 await self._platform_pace(channel.platform)
                 async with asyncio.timeout(self.policy.send_timeout):
-                    message_id = await sender.send(channel, reply)
+                    message_id = await sender.send(channel, reply, key=f"tally-{row.id}")
         except RetryLater as exc:
             wait = max(float(exc.retry_after), 0.0)
             self._channel_window(channel).hold(asyncio.get_running_loop().time(), wait)

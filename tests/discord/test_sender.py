@@ -40,6 +40,18 @@ async def test_posts_an_embed_that_pings_nobody(sender: DiscordSender, fake: Fak
     assert not fake.requests_to("/gateway")  # REST only
 
 
+async def test_a_repeated_alert_key_returns_the_first_message(
+    sender: DiscordSender, fake: FakeDiscord
+) -> None:
+    """A retry after an accept that was never recorded (timeout, crash) posts nothing new."""
+    first = await sender.send(ref(), REPLY, key="tally-41")
+    again = await sender.send(ref(), REPLY, key="tally-41")
+    other = await sender.send(ref(), REPLY, key="tally-42")
+    assert first == again != other
+    assert [m.payload["nonce"] for m in fake.messages] == ["tally-41", "tally-42"]
+    assert all(m.payload["enforce_nonce"] is True for m in fake.messages)
+
+
 async def test_short_429_is_honoured_by_discord_py(
     sender: DiscordSender, fake: FakeDiscord
 ) -> None:

@@ -129,6 +129,7 @@ class FakeDiscord:
         self._global_window = _Window(*global_limit) if global_limit else None
         self._ids = itertools.count(1300000000000000000)
         self._interaction_messages: dict[str, dict[str, Any]] = {}
+        self._by_nonce: dict[tuple[str, str], dict[str, Any]] = {}
         self._sockets: set[web.WebSocketResponse] = set()
         self._sequence = itertools.count(1)
         self._closing = asyncio.Event()
@@ -500,7 +501,13 @@ class FakeDiscord:
         problems = _message_problems(body)
         if problems:
             return _invalid(problems)
+        nonce = body.get("nonce") if body.get("enforce_nonce") else None
+        if nonce is not None and (channel_id, nonce) in self._by_nonce:
+            # Like Discord: the same author's nonce seen recently returns the first message.
+            return _json(self._by_nonce[(channel_id, nonce)], headers=headers)
         message = self._message(channel_id, body)
+        if nonce is not None:
+            self._by_nonce[(channel_id, nonce)] = message
         self.messages.append(PostedMessage(channel_id, message["id"], body, time.monotonic()))
         return _json(message, headers=headers)
 

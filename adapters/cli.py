@@ -16,6 +16,7 @@ from dotenv import load_dotenv
 from adapters.console.render import render_text
 from adapters.console.repl import operator_actor
 from bot.app import Core
+from bot.commands.trackers import SLUG
 from bot.demo import DEMO_COMMANDS, DEMO_TRACKER
 from bot.errors import UserError
 from bot.members import read_members_csv
@@ -135,6 +136,10 @@ def _import_body(settings: Settings, file: Path, slug: str | None, name: str | N
         raise UserError(f"No file {file}.")
     members = read_members_csv(file)
     slug = (slug or file.stem).lower()
+    if not SLUG.match(slug):
+        raise UserError(
+            f"'{slug}' can't be a body name: use 2-40 lower-case letters, digits, dashes."
+        )
     core = Core.open(settings)
     try:
         now = datetime.now(UTC)
@@ -144,6 +149,7 @@ def _import_body(settings: Settings, file: Path, slug: str | None, name: str | N
     finally:
         core.close()
     print(f"Imported {len(members)} members into body '{slug}'. Use body={slug} in tracker new.")
+    print("A bot already running keeps the list it loaded until it restarts.")
     return 0
 
 

@@ -44,7 +44,7 @@ def names(body: Body, codes: Iterable[str]) -> str:
 
 def headline(tally: Tally) -> str:
     """'Mark Rutte: 28 of 32 support · needs 4 more · Hungary opposes'."""
-    body, verdict = tally.body, tally.verdict
+    verdict = tally.verdict
     total = len(tally.voters)
     if tally.tracker.kind is TrackerKind.SELECTION:
         if tally.leader is None:
@@ -58,10 +58,22 @@ def headline(tally: Tally) -> str:
         state = f"needs {verdict.needed} more"
     parts = [count, state]
     if verdict.blocked_by:
-        who = names(body, verdict.blocked_by)
-        verb = "oppose" if len(verdict.blocked_by) > 1 else "opposes"
-        parts.append(f"⛔ blocked: {who} {verb}")
+        parts.append(f"⛔ blocked: {blockers(tally)}")
     return " · ".join(parts)
+
+
+def blockers(tally: Tally) -> str:
+    """'Hungary opposes', or under qmv 'Germany and France oppose; Malta abstains'."""
+    abstaining = set(tally.by_stance[Stance.ABSTAIN])
+    groups = (
+        ([c for c in tally.verdict.blocked_by if c not in abstaining], "oppose", "opposes"),
+        ([c for c in tally.verdict.blocked_by if c in abstaining], "abstain", "abstains"),
+    )
+    return "; ".join(
+        f"{names(tally.body, codes)} {plural if len(codes) > 1 else single}"
+        for codes, plural, single in groups
+        if codes
+    )
 
 
 def describe_stance(declaration: Declaration, tracker: Tracker) -> str:

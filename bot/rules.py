@@ -40,7 +40,7 @@ class Rule:
             return cls("qmv")
         if key.startswith("threshold=") or key.startswith("threshold:"):
             number = key.split("=", 1)[-1].split(":", 1)[-1]
-            if number.isdigit() and int(number) > 0:
+            if number.isascii() and number.isdigit() and int(number) > 0:
                 return cls("threshold", int(number))
             raise UserError(f"threshold needs a whole number above 0, not '{number}'.")
         raise UserError(f"Unknown rule '{text}'. Rules: {', '.join(RULE_NAMES)}.")

@@ -121,7 +121,11 @@ def compute_tally(
             )
         active = [s for s in standings if s.active]
         if active:
-            best = max(active, key=lambda s: len(s.supporters))
+            # Most support leads; on a tie, a candidate nobody blocks before a blocked one.
+            best = max(
+                active,
+                key=lambda s: (len(s.supporters), s.verdict.outcome is not Outcome.BLOCKED),
+            )
             leader, verdict = best.candidate, best.verdict
         else:
             verdict = evaluate(tracker.rule, codes, set(), set(), abstain, population)

@@ -20,7 +20,7 @@ from bot.domain import (
     TrackerKind,
     TrackerStatus,
 )
-from bot.errors import NotFound
+from bot.errors import NotFound, UserError
 from bot.members import SHIPPED_BODIES, Body, Member, shipped_body
 from bot.rules import Rule
 
@@ -57,7 +57,24 @@ class Repository:
                 self.save_body(body.slug, body.name, body.members, now)
 
     def save_body(self, slug: str, name: str, members: Iterable[Member], now: datetime) -> None:
-        """Create or replace a body's member list (one transaction, held by the caller)."""
+        """Create or replace a body's member list (one transaction, held by the caller).
+
+        Refuses to drop a member that declarations already name: their history would break."""
+        members = list(members)
+        kept = {m.code for m in members}
+        named = {
+            r[0]
+            for r in self.db.execute(
+                "SELECT DISTINCT d.member FROM declarations d "
+                "JOIN trackers t ON t.id = d.tracker_id WHERE t.body = ?",
+                [slug],
+            )
+        }
+        if named - kept:
+            raise UserError(
+                f"The new list leaves out {', '.join(sorted(named - kept))}, which declarations "
+                f"on {slug} trackers name: keep them (give a left date instead)."
+            )
         self.db["bodies"].upsert(
             {"slug": slug, "name": name, "created_at": utc_text(now)}, pk="slug"
         )

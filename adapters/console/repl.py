@@ -75,8 +75,7 @@ async def run_console(core: Core, actor: Actor) -> None:
             continue
         if line in ("quit", "exit"):
             break
-        reply = await core.dispatcher.run_text(line, actor)
-        print(render_text(reply))
+        print(render_text(await core.dispatcher.run_text(line, actor)))
     if readline is not None:
         with contextlib.suppress(OSError):
             readline.write_history_file(HISTORY_FILE)

@@ -79,10 +79,16 @@ def parse_user(text: str) -> str:
 
 
 def parse_url(text: str) -> str:
-    parsed = urlparse(text.strip("<>"))
-    if parsed.scheme not in ("http", "https") or not parsed.netloc or " " in text:
-        raise UserError(f"source='{text}' is not a web address: give a full http(s):// URL.")
-    return text.strip("<>")
+    """A full http(s) URL; Slack's escaped form <https://x|label> keeps only the URL."""
+    url = text.strip().removeprefix("<").removesuffix(">").split("|", 1)[0]
+    wrong = UserError(f"source='{text}' is not a web address: give a full http(s):// URL.")
+    try:
+        parsed = urlparse(url)
+    except ValueError:
+        raise wrong from None
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or any(c.isspace() for c in url):
+        raise wrong
+    return url
 
 
 def _integer(param: Param, text: str) -> int:

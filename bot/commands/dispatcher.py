@@ -60,6 +60,8 @@ class Dispatcher:
             invocation = self.parse(text)
         except UserError as exc:
             return Reply.error(exc.message)
+        except Exception:
+            return self._failure(self.commands[0])
         return await self.run(invocation.command, invocation.args, actor)
 
     async def run(self, command: Command, raw: Mapping[str, object], actor: Actor) -> Reply:
@@ -68,6 +70,8 @@ class Dispatcher:
             args = convert_args(command, raw, now.date())
         except UserError as exc:
             return Reply.error(exc.message)
+        except Exception:
+            return self._failure(command)
 
         def work(repo: Repository) -> tuple[Reply, list[DomainEvent]]:
             ctx = Context(repo, actor, now)
@@ -93,12 +97,16 @@ class Dispatcher:
         except UserError as exc:
             return Reply.error(exc.message)
         except Exception:
-            ref = uuid.uuid4().hex[:8]
-            log.exception("command %s failed (ref %s)", command.key, ref)
-            return Reply.error(f"Something went wrong on our side; nothing was saved (ref {ref}).")
+            return self._failure(command)
         if events:
             await self._notify(events)
         return reply
+
+    def _failure(self, command: Command) -> Reply:
+        """An unexpected error: logged with a reference the user can quote; never a traceback."""
+        ref = uuid.uuid4().hex[:8]
+        log.exception("command %s failed (ref %s)", command.key, ref)
+        return Reply.error(f"Something went wrong on our side; nothing was saved (ref {ref}).")
 
     async def _notify(self, events: list[DomainEvent]) -> None:
         for listener in self.commit_listeners:

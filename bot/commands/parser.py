@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from bot.commands.spec import Command
 from bot.errors import UserError
 
-_SMART_QUOTES = str.maketrans(
-    {"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "«": '"', "»": '"'}
-)
+_OPENERS = "“„«"
+_CLOSERS = "”“»"
 
 
 @dataclass(frozen=True)
@@ -22,8 +21,34 @@ class Invocation:
     """Raw text values by parameter name; conversion happens in the dispatcher."""
 
 
+def straighten_quotes(text: str) -> str:
+    """Phone keyboards type “...”: treat curly quotes that open or close a value as quotes.
+
+    Only at a value's edges (after a space or '=', before a space or the end) and never inside
+    an ASCII-quoted value, so 'said “never” today' inside "..." and O’Brien stay as typed."""
+    out: list[str] = []
+    inside: str | None = None  # '"' or "'" (ASCII-quoted), 'curly', or None
+    for index, char in enumerate(text):
+        before = text[index - 1] if index else " "
+        after = text[index + 1] if index + 1 < len(text) else " "
+        if inside is None:
+            if char in "\"'":
+                inside = char
+            elif char in _OPENERS and (before.isspace() or before == "="):
+                inside, char = "curly", '"'
+        elif inside == "curly":
+            if char in _CLOSERS and after.isspace():
+                inside, char = None, '"'
+            elif char in '"\\':
+                char = "\\" + char
+        elif char == inside and before != "\\":
+            inside = None
+        out.append(char)
+    return "".join(out)
+
+
 def split_words(text: str) -> list[str]:
-    cleaned = text.translate(_SMART_QUOTES).strip()
+    cleaned = straighten_quotes(text.strip())
     try:
         return shlex.split(cleaned)
     except ValueError as exc:
@@ -73,7 +98,8 @@ def _bind(command: Command, words: list[str]) -> dict[str, str]:
             if name in args:
                 raise UserError(f"{name}= is given twice.")
             args[name] = value
-        elif sep and name.isidentifier() and not positional_allows_equals(command):
+        elif sep and name.isidentifier() and not any(c.isspace() for c in word):
+            # A quoted title may hold '=' (it has spaces); a bare word=... is a mistyped option.
             options = ", ".join(f"{p.name}=" for p in command.params if not p.positional)
             raise UserError(
                 f"Unknown option '{key}=' for /tally {command.name or ''}".rstrip()
@@ -102,8 +128,3 @@ def _bind(command: Command, words: list[str]) -> dict[str, str]:
         if param.required and not args.get(param.name):
             raise UserError(f"Missing {param.label}. Usage: {command.usage()}")
     return args
-
-
-def positional_allows_equals(command: Command) -> bool:
-    """A free-text positional (a title) may contain '='; options then must be known names."""
-    return any(p.positional and p.kind == "text" for p in command.params)

@@ -69,6 +69,14 @@ def declare(ctx: Context, args: dict[str, Any]) -> Reply:
     _check_date(ctx, tracker, member, made_on)
     candidate_id, stage = _target(tracker, stance, args.get("target"), made_on)
     before = ctx.repo.positions(tracker, made_on).get(member.code)
+    if (
+        stage is None
+        and stance is Stance.SUPPORT
+        and before is not None
+        and before.stance is Stance.SUPPORT
+        and before.stage
+    ):
+        stage = before.stage  # reaffirmed support keeps the stage already reached
     declaration = ctx.repo.add_declaration(
         NewDeclaration(
             tracker_id=tracker.id,
@@ -88,7 +96,7 @@ def declare(ctx: Context, args: dict[str, Any]) -> Reply:
     )
     ctx.emit(DomainEvent(EventKind.DECLARATION, tracker.id, made_on, declaration.id))
     if before is None:
-        change = "First declaration recorded for this member."
+        change = f"No earlier declaration of {member.name} on record."
     elif (before.stance, before.candidate_id, before.stage) == (stance, candidate_id, stage):
         change = f"Same position as before ({before.made_on}, #{before.id})."
     else:
@@ -143,7 +151,7 @@ def _check_date(ctx: Context, tracker: Tracker, member: Member, made_on: Any) ->
     if tracker.subject == member.code:
         raise UserError(f"{member.name} is the subject of {tracker.slug} and does not vote on it.")
     if member.left and made_on >= member.left:
-        raise UserError(f"{member.name} left {tracker.body.upper()} on {member.left}.")
+        raise UserError(f"{member.name} left {ctx.body(tracker).name} on {member.left}.")
     if (
         tracker.status is not TrackerStatus.OPEN
         and tracker.closed_on

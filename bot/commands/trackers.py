@@ -11,6 +11,7 @@ from bot.commands.recording import find_candidate
 from bot.domain import TrackerKind, TrackerStatus
 from bot.errors import UserError
 from bot.events import DomainEvent, EventKind
+from bot.members import normalise
 from bot.presentation import headline
 from bot.replies import Colour, Reply, Visibility
 
@@ -54,15 +55,20 @@ def new_tracker(ctx: Context, args: dict[str, Any]) -> Reply:
         raise UserError("An approval is one yes/no question: leave out candidates=.")
     if kind is TrackerKind.SELECTION and stages:
         raise UserError("Stages belong to approvals (parliament,signature,deposit).")
-    if len(set(map(str.casefold, candidates))) != len(candidates) or len(set(stages)) != len(
-        stages
-    ):
-        raise UserError("A candidate or stage is listed twice.")
+    for listed in (candidates, stages):
+        if len({normalise(item) for item in listed}) != len(listed):
+            raise UserError(f"Listed twice (ignoring case and accents): {', '.join(listed)}.")
     rule = args["rule"]
     if rule.kind == "qmv" and not body.weighs_population:
         raise UserError(f"qmv weighs population, and {body.name} has no population figures.")
     subject = body.resolve(args["subject"]).code if args.get("subject") else None
     opened = args.get("opened", ctx.today)
+    voters = len([m for m in body.members_on(opened) if m.code != subject])
+    if rule.kind == "threshold" and (rule.threshold or 0) > len(body.members):
+        raise UserError(
+            f"threshold={rule.threshold} can never be met: {body.name} has "
+            f"{len(body.members)} members."
+        )
     tracker = ctx.repo.create_tracker(
         slug=slug,
         title=args["title"],
@@ -77,7 +83,7 @@ def new_tracker(ctx: Context, args: dict[str, Any]) -> Reply:
         now=ctx.now,
     )
     ctx.emit(DomainEvent(EventKind.OPENED, tracker.id, opened, detail=tracker.title))
-    lines = [f"{kind} · {rule.describe(len(body.members_on(opened)))} · {body.name}"]
+    lines = [f"{kind} · {rule.describe(voters)} · {body.name}"]
     if candidates:
         lines.append(f"Candidates: {', '.join(candidates)}")
     if stages:

@@ -111,3 +111,16 @@ def test_console_runs_commands_from_stdin(tmp_path: Path) -> None:
     result = tallybot("run", db=db, stdin="/tally trackers\n/tally help\n")
     assert result.returncode == 0, result.stderr
     assert "No trackers yet" in result.stdout and "/tally declare" in result.stdout
+
+
+def test_body_import_never_drops_a_member_that_declared(demo_db: Path, tmp_path: Path) -> None:
+    shipped = (ROOT / "bot" / "data" / "nato.csv").read_text(encoding="utf-8").splitlines()
+    without_lt = tmp_path / "nato.csv"
+    without_lt.write_text(
+        "\n".join(line for line in shipped if not line.startswith("LT,")) + "\n",
+        encoding="utf-8",
+    )
+    result = tallybot("body", "import", str(without_lt), "--slug", "nato", db=demo_db)
+    assert result.returncode == 2 and "leaves out LT" in result.stderr
+    bad = tallybot("body", "import", str(without_lt), "--slug", "Bad Slug!", db=demo_db)
+    assert bad.returncode == 2 and "can't be a body name" in bad.stderr

@@ -142,6 +142,12 @@ BAD_INPUT = [
     ("tracker withdraw nato-sg-2024 nobody", "No candidate 'nobody'"),
     ("moderator add", "Missing USER"),
     ("help frobnicate", "No command 'frobnicate'"),
+    ('tracker new x7 "T" kind=approval rule=threshold=²', "whole number"),
+    ("declare LT support rutte source=http://[oops", "is not a web address"),
+    ('tracker new x8 "Sweden" kind=approval rule=unanimity stags=a,b', "Unknown option 'stags='"),
+    ('tracker new x9 "T" kind=approval rule=threshold=40', "can never be met"),
+    ('tracker new y1 "T" kind=approval rule=majority stages="parliament,Parliament"', "twice"),
+    ('tracker new y2 "T" kind=selection rule=majority candidates="Ann Lee,ann lee"', "twice"),
 ]
 
 
@@ -206,3 +212,59 @@ async def test_reads_are_allowed_to_everyone(run: Any, demo: None) -> None:
 
 async def test_operator_fixture_is_a_moderator() -> None:
     assert OPERATOR.platform_moderator and not READER.platform_moderator
+
+
+async def test_quotes_typed_on_phones_and_inside_values(run: Any, demo: None) -> None:
+    reply = await run(
+        'declare TR oppose rutte date=2024-04-03 quote="Szijjártó said “never” today" '
+        "speaker=O’Brien"
+    )
+    assert reply.ok, reply.title
+    assert reply.data["declaration"]["quote"] == "Szijjártó said “never” today"
+    assert reply.data["declaration"]["speaker"] == "O’Brien"
+
+
+async def test_slack_escaped_links_keep_only_the_url(run: Any, demo: None) -> None:
+    reply = await run(
+        "declare TR support rutte source=<http://www.example.com/a|www.example.com/a>"
+    )
+    assert reply.data["declaration"]["source"] == "http://www.example.com/a"
+
+
+async def test_a_quoted_title_may_contain_equals(run: Any) -> None:
+    reply = await run('tracker new eq "Vote: a = b" kind=approval rule=majority')
+    assert reply.ok and reply.title.endswith("Vote: a = b")
+
+
+async def test_reaffirmed_support_keeps_the_stage_reached(run: Any) -> None:
+    await replay(
+        run,
+        [
+            'tracker new st "Stages" kind=approval rule=majority stages="parliament,signature" '
+            "opened=2024-01-01",
+            "declare HU support signature date=2024-03-05",
+        ],
+    )
+    again = await run("declare HU support date=2024-03-06")
+    assert again.data["declaration"]["stage"] == "signature"
+    assert again.data["tally"]["approved"] == ["HU"]
+
+
+async def test_an_unblocked_candidate_leads_a_tie(run: Any) -> None:
+    await run('tracker new tie "Tie" kind=selection rule=unanimity candidates="Ann Lee,Bo Ek"')
+    await run("declare LT oppose ann")
+    tally = (await run("/tally tie")).data
+    assert tally["leader"] == "Bo Ek" and tally["outcome"] == "pending"
+
+
+async def test_abstainers_that_block_are_not_called_opponents(run: Any) -> None:
+    await run('tracker new eu-q "Q" kind=approval rule=qmv body=eu')
+    for text in (
+        "declare DE oppose",
+        "declare FR oppose",
+        "declare IT oppose",
+        "declare MT abstain",
+    ):
+        assert (await run(text)).ok
+    line = (await run("/tally eu-q")).lines[0]
+    assert "⛔ blocked: Germany, France and Italy oppose; Malta abstains" in line

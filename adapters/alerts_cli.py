@@ -172,6 +172,8 @@ def quiet_scheduler_logs() -> None:
 
 def _summary(stats: DeliveryStats) -> str:
     parts = [f"alerts sent: {stats.sent}", f"retries: {stats.retried}"]
+    if stats.rejected:
+        parts.append(f"refused by the platform (set aside): {stats.rejected}")
     if stats.paused:
         parts.append("paused: " + ", ".join(f"{c.platform}:{c.channel}" for c in stats.paused))
     if stats.left_pending:

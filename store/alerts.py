@@ -193,11 +193,20 @@ class AlertRepository:
         pending = self.db["alert_outbox"].count_where(
             f"{_CHANNEL_MATCH} AND status = 'pending'", _key(channel)
         )
+        undeliverable = self.db["alert_outbox"].count_where(
+            f"{_CHANNEL_MATCH} AND status = 'cancelled' AND last_error LIKE 'rejected%'",
+            _key(channel),
+        )
         if not rows:
-            return ChannelState(channel, 0, None, None, pending)
+            return ChannelState(channel, 0, None, None, pending, undeliverable)
         row = rows[0]
         return ChannelState(
-            channel, row["gone_count"], _time(row["paused_at"]), row["paused_reason"], pending
+            channel,
+            row["gone_count"],
+            _time(row["paused_at"]),
+            row["paused_reason"],
+            pending,
+            undeliverable,
         )
 
     def paused_channels(self, platform: str, workspace: str) -> list[ChannelState]:
@@ -272,6 +281,20 @@ class AlertRepository:
 
     def digest_written(self, digest_key: str) -> bool:
         return bool(self.db["alert_events"].count_where("digest_key = ?", [digest_key]))
+
+    def last_digest_end(self, sub_id: int) -> datetime | None:
+        """Where the subscription's latest written digest stopped counting changes (the next
+        one starts there), or None if it never had one. Keys are 'id:YYYY-MM-DD', so a range
+        on the unique index finds them; a digest written before 'until' was kept in its data
+        ends when it was written."""
+        row = self.db.execute(
+            "SELECT json_extract(reply, '$.data.until'), recorded_at FROM alert_events "
+            "WHERE digest_key >= ? AND digest_key < ? ORDER BY digest_key DESC LIMIT 1",
+            [f"{sub_id}:", f"{sub_id};"],
+        ).fetchone()
+        if row is None:
+            return None
+        return datetime.fromisoformat(row[0] or row[1])
 
     def add_outbox_rows(
         self, event_id: int, rows: Iterable[tuple[Subscription, Variant]], now: datetime
@@ -355,6 +378,16 @@ class AlertRepository:
                 "AND gone_count > 0 AND paused_at IS NULL",
                 list(row),
             )
+        return cursor.rowcount > 0
+
+    def set_aside(self, row_id: int, error: str, now: datetime) -> bool:
+        """A row the platform refused for good: cancelled, never retried; `error` starts with
+        'rejected' (what `undeliverable` counts)."""
+        cursor = self.db.execute(
+            "UPDATE alert_outbox SET status = 'cancelled', last_error = ?, "
+            "attempts = attempts + 1, last_attempt_at = ? WHERE id = ? AND status = 'pending'",
+            [error[:500], utc_text(now), row_id],
+        )
         return cursor.rowcount > 0
 
     def record_failure(self, row_id: int, error: str, now: datetime) -> None:

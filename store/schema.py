@@ -164,3 +164,12 @@ def m002_alerts(db: Database) -> None:
             ON alert_outbox (platform, workspace, channel, id) WHERE status = 'pending';
         """
     )
+
+
+@migrations()
+def m003_alert_outbox_set_aside(db: Database) -> None:
+    """/tally subscriptions counts a channel's alerts set aside as undeliverable: keep it cheap."""
+    db.execute(
+        "CREATE INDEX alert_outbox_cancelled "
+        "ON alert_outbox (platform, workspace, channel) WHERE status = 'cancelled'"
+    )

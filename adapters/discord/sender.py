@@ -2,7 +2,11 @@
 
 Failures are mapped to what the alert dispatcher acts on: 429 -> RetryLater (discord.py sleeps
 through short limits itself and raises RateLimited past 30 s), 5xx/timeout/connection errors ->
-TransientFailure, 403/404 -> ChannelGone. Mentions never ping: AllowedMentions.none().
+TransientFailure, 403/404 -> ChannelGone, any other 4xx (400 Invalid Form Body, 413...) ->
+Rejected: Discord would refuse the same message again, so it is set aside rather than retried.
+401 (the bot token is no longer valid) stays TransientFailure: it hits every channel alike and an
+operator fixes it, after which the waiting alerts should still go out.
+Mentions never ping: AllowedMentions.none().
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import aiohttp
 import discord
 
 from adapters.discord.render import NO_MENTIONS, reply_embed
-from bot.alerts.channels import ChannelGone, ChannelRef, RetryLater, TransientFailure
+from bot.alerts.channels import ChannelGone, ChannelRef, Rejected, RetryLater, TransientFailure
 from bot.replies import Reply
 from bot.settings import Settings
 
@@ -67,6 +71,10 @@ class DiscordSender:
                 raise RetryLater(_retry_after(exc)) from None
             if exc.status >= 500:
                 raise TransientFailure(f"Discord answered HTTP {exc.status}") from None
+            if exc.status == 401:
+                raise TransientFailure("Discord refused the bot token (HTTP 401)") from None
+            if 400 <= exc.status < 500:
+                raise Rejected(_refusal(exc)) from None
             raise
         except TimeoutError:
             raise TransientFailure(f"no answer from Discord within {self.timeout:.0f}s") from None
@@ -102,6 +110,12 @@ async def create_sender(
         await client.close()
         raise
     return DiscordSender(client, timeout=timeout, owns_client=True)
+
+
+def _refusal(exc: discord.HTTPException) -> str:
+    """'HTTP 400 (code 50035): Invalid Form Body...', short enough for the outbox's last_error."""
+    detail = f": {exc.text}" if exc.text else ""
+    return f"HTTP {exc.status} (code {exc.code}){detail}"[:300]
 
 
 def _retry_after(exc: discord.HTTPException) -> float:

@@ -2,6 +2,12 @@
 
 The alert dispatcher owns retries and backoff, so the client has no retry handler; each failure
 is mapped to what the dispatcher should do about it. Importing this needs no Bolt app.
+
+Errors about the message itself (REJECTED_ERRORS) will be answered the same way every time:
+they become `Rejected` and the alert is set aside. Errors about the bot's token (invalid_auth,
+token_revoked, account_inactive, not_authed...) stay `TransientFailure`: they hit every channel
+alike and an operator fixes them, after which the waiting alerts should still go out, not be
+dropped one by one. Unknown codes also stay transient (the dispatcher backs off).
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import render
 from adapters.slack.client import alert_client, error_code
-from bot.alerts.channels import ChannelGone, ChannelRef, RetryLater, TransientFailure
+from bot.alerts.channels import ChannelGone, ChannelRef, Rejected, RetryLater, TransientFailure
 from bot.replies import Reply
 from bot.settings import Settings
 
@@ -34,6 +40,32 @@ GONE_ERRORS = frozenset(
         "ekm_access_denied",
     }
 )
+REJECTED_ERRORS = frozenset(
+    {
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "msg_too_long",
+        "msg_blocks_too_long",
+        "no_text",
+        "too_many_attachments",
+        "too_many_contact_cards",
+        "attachment_payload_limit_exceeded",
+        "markdown_text_conflict",
+        "invalid_metadata_format",
+        "invalid_metadata_schema",
+        "metadata_too_large",
+        "invalid_arguments",
+        "invalid_arg_name",
+        "invalid_array_arg",
+        "invalid_charset",
+        "invalid_form_data",
+        "invalid_json",
+        "json_not_object",
+        "invalid_post_type",
+        "missing_post_type",
+    }
+)
+"""chat.postMessage errors that the same message would get again: never worth a retry."""
 
 
 class SlackSender:
@@ -66,6 +98,8 @@ def _delivery_error(exc: SlackApiError) -> Exception:
         return RetryLater(_retry_after(exc), f"slack rate limited: {error}")
     if error in GONE_ERRORS:
         return ChannelGone(f"slack: {error}")
+    if error in REJECTED_ERRORS:
+        return Rejected(error)  # the dispatcher says who rejected it
     return TransientFailure(f"slack: {error}")
 
 

@@ -42,6 +42,11 @@ class ChannelGone(DeliveryError):
     """403/404, channel_not_found, not_in_channel, is_archived: pause after repeated failures."""
 
 
+class Rejected(DeliveryError):
+    """The platform refused this message for good (HTTP 400, invalid_blocks, msg_too_long...):
+    don't retry it; set it aside so the channel's next alerts still go out."""
+
+
 class AlertSender(Protocol):
     platform: str
 
@@ -51,6 +56,6 @@ class AlertSender(Protocol):
         `key` is the same for every attempt at one alert: a platform that can deduplicate on it
         (Discord's enforce_nonce) answers a repeat with the first message instead of a second.
 
-        Raises RetryLater, TransientFailure or ChannelGone; never pings anyone
+        Raises RetryLater, TransientFailure, ChannelGone or Rejected; never pings anyone
         (no @everyone/@here/<!channel>, no user mentions)."""
         ...

@@ -4,8 +4,11 @@ another channel.
 A row is marked sent with the platform's message id only after `send` returned it. Faults:
 `RetryLater` waits as long as the platform asked; `TransientFailure` (and a send that outlives
 its timeout) backs off exponentially; `ChannelGone` pauses the channel after
-`gone_pause_after` answers in a row. A channel's next row never goes out before its previous
-one was accepted, so each channel sees its alerts in the order they were written.
+`gone_pause_after` answers in a row; `Rejected` (the platform refuses this message for good),
+like a sender that keeps raising something unexpected (`reject_after` attempts), sets the row
+aside as cancelled so it cannot stall the channel. A channel's next row never goes out before
+its previous one was accepted or set aside, so each channel sees its alerts in the order they
+were written.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from bot.alerts.channels import (
     AlertSender,
     ChannelGone,
     ChannelRef,
+    Rejected,
     RetryLater,
     TransientFailure,
 )
@@ -47,6 +51,9 @@ class DeliveryPolicy:
     backoff_max: float = 300.0
     gone_pause_after: int = 3
     """'Channel gone' answers in a row before the channel is paused."""
+    reject_after: int = 5
+    """Failed attempts at one row, the last an unexpected error from the sender (a bug, not a
+    platform answer), after which the row is set aside like a rejected one."""
     max_in_flight: int = 64
     """Sends in progress at once on one platform."""
     run_attempts: int = 6
@@ -71,6 +78,8 @@ class _Worker:
 class DeliveryStats:
     sent: int = 0
     retried: int = 0
+    rejected: int = 0
+    """Rows set aside as undeliverable (cancelled, last_error 'rejected...')."""
     paused: list[ChannelRef] = field(default_factory=list)
     left_pending: list[ChannelRef] = field(default_factory=list)
 
@@ -191,7 +200,7 @@ class Deliverer:
                         continue
                     return
                 outcome = await self._deliver(row)
-                if outcome == "sent":
+                if outcome in ("sent", "rejected"):
                     failures = 0
                     continue
                 failures += 1
@@ -248,8 +257,19 @@ class Deliverer:
             await self._record_failure(row, f"transient: {exc}")
             self.stats.retried += 1
             return "failed"
+        except Rejected as exc:
+            await self._set_aside(row, f"rejected by {channel.platform}: {exc}")
+            return "rejected"
         except Exception as exc:  # a sender bug must not stop the channel for good
             log.exception("sending alert %d to %s failed", row.id, channel)
+            attempts = row.attempts + 1
+            if attempts >= self.policy.reject_after:
+                await self._set_aside(
+                    row,
+                    f"rejected after {attempts} attempts: the {channel.platform} sender raised "
+                    f"{type(exc).__name__}",
+                )
+                return "rejected"
             await self._record_failure(row, f"error: {type(exc).__name__}")
             return "failed"
         await self._db(lambda alerts: alerts.mark_sent(row.id, str(message_id), self.clock()))
@@ -278,6 +298,12 @@ class Deliverer:
             window = limits.channel_window() if limits else RateWindow(1, 1.0)
             self._channel_windows[channel] = window
         return window
+
+    async def _set_aside(self, row: PendingAlert, error: str) -> None:
+        """Never retried: cancelled with the reason, counted in /tally subscriptions."""
+        log.warning("alert %d to %s set aside: %s", row.id, row.channel, error)
+        await self._db(lambda alerts: alerts.set_aside(row.id, error, self.clock()))
+        self.stats.rejected += 1
 
     async def _record_failure(self, row: PendingAlert, error: str) -> None:
         log.info("alert %d to %s not delivered: %s", row.id, row.channel, error)

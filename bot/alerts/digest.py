@@ -1,4 +1,9 @@
-"""The daily digest: the changes since the last one, then where things stand now."""
+"""The daily digest: the changes since the last one, then where things stand now.
+
+A digest counts the changes from where this subscription's previous digest stopped (kept in
+its data as 'until') to the time it falls due, so days the bot was down are still covered by
+the catch-up digest; the first digest of a subscription looks back one day.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot.alerts.model import Subscription, Variant
 from bot.alerts.serialize import reply_to_json
-from bot.alerts.timing import last_due, previous_due
+from bot.alerts.timing import last_due, previous_due, to_utc
 from bot.domain import Tracker, TrackerStatus
 from bot.presentation import colour_for, headline, tally_reply
 from bot.replies import Colour, Field, Reply, Visibility
@@ -36,7 +41,7 @@ def write_digest(repo: Repository, sub_id: int, now: datetime) -> int | None:
     key = digest_key(sub, due)
     if alerts.digest_written(key):
         return None
-    reply = digest_reply(repo, sub, previous_due(due), due)
+    reply = digest_reply(repo, sub, digest_start(alerts, sub, due), due)
     event_id = alerts.add_event(
         kind="digest",
         tracker_id=sub.tracker_id,
@@ -51,6 +56,12 @@ def write_digest(repo: Repository, sub_id: int, now: datetime) -> int | None:
         return None
     alerts.add_outbox_rows(event_id, [(sub, Variant.DIGEST)], now)
     return event_id
+
+
+def digest_start(alerts: AlertRepository, sub: Subscription, due: datetime) -> datetime:
+    """Where the last written digest of `sub` stopped; a day before `due` for the first one."""
+    start = alerts.last_digest_end(sub.id) or previous_due(due)
+    return min(start, due)
 
 
 def missed_digest(sub: Subscription, now: datetime) -> bool:
@@ -73,7 +84,8 @@ def digest_reply(repo: Repository, sub: Subscription, start: datetime, end: date
     events = alerts.events_between([t.id for t in trackers], start, end) if trackers else []
     count = len(events)
     noun = "change" if count == 1 else "changes"
-    since = f"since {start.strftime('%Y-%m-%d %H:%M')} ({sub.tz})"
+    since = f"since {start.astimezone(ZoneInfo(sub.tz)):%Y-%m-%d %H:%M} ({sub.tz})"
+    window = {"since": to_utc(start).isoformat(), "until": to_utc(end).isoformat()}
     if len(trackers) == 1:
         tracker = trackers[0]
         tally = _tally(repo, tracker, day)
@@ -86,7 +98,13 @@ def digest_reply(repo: Repository, sub: Subscription, start: datetime, end: date
             context=(f"/tally {tracker.slug} for the full tally.",),
             colour=colour_for(tally.verdict.outcome),
             visibility=Visibility.PUBLIC,
-            data={"alert": "digest", "date": day.isoformat(), "changes": count, **tally.to_data()},
+            data={
+                "alert": "digest",
+                "date": day.isoformat(),
+                "changes": count,
+                **window,
+                **tally.to_data(),
+            },
         )
     fields = []
     for tracker in trackers:
@@ -103,6 +121,7 @@ def digest_reply(repo: Repository, sub: Subscription, start: datetime, end: date
             "alert": "digest",
             "date": day.isoformat(),
             "changes": count,
+            **window,
             "trackers": [t.slug for t in trackers],
         },
     )

@@ -64,6 +64,8 @@ class ChannelState:
     paused_at: datetime | None
     paused_reason: str | None
     pending: int = 0
+    undeliverable: int = 0
+    """Alerts the platform refused for good, set aside (cancelled) so later ones could go."""
 
     @property
     def paused(self) -> bool:

@@ -175,8 +175,8 @@ def milestones(change: Change) -> list[str]:
     elif was.outcome is Outcome.REACHED and now.outcome is not Outcome.REACHED:
         found.append("The rule is no longer met")
     if now.outcome is Outcome.BLOCKED and was.outcome is not Outcome.BLOCKED:
-        verb = "opposes" if len(now.blocked_by) == 1 else "oppose"
-        found.append(f"⛔ Blocked: {names(after.body, now.blocked_by)} {verb}")
+        # blocked_by can hold abstainers too (qmv, thresholds): not all of them oppose.
+        found.append(f"⛔ Blocked by {names(after.body, now.blocked_by)}")
     elif was.outcome is Outcome.BLOCKED and now.outcome is not Outcome.BLOCKED:
         found.append("Unblocked: no one blocks it any more")
     if now.outcome is not Outcome.REACHED and now.needed == 1 and was.needed != 1:

@@ -108,6 +108,10 @@ def list_subscriptions(ctx: Context, args: dict[str, Any]) -> Reply:
         )
     elif state.pending:
         lines.append(f"{state.pending} alert(s) on their way.")
+    if state.undeliverable:
+        lines.append(
+            f"{state.undeliverable} alert(s) could not be delivered: the platform refused them."
+        )
     fields = [
         Field(f"{s.scope}", (f"{s.describe()} · since {s.created_at:%Y-%m-%d}",)) for s in subs
     ]
@@ -132,6 +136,7 @@ def list_subscriptions(ctx: Context, args: dict[str, Any]) -> Reply:
             "paused": state.paused,
             "paused_reason": state.paused_reason,
             "pending": state.pending,
+            "undeliverable": state.undeliverable,
             "paused_channels": [
                 {"channel": p.channel.channel, "reason": p.paused_reason, "pending": p.pending}
                 for p in paused

@@ -12,7 +12,9 @@ import pytest
 
 from bot.alerts.channels import AlertSender
 from bot.alerts.scheduler import AlertScheduler
+from bot.alerts.serialize import reply_from_json
 from bot.app import Core
+from bot.replies import Reply
 from store.alerts import AlertRepository
 from tests.alerts.conftest import FAST, LITHUANIA, Run, slack_mod, slack_titles, until
 from tests.conftest import Clock
@@ -97,3 +99,57 @@ async def test_a_digest_fires_at_its_time_and_once(
     titles = slack_titles(fake_slack, "CDAILY")
     assert titles[1] == "⛔ Daily digest — NATO Secretary General 2024 — 2026-11-25"
     assert "No changes." in str(fake_slack.messages_in("CDAILY")[1].blocks)
+
+
+async def _digest_events(core: Core) -> list[Reply]:
+    def read(repo):  # type: ignore[no-untyped-def]
+        rows = repo.db.query("SELECT reply FROM alert_events WHERE kind = 'digest' ORDER BY id")
+        return [reply_from_json(r["reply"]) for r in rows]
+
+    return await core.store.run(read)
+
+
+async def test_the_digest_after_downtime_covers_every_day_since_the_last_one(
+    demo: Core,
+    run_as: Run,
+    senders: dict[str, AlertSender],
+    fake_slack: FakeSlackApi,
+    clock: Clock,
+) -> None:
+    """Down from 20 Nov (after Lithuania declared) to 23 Nov 10:00: the catch-up digest starts
+    where the 20 Nov digest stopped, so Lithuania's change is not lost with the missed days."""
+
+    async def dispatch_at(moment: datetime) -> None:
+        clock.now = moment
+        await AlertScheduler(demo.store, senders, demo.dispatcher.clock, FAST).run_once()
+
+    clock.now = datetime(2026, 11, 19, 12, 0, tzinfo=UTC)
+    await run_as("/tally subscribe nato-sg-2024 mode=digest at=09:00", slack_mod("CDAILY"))
+    await dispatch_at(datetime(2026, 11, 20, 9, 1, tzinfo=UTC))  # the 20 Nov digest
+    clock.now = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+    await run_as(LITHUANIA)
+    clock.now = datetime(2026, 11, 22, 11, 0, tzinfo=UTC)  # recorded while alerts were down
+    await run_as("declare SK support rutte date=2024-04-05")
+
+    await dispatch_at(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))  # back: one catch-up digest
+    messages = fake_slack.messages_in("CDAILY")
+    assert [m.text.split(" — ")[-1] for m in messages] == ["2026-11-20", "2026-11-23"]
+    catch_up = str(messages[1].blocks)
+    assert "2 changes since 2026-11-20 09:00 (UTC)." in catch_up
+    assert "15:00 🇱🇹 Lithuania backs Mark Rutte" in catch_up
+    assert "11:00 🇸🇰 Slovakia backs Mark Rutte" in catch_up
+    first, second = await _digest_events(demo)
+    assert second.data["since"] == first.data["until"] == "2026-11-20T09:00:00+00:00"
+    assert second.data["until"] == "2026-11-23T09:00:00+00:00"
+
+    # A change between 09:00 and the late catch-up at 10:00 goes into the next digest.
+    clock.now = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+    await run_as('declare EE support rutte quote="Estonia backs him again" date=2024-04-06')
+    await dispatch_at(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
+    latest = fake_slack.messages_in("CDAILY")[-1]
+    assert latest.text.endswith("2026-11-24")
+    assert "since 2026-11-23 09:00 (UTC)." in str(latest.blocks)
+    assert "09:30 🇪🇪 Estonia backs Mark Rutte" in str(latest.blocks)
+    changes = (await _digest_events(demo))[-1].fields[0].items
+    assert changes[0].startswith("09:30 🇪🇪 Estonia backs Mark Rutte")
+    assert not [c for c in changes if "Lithuania" in c or "Slovakia" in c]  # sent on the 23rd

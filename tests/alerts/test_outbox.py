@@ -91,6 +91,19 @@ async def test_milestones_name_the_change_in_outcome(demo: Core, run_as: Run) ->
     ]
 
 
+async def test_a_block_names_who_blocks_without_calling_abstainers_opponents(
+    demo: Core, run_as: Run
+) -> None:
+    """Under a threshold (or qmv) an abstention counts against: the blockers include Slovakia,
+    who abstains, so the milestone says "blocked by", not "oppose"."""
+    await run_as('tracker new fund "Defence fund" kind=approval rule=threshold=31')
+    await run_as("/tally subscribe fund mode=milestones", slack_mod("CB"))
+    await run_as("declare HU oppose tracker=fund")  # one against: 31 of 32 still possible
+    await run_as("declare SK abstain tracker=fund")  # two against: blocked
+    titles = [t for _, _, t in await _titles(demo)]
+    assert titles == ["🏁 Defence fund: ⛔ Blocked by Hungary and Slovakia"]
+
+
 async def test_every_change_is_worded_with_the_tally_at_that_moment(
     demo: Core, run_as: Run
 ) -> None:

@@ -7,7 +7,13 @@ from collections.abc import AsyncIterator
 import pytest
 
 from adapters.discord.sender import DiscordSender, create_sender
-from bot.alerts.channels import ChannelGone, ChannelRef, RetryLater, TransientFailure
+from bot.alerts.channels import (
+    ChannelGone,
+    ChannelRef,
+    Rejected,
+    RetryLater,
+    TransientFailure,
+)
 from bot.replies import Field, Reply
 from bot.settings import Settings
 from tests.fakes.discord_api import FakeDiscord, Fault
@@ -77,6 +83,26 @@ async def test_missing_access_or_channel_is_channel_gone(
 ) -> None:
     fake.fail_channel(CHANNEL, Fault(status))
     with pytest.raises(ChannelGone):
+        await sender.send(ref(), REPLY)
+
+
+@pytest.mark.parametrize("status", [400, 413])
+async def test_a_message_discord_refuses_for_good_is_rejected(
+    sender: DiscordSender, fake: FakeDiscord, status: int
+) -> None:
+    fake.fail_channel(CHANNEL, Fault(status))
+    with pytest.raises(Rejected, match=f"HTTP {status}") as caught:
+        await sender.send(ref(), REPLY)
+    assert fake.token not in str(caught.value)
+    assert len(fake.requests_to(f"/channels/{CHANNEL}/messages")) == 1  # not retried
+    assert fake.messages == []
+
+
+async def test_a_refused_token_is_transient_not_rejected(
+    sender: DiscordSender, fake: FakeDiscord
+) -> None:
+    fake.fail_channel(CHANNEL, Fault(401))
+    with pytest.raises(TransientFailure, match="401"):
         await sender.send(ref(), REPLY)
 
 

@@ -46,7 +46,8 @@ CHOICE_LIMIT = 25
 
 @dataclass
 class Fault:
-    """What to answer instead of success: a status (429, 500, 503, 403, 404) or a hang."""
+    """What to answer instead of success: a status (429, 500, 503, 400, 401, 403, 404...) or a
+    hang."""
 
     status: int = 429
     retry_after: float = 1.0
@@ -380,6 +381,10 @@ class FakeDiscord:
             return _json({"message": "Missing Access", "code": 50001}, 403)
         if fault.status == 404:
             return _json({"message": "Unknown Channel", "code": 10003}, 404)
+        if fault.status == 400:
+            return _json({"message": "Invalid Form Body", "code": 50035}, 400)
+        if fault.status == 401:
+            return _json({"message": "401: Unauthorized", "code": 0}, 401)
         return _json({"message": "Internal Server Error", "code": 0}, fault.status)
 
     def _commands(self, method: str, parts: list[str], body: Any) -> web.Response:

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from adapters.slack.sender import SlackSender, create_sender
-from bot.alerts.channels import ChannelGone, ChannelRef, RetryLater, TransientFailure
+from bot.alerts.channels import (
+    ChannelGone,
+    ChannelRef,
+    Rejected,
+    RetryLater,
+    TransientFailure,
+)
 from bot.replies import Colour, Field, Reply, Visibility
 from bot.settings import Settings
 from tests.fakes.slack_api import DEFAULT_TEAM, DEFAULT_TOKEN, FakeSlackApi, RateLimit
@@ -101,6 +107,31 @@ async def test_gone_channels(sender: SlackSender, api: FakeSlackApi, error: str)
     with pytest.raises(ChannelGone, match=error):
         await sender.send(channel("C1"), REPLY)
     assert api.messages == []
+
+
+@pytest.mark.parametrize(
+    "error",
+    ["invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text", "invalid_arguments"],
+)
+async def test_a_message_slack_refuses_for_good_is_rejected(
+    sender: SlackSender, api: FakeSlackApi, error: str
+) -> None:
+    """The same message would get the same answer: the dispatcher must not retry it."""
+    api.fault("C1", "error", error=error)
+    with pytest.raises(Rejected, match=error) as caught:
+        await sender.send(channel("C1"), REPLY)
+    assert DEFAULT_TOKEN not in str(caught.value)
+    assert api.messages == []
+
+
+@pytest.mark.parametrize("error", ["invalid_auth", "token_revoked", "account_inactive"])
+async def test_a_token_problem_is_transient_not_rejected(
+    sender: SlackSender, api: FakeSlackApi, error: str
+) -> None:
+    """It hits every channel alike until an operator fixes the token: keep the alerts."""
+    api.fault("C1", "error", error=error)
+    with pytest.raises(TransientFailure, match=error):
+        await sender.send(channel("C1"), REPLY)
 
 
 async def test_server_errors_and_hangs_are_transient(

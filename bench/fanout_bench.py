@@ -49,9 +49,9 @@ class FirstAccepted:
         self.seen = seen
         self.latencies: list[float] = []
 
-    async def send(self, channel: ChannelRef, reply: Reply) -> str:
+    async def send(self, channel: ChannelRef, reply: Reply, key: str | None = None) -> str:
         started = time.perf_counter()
-        message_id = await self.inner.send(channel, reply)
+        message_id = await self.inner.send(channel, reply, key=key)
         done = time.perf_counter()
         self.latencies.append(done - started)
         self.seen.append(done)

@@ -140,7 +140,3 @@ class Declaration(NewDeclaration):
 
     id: int
     retraction: Retraction | None = None
-
-    @property
-    def is_void(self) -> bool:
-        return self.retraction is not None

@@ -51,9 +51,6 @@ class Tally:
     def voters_codes(self) -> tuple[str, ...]:
         return tuple(m.code for m in self.voters)
 
-    def member(self, code: str) -> Member:
-        return self.body.get(code)
-
     def to_data(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "tracker": self.tracker.slug,

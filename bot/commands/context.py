@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING
 from bot.domain import Tracker, TrackerStatus
 from bot.errors import NotFound, UserError
 from bot.events import DomainEvent
-from bot.members import Body, Member
+from bot.members import Body
 
 if TYPE_CHECKING:
     from store.repository import Repository
@@ -74,15 +75,10 @@ class Context:
     def body(self, tracker: Tracker) -> Body:
         return self.repo.body(tracker.body)
 
-    def member(self, tracker: Tracker, text: str) -> Member:
-        return self.body(tracker).resolve(text)
-
     def emit(self, event: DomainEvent) -> None:
         self.events.append(event)
 
 
 def _close(word: str, known: list[str]) -> str | None:
-    import difflib
-
     found = difflib.get_close_matches(word, known, n=1, cutoff=0.5)
     return found[0] if found else None

@@ -75,7 +75,8 @@ def show_holdouts(ctx: Context, args: dict[str, Any]) -> Reply:
         if codes:
             fields.append(Field(f"{STANCE_HEADINGS[stance]} ({len(codes)})", labels(body, codes)))
     if tally.approved or tracker.stages:
-        part_way = [c for c in tally.by_stance[Stance.SUPPORT] if c not in set(tally.approved)]
+        approved = set(tally.approved)
+        part_way = [c for c in tally.by_stance[Stance.SUPPORT] if c not in approved]
         if part_way:
             fields.append(Field(f"Part-way ({len(part_way)})", labels(body, part_way)))
     data = tally.to_data()

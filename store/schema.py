@@ -173,3 +173,29 @@ def m003_alert_outbox_set_aside(db: Database) -> None:
         "CREATE INDEX alert_outbox_cancelled "
         "ON alert_outbox (platform, workspace, channel) WHERE status = 'cancelled'"
     )
+
+
+@migrations()
+def m004_record_keeping(db: Database) -> None:
+    """Editable trackers and amendable declarations, without erasing history.
+
+    A tracker edit, reopening, reinstatement, candidate change or archiving is a row in
+    tracker_events (kind, detail as JSON of what changed); an amendment is a row of its own, and a
+    declaration reads as the original with its amendments applied in order.
+    """
+    db.executescript(
+        """
+        ALTER TABLE trackers ADD COLUMN visibility TEXT NOT NULL DEFAULT 'private'
+            CHECK (visibility IN ('public', 'private'));
+        ALTER TABLE trackers ADD COLUMN archived_at TEXT;
+        CREATE TABLE amendments (
+            id INTEGER PRIMARY KEY,
+            declaration_id INTEGER NOT NULL REFERENCES declarations(id),
+            changes TEXT NOT NULL,                        -- JSON: {field: new value}
+            recorded_by TEXT NOT NULL,
+            recorded_at TEXT NOT NULL
+        );
+        CREATE INDEX amendments_declaration ON amendments (declaration_id, id);
+        CREATE INDEX tracker_events_timeline ON tracker_events (tracker_id, id);
+        """
+    )

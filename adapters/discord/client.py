@@ -15,6 +15,7 @@ import discord
 import yarl
 from discord import app_commands
 from discord.gateway import DiscordWebSocket
+from discord.utils import MISSING
 
 from adapters.discord.commands import build_commands
 from adapters.discord.interactions import DEFER_AFTER_SECONDS, InteractionHandler
@@ -101,6 +102,20 @@ class TallyClient(discord.Client):
             DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
             log.info("discord gateway redirected to %s", yarl.URL(url).with_query(None))
         self.logged_in.set()
+
+    def reopen(self) -> None:
+        """Make a closed client startable again, for the service's retry after a failed start.
+
+        discord.py's clear() forgets the closed HTTP session but keeps HTTPClient.connector,
+        which closed with that session: every later login then fails with "Session is closed"
+        (discord.py issue 9121). Dropping the closed connector makes static_login build a new
+        one; the client, its tree and the sender holding it stay the same objects.
+        """
+        self.clear()
+        self.logged_in.clear()
+        connector = self.http.connector
+        if connector is not MISSING and connector.closed:
+            self.http.connector = MISSING
 
     async def on_ready(self) -> None:
         log.info("discord: connected as %s (%s guilds)", self.user, len(self.guilds))

@@ -11,6 +11,7 @@ from dataclasses import replace
 import pytest
 
 from adapters.discord.service import start_discord
+from adapters.service import ServiceFailed
 from bot.alerts.channels import ChannelRef
 from bot.app import Core
 from bot.replies import Reply
@@ -74,9 +75,10 @@ async def test_a_bad_token_stops_the_service_and_logs_no_token(
     demo_core.settings = replace(demo_core.settings, discord_token=secret)
     with caplog.at_level(logging.INFO):
         service = await start_discord(demo_core)
-        await asyncio.wait_for(service.wait(), 5)
+        with pytest.raises(ServiceFailed) as failed:
+            await asyncio.wait_for(service.wait(), 5)
         await service.stop()
-    assert "LoginFailure" in caplog.text
+    assert str(failed.value) == "DISCORD_TOKEN was rejected by Discord (401 Unauthorized)"
     assert secret not in caplog.text
 
 

@@ -104,15 +104,19 @@ class TallyClient(discord.Client):
         self.logged_in.set()
 
     def reopen(self) -> None:
-        """Make a closed client startable again, for the service's retry after a failed start.
+        """Make a closed client startable again, for the service's retry after a failed start
+        (call it on the running loop).
 
-        discord.py's clear() forgets the closed HTTP session but keeps HTTPClient.connector,
-        which closed with that session: every later login then fails with "Session is closed"
-        (discord.py issue 9121). Dropping the closed connector makes static_login build a new
-        one; the client, its tree and the sender holding it stay the same objects.
+        discord.py's close() leaves two things behind that clear() does not undo: the HTTP
+        connector, closed with its session, on which every later login fails with "Session is
+        closed" (discord.py issue 9121); and `loop` set to MISSING, which login() no longer
+        resets, so READY could not be dispatched. Dropping the closed connector makes
+        static_login build a new one; the client, its tree and the sender holding it stay the
+        same objects.
         """
         self.clear()
         self.logged_in.clear()
+        self.loop = asyncio.get_running_loop()
         connector = self.http.connector
         if connector is not MISSING and connector.closed:
             self.http.connector = MISSING

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from typing import Any
 
+import aiohttp
 import discord
 import yarl
 from discord import app_commands
@@ -21,6 +22,7 @@ from adapters.discord.commands import build_commands
 from adapters.discord.interactions import DEFER_AFTER_SECONDS, InteractionHandler
 from adapters.discord.moderation import ModeratorCheck
 from adapters.discord.render import NO_MENTIONS
+from adapters.service import ServiceFailed
 from bot.commands.dispatcher import Dispatcher
 from bot.completion import StoreLike
 from bot.settings import Settings
@@ -30,12 +32,30 @@ log = logging.getLogger(__name__)
 RATELIMIT_TIMEOUT_SECONDS = 30.0
 """Longer rate-limit waits raise discord.RateLimited instead of sleeping (30 is the minimum)."""
 FAILURE_REPLY = "Something went wrong on our side; nothing was saved."
+TOKEN_REJECTED = "DISCORD_TOKEN was rejected by Discord (401 Unauthorized)"
 
 
 def use_api_url(api_url: str | None) -> None:
     """Send discord.py's REST (and interaction webhook) calls to `api_url` (None: Discord)."""
     if api_url:
         discord.http.Route.BASE = api_url.rstrip("/")
+
+
+def unreachable(exc: BaseException) -> str:
+    """One line for a Discord that could not be reached (the API base URL named)."""
+    reason = str(exc) or type(exc).__name__
+    return f"Discord could not be reached at {discord.http.Route.BASE} ({reason})"
+
+
+async def login_checked(client: discord.Client, token: str) -> None:
+    """`client.login` for one-shot commands (sync, invite): a rejected token or an unreachable
+    Discord becomes one ServiceFailed line instead of a traceback."""
+    try:
+        await client.login(token)
+    except discord.LoginFailure:
+        raise ServiceFailed(TOKEN_REJECTED) from None
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        raise ServiceFailed(unreachable(exc)) from None
 
 
 def intents() -> discord.Intents:

@@ -15,7 +15,7 @@ import logging
 
 import discord
 
-from adapters.discord.client import TallyClient
+from adapters.discord.client import TOKEN_REJECTED, TallyClient
 from adapters.discord.sender import DiscordSender
 from adapters.service import ServiceFailed
 from bot.app import Core
@@ -36,6 +36,27 @@ GATEWAY_REFUSALS = {
     ),
 }
 """Close codes after which Discord will not take the same connection again."""
+
+
+class OneLineReconnects(logging.Filter):
+    """discord.py logs each gateway reconnect with a full traceback (`Attempting a reconnect
+    in 1.23s`); a network outage is not a bug, so keep the line and name the error instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and str(record.msg).startswith("Attempting a reconnect"):
+            exc = record.exc_info[1]
+            then = record.getMessage()
+            record.msg = (
+                f"discord: gateway unavailable ({type(exc).__name__}: {exc}); "
+                f"{then[:1].lower()}{then[1:]}"
+            )
+            record.args = ()
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+ONE_LINE_RECONNECTS = OneLineReconnects()
 
 
 class DiscordService:
@@ -99,7 +120,7 @@ class DiscordService:
 def refusal_of(exc: BaseException) -> str | None:
     """The sentence for a failure retrying cannot fix, or None if it is worth retrying."""
     if isinstance(exc, discord.LoginFailure):
-        return "DISCORD_TOKEN was rejected by Discord (401 Unauthorized)"
+        return TOKEN_REJECTED
     if isinstance(exc, discord.PrivilegedIntentsRequired):
         return GATEWAY_REFUSALS[4014]
     if isinstance(exc, discord.ConnectionClosed):
@@ -112,6 +133,7 @@ async def start_discord(core: Core) -> DiscordService:
     token = core.settings.discord_token
     if not token:
         raise ValueError("DISCORD_TOKEN is not set")
+    logging.getLogger("discord.client").addFilter(ONE_LINE_RECONNECTS)
     client = TallyClient(core.dispatcher, core.store, core.settings)
     service = DiscordService(client, token)
     service.start()

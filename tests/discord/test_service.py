@@ -86,3 +86,27 @@ def test_settings_read_the_application_id() -> None:
     settings = Settings.from_env({"DISCORD_APPLICATION_ID": "42", "DISCORD_TOKEN": "t"})
     assert settings.discord_application_id == "42"
     assert settings.discord_enabled
+
+
+async def test_a_gateway_down_at_start_is_retried_in_one_line_each_time(
+    demo_core: Core, fake: FakeDiscord, caplog: pytest.LogCaptureFixture
+) -> None:
+    """REST answers, the websocket does not: every attempt is one line without a traceback,
+    and the bot connects once the gateway is back."""
+    fake.gateway_up = False
+    with caplog.at_level(logging.INFO):
+        service = await start_discord(demo_core)
+        try:
+            await eventually(lambda: "gateway" in _retries(caplog), 15)
+            fake.gateway_up = True
+            await eventually(lambda: service.client.is_ready(), 30)
+        finally:
+            await service.stop()
+    assert fake.identified
+    assert "Traceback" not in caplog.text
+    assert all(r.exc_info is None for r in caplog.records if r.name.startswith("discord"))
+    assert demo_core.settings.discord_token not in caplog.text
+
+
+def _retries(caplog: pytest.LogCaptureFixture) -> str:
+    return "\n".join(r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING)

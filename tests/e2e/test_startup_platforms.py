@@ -199,3 +199,27 @@ async def test_slack_unreachable_at_start_ends_the_run_in_one_line(
     line = the_error_line(bot)
     assert line.startswith(f"error: Slack could not be reached at {url} (")
     assert "Cannot connect to host" in line
+
+
+async def test_discord_sync_with_a_rejected_token_says_so_in_one_line(tmp_path: Path) -> None:
+    async with FakeDiscord(token="the-real-token") as fake:
+        sync = await spawn_tallybot(discord_env(tmp_path / "t.db", fake.api_url), "discord", "sync")
+        async with asyncio.timeout(WAIT_SECONDS):
+            out, err = await sync.communicate()
+    assert sync.returncode == 1
+    assert err.decode().strip().splitlines()[-1] == (
+        "error: DISCORD_TOKEN was rejected by Discord (401 Unauthorized)"
+    )
+    assert "Traceback" not in (out + err).decode()
+    assert not fake.requests_to("/applications/")  # nothing synced
+
+
+async def test_discord_invite_with_discord_unreachable_says_so_in_one_line(tmp_path: Path) -> None:
+    api_url = f"http://127.0.0.1:{free_port()}{API_PREFIX}"
+    invite = await spawn_tallybot(discord_env(tmp_path / "t.db", api_url), "discord", "invite")
+    async with asyncio.timeout(WAIT_SECONDS):
+        out, err = await invite.communicate()
+    assert invite.returncode == 1
+    line = err.decode().strip().splitlines()[-1]
+    assert line.startswith(f"error: Discord could not be reached at {api_url} (")
+    assert "Traceback" not in (out + err).decode()

@@ -110,6 +110,8 @@ class FakeDiscord:
         port: int = 0,
     ) -> None:
         self.token = token
+        self.gateway_up = True
+        """False: the gateway answers 503 instead of upgrading (REST still works)."""
         self.gateway_token: str | None = None
         """The token IDENTIFY must carry (None: `token`); any other is closed with 4004."""
         self.application_id = application_id
@@ -212,6 +214,8 @@ class FakeDiscord:
             await ws.send_str(json.dumps(payload))
 
     async def _gateway(self, request: web.Request) -> web.StreamResponse:
+        if not self.gateway_up:
+            return web.Response(status=503, text="gateway unavailable")
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self._sockets.add(ws)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -223,3 +224,22 @@ async def test_discord_invite_with_discord_unreachable_says_so_in_one_line(tmp_p
     line = err.decode().strip().splitlines()[-1]
     assert line.startswith(f"error: Discord could not be reached at {api_url} (")
     assert "Traceback" not in (out + err).decode()
+
+
+async def test_a_port_already_in_use_ends_the_run_in_one_line(
+    tmp_path: Path, bots: list[BotProcess]
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        async with FakeSlackApi() as slack:
+            env = slack_env(
+                tmp_path / "t.db", slack, SLACK_BOT_TOKEN=DEFAULT_TOKEN, SLACK_SIGNING_SECRET="s"
+            )
+            env["PORT"] = str(port)
+            bot = await start_bot(env, tmp_path / "t.db")
+            bots.append(bot)
+            status = await exit_of(bot)
+    assert status == 1
+    assert the_error_line(bot).startswith(f"error: PORT={port} can't be served on 0.0.0.0 (")

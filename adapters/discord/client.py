@@ -95,6 +95,8 @@ class TallyClient(discord.Client):
         **options: Any,
     ) -> None:
         use_api_url(settings.discord_api_url)
+        # The bot never joins voice: no "voice will NOT be supported" warnings at each start.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(
             intents=options.pop("intents", intents()),
             allowed_mentions=NO_MENTIONS,

@@ -7,6 +7,7 @@ import asyncio
 import importlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,12 +16,13 @@ from dotenv import load_dotenv
 
 from adapters.console.render import render_text
 from adapters.console.repl import operator_actor
+from adapters.service import ServiceFailed
 from bot.app import Core
 from bot.commands.trackers import SLUG
 from bot.demo import DEMO_COMMANDS, DEMO_TRACKER
 from bot.errors import UserError
 from bot.members import read_members_csv
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 
 log = logging.getLogger("tallybot")
 
@@ -59,10 +61,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+STDOUT_CLOSED = 141
+"""Exit status when whoever read our output stopped early (`| head -1`): 128 + SIGPIPE, what a
+shell reports for any other tool cut off the same way."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; a reader that closes the pipe early gets no traceback."""
+    try:
+        status = _main(argv)
+        sys.stdout.flush()  # a closed pipe shows up here, not in Python's own flush at exit
+    except BrokenPipeError:
+        return _stdout_closed()
+    return status
+
+
+def _stdout_closed() -> int:
+    """Point stdout at /dev/null so the flush at exit cannot fail again (the recipe in Python's
+    signal module docs), and say so with the exit status alone."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return STDOUT_CLOSED
+
+
+def _main(argv: Sequence[str] | None) -> int:
     load_dotenv()
     args = build_parser().parse_args(argv)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -85,6 +115,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ServiceFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     return 0

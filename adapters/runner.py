@@ -1,4 +1,8 @@
-"""`tallybot run`: every configured adapter on one event loop; the console when none is."""
+"""`tallybot run`: every configured adapter on one event loop; the console when none is.
+
+A half-configured Slack stops it before anything starts (never a silent fall-back to the
+console); a platform refusing its token ends the run with ServiceFailed (exit 1).
+"""
 
 from __future__ import annotations
 
@@ -11,12 +15,14 @@ from adapters.alerts_cli import start_alerts
 from adapters.console.repl import operator_actor, run_console
 from adapters.console.sender import ConsoleSender
 from bot.app import Core
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
 
 async def run_bot(settings: Settings) -> int:
+    if missing := settings.slack_missing():
+        raise SettingsError(missing)
     core = Core.open(settings)
     alerts = None
     try:

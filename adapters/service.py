@@ -17,3 +17,8 @@ class Service(Protocol):
         ...
 
     async def stop(self) -> None: ...
+
+
+class ServiceFailed(Exception):
+    """A platform refused the bot for good (a rejected token, a gateway that will not take it):
+    `tallybot run` stops and prints this one sentence, exit status 1, no traceback."""

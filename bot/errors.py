@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 
 class UserError(Exception):
     """Bad input: the message is shown to the user as it is."""
@@ -17,3 +20,31 @@ class NotFound(UserError):
 
 class PermissionDenied(UserError):
     """The user may not run this command."""
+
+
+class DatabaseUnusable(UserError):
+    """The database file cannot be opened as one (a text file, a directory, no write access)."""
+
+    def __init__(self, path: Path, exc: BaseException) -> None:
+        fix = "point TALLYBOT_DB (or --db) at a tallybot database, or at a new file to create one"
+        if path.is_dir():
+            problem = "is a directory"
+            fix = f"point TALLYBOT_DB (or --db) at a file inside it, such as {path / 'tallybot.db'}"
+        elif blocker := next((p for p in path.parents if p.exists() and not p.is_dir()), None):
+            problem = f"can't be created: {blocker} is a file, not a folder"
+            fix = "point TALLYBOT_DB (or --db) at a path whose folders are folders"
+        elif isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
+            problem = "is not an SQLite database"
+        elif isinstance(exc, sqlite3.DatabaseError) and "readonly" in str(exc):
+            problem = "is read-only"
+            fix = "give this user write access to it and its folder"
+        else:
+            problem = f"can't be opened or created ({_reason(exc)})"
+            fix = "check that its folder exists and that this user may write there"
+        super().__init__(f"The database {path} {problem}: {fix}.")
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc)

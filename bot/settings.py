@@ -8,6 +8,32 @@ from pathlib import Path
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DISCORD_API_URL = "https://discord.com/api/v10"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class SettingsError(ValueError):
+    """A setting that cannot work, named in one sentence; the CLI prints it and exits 2."""
+
+
+def _log_level(value: str | None) -> str:
+    level = (value or "INFO").upper()
+    if level not in LOG_LEVELS:
+        raise SettingsError(
+            f"TALLYBOT_LOG_LEVEL={value} is not a log level: use {', '.join(LOG_LEVELS)}."
+        )
+    return level
+
+
+def _port(value: str | None) -> int:
+    if value is None:
+        return 3000
+    try:
+        port = int(value)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise SettingsError(f"PORT={value} is not a port number: use a whole number such as 3000.")
+    return port
 
 
 def _split(value: str | None) -> tuple[str, ...]:
@@ -41,13 +67,13 @@ class Settings:
 
         return cls(
             db_path=Path(get("TALLYBOT_DB") or "tallybot.db"),
-            log_level=(get("TALLYBOT_LOG_LEVEL") or "INFO").upper(),
+            log_level=_log_level(get("TALLYBOT_LOG_LEVEL")),
             slack_bot_token=get("SLACK_BOT_TOKEN"),
             slack_app_token=get("SLACK_APP_TOKEN"),
             slack_signing_secret=get("SLACK_SIGNING_SECRET"),
             slack_api_url=get("SLACK_API_URL") or DEFAULT_SLACK_API_URL,
             slack_moderators=_split(get("TALLYBOT_SLACK_MODERATORS")),
-            port=int(get("PORT") or 3000),
+            port=_port(get("PORT")),
             discord_token=get("DISCORD_TOKEN"),
             discord_api_url=get("DISCORD_API_URL"),
             discord_mod_role=get("TALLYBOT_DISCORD_MOD_ROLE"),
@@ -57,6 +83,30 @@ class Settings:
     @property
     def slack_enabled(self) -> bool:
         return bool(self.slack_bot_token and (self.slack_app_token or self.slack_signing_secret))
+
+    def slack_missing(self) -> str | None:
+        """What a half-configured Slack lacks, or None (all set, or none of it).
+
+        Without this a bot token alone would silently start the console instead of Slack.
+        """
+        if self.slack_enabled:
+            return None
+        if self.slack_bot_token:
+            return (
+                "SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket Mode) nor "
+                "SLACK_SIGNING_SECRET (HTTP mode) is: set one, or unset SLACK_BOT_TOKEN."
+            )
+        given = [
+            name
+            for name, value in (
+                ("SLACK_APP_TOKEN", self.slack_app_token),
+                ("SLACK_SIGNING_SECRET", self.slack_signing_secret),
+            )
+            if value
+        ]
+        if given:
+            return f"{' and '.join(given)} set without SLACK_BOT_TOKEN: set the bot token too."
+        return None
 
     @property
     def discord_enabled(self) -> bool:

@@ -11,15 +11,18 @@ import asyncio
 import logging
 from typing import Any
 
+import aiohttp
 import discord
 import yarl
 from discord import app_commands
 from discord.gateway import DiscordWebSocket
+from discord.utils import MISSING
 
 from adapters.discord.commands import build_commands
 from adapters.discord.interactions import DEFER_AFTER_SECONDS, InteractionHandler
 from adapters.discord.moderation import ModeratorCheck
 from adapters.discord.render import NO_MENTIONS
+from adapters.service import ServiceFailed
 from bot.commands.dispatcher import Dispatcher
 from bot.completion import StoreLike
 from bot.settings import Settings
@@ -29,12 +32,30 @@ log = logging.getLogger(__name__)
 RATELIMIT_TIMEOUT_SECONDS = 30.0
 """Longer rate-limit waits raise discord.RateLimited instead of sleeping (30 is the minimum)."""
 FAILURE_REPLY = "Something went wrong on our side; nothing was saved."
+TOKEN_REJECTED = "DISCORD_TOKEN was rejected by Discord (401 Unauthorized)"
 
 
 def use_api_url(api_url: str | None) -> None:
     """Send discord.py's REST (and interaction webhook) calls to `api_url` (None: Discord)."""
     if api_url:
         discord.http.Route.BASE = api_url.rstrip("/")
+
+
+def unreachable(exc: BaseException) -> str:
+    """One line for a Discord that could not be reached (the API base URL named)."""
+    reason = str(exc) or type(exc).__name__
+    return f"Discord could not be reached at {discord.http.Route.BASE} ({reason})"
+
+
+async def login_checked(client: discord.Client, token: str) -> None:
+    """`client.login` for one-shot commands (sync, invite): a rejected token or an unreachable
+    Discord becomes one ServiceFailed line instead of a traceback."""
+    try:
+        await client.login(token)
+    except discord.LoginFailure:
+        raise ServiceFailed(TOKEN_REJECTED) from None
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        raise ServiceFailed(unreachable(exc)) from None
 
 
 def intents() -> discord.Intents:
@@ -74,6 +95,8 @@ class TallyClient(discord.Client):
         **options: Any,
     ) -> None:
         use_api_url(settings.discord_api_url)
+        # The bot never joins voice: no "voice will NOT be supported" warnings at each start.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(
             intents=options.pop("intents", intents()),
             allowed_mentions=NO_MENTIONS,
@@ -101,6 +124,24 @@ class TallyClient(discord.Client):
             DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
             log.info("discord gateway redirected to %s", yarl.URL(url).with_query(None))
         self.logged_in.set()
+
+    def reopen(self) -> None:
+        """Make a closed client startable again, for the service's retry after a failed start
+        (call it on the running loop).
+
+        discord.py's close() leaves two things behind that clear() does not undo: the HTTP
+        connector, closed with its session, on which every later login fails with "Session is
+        closed" (discord.py issue 9121); and `loop` set to MISSING, which login() no longer
+        resets, so READY could not be dispatched. Dropping the closed connector makes
+        static_login build a new one; the client, its tree and the sender holding it stay the
+        same objects.
+        """
+        self.clear()
+        self.logged_in.clear()
+        self.loop = asyncio.get_running_loop()
+        connector = self.http.connector
+        if connector is not MISSING and connector.closed:
+            self.http.connector = MISSING
 
     async def on_ready(self) -> None:
         log.info("discord: connected as %s (%s guilds)", self.user, len(self.guilds))

@@ -1,8 +1,10 @@
 """`tallybot run`'s Discord service: the client on the shared loop, restarted when it fails.
 
-discord.py reconnects the gateway by itself; this loop also survives a failed login (network
-down at start) with a backoff, and stops for good on errors retrying cannot fix (a bad token,
-missing intents). Failures are logged without the token; nothing is printed.
+discord.py reconnects the gateway by itself; this loop also survives a failed login (Discord
+unreachable at start) with a backoff, one warning line per attempt, until Discord answers. A
+refusal retrying cannot fix (a rejected token, a gateway close code meaning "never again") ends
+the service with ServiceFailed: `tallybot run` prints that one sentence and exits 1. The token
+never appears in any message.
 """
 
 from __future__ import annotations
@@ -13,15 +15,48 @@ import logging
 
 import discord
 
-from adapters.discord.client import TallyClient
+from adapters.discord.client import TOKEN_REJECTED, TallyClient
 from adapters.discord.sender import DiscordSender
+from adapters.service import ServiceFailed
 from bot.app import Core
 
 log = logging.getLogger(__name__)
 
 FIRST_RETRY_SECONDS = 5.0
 MAX_RETRY_SECONDS = 300.0
-FATAL_CLOSE_CODES = frozenset({4004, 4010, 4011, 4012, 4013, 4014})
+GATEWAY_REFUSALS = {
+    4004: "DISCORD_TOKEN was rejected by Discord's gateway (4004 Authentication failed)",
+    4010: "Discord's gateway refused the connection for good (4010 Invalid shard)",
+    4011: "Discord's gateway refused the connection for good (4011 Sharding required)",
+    4012: "Discord's gateway refused the connection for good (4012 Invalid API version)",
+    4013: "Discord's gateway refused the connection for good (4013 Invalid intents)",
+    4014: (
+        "Discord refused the bot's gateway intents (4014 Disallowed intents): enable them in "
+        "the Developer Portal's Bot tab"
+    ),
+}
+"""Close codes after which Discord will not take the same connection again."""
+
+
+class OneLineReconnects(logging.Filter):
+    """discord.py logs each gateway reconnect with a full traceback (`Attempting a reconnect
+    in 1.23s`); a network outage is not a bug, so keep the line and name the error instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and str(record.msg).startswith("Attempting a reconnect"):
+            exc = record.exc_info[1]
+            then = record.getMessage()
+            record.msg = (
+                f"discord: gateway unavailable ({type(exc).__name__}: {exc}); "
+                f"{then[:1].lower()}{then[1:]}"
+            )
+            record.args = ()
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+ONE_LINE_RECONNECTS = OneLineReconnects()
 
 
 class DiscordService:
@@ -48,24 +83,26 @@ class DiscordService:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                reason = self._reason(exc)
-                if _fatal(exc):
-                    log.error("discord: giving up: %s", reason)
-                    return
-                log.warning("discord: %s; retrying in %.0fs", reason, delay)
-            finally:
-                self.client.logged_in.clear()
+                if (refusal := refusal_of(exc)) is not None:
+                    with contextlib.suppress(Exception):
+                        await self.client.close()
+                    raise ServiceFailed(refusal) from None
+                log.warning("discord: %s; retrying in %gs", self._reason(exc), delay)
+            if self.client.logged_in.is_set():
+                delay = FIRST_RETRY_SECONDS  # it worked for a while: start the backoff again
             with contextlib.suppress(Exception):
                 await self.client.close()
+            self.client.logged_in.clear()
             await asyncio.sleep(delay)
             delay = min(delay * 2, MAX_RETRY_SECONDS)
-            self.client.clear()
+            self.client.reopen()
 
     def _reason(self, exc: BaseException) -> str:
         text = f"{type(exc).__name__}: {exc}"
         return text.replace(self._token, "[token]") if self._token else text
 
     async def wait(self) -> None:
+        """Return when the service has stopped; raise ServiceFailed if Discord refused it."""
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
@@ -80,10 +117,15 @@ class DiscordService:
                 await self._task
 
 
-def _fatal(exc: BaseException) -> bool:
-    if isinstance(exc, discord.LoginFailure | discord.PrivilegedIntentsRequired):
-        return True
-    return isinstance(exc, discord.ConnectionClosed) and exc.code in FATAL_CLOSE_CODES
+def refusal_of(exc: BaseException) -> str | None:
+    """The sentence for a failure retrying cannot fix, or None if it is worth retrying."""
+    if isinstance(exc, discord.LoginFailure):
+        return TOKEN_REJECTED
+    if isinstance(exc, discord.PrivilegedIntentsRequired):
+        return GATEWAY_REFUSALS[4014]
+    if isinstance(exc, discord.ConnectionClosed):
+        return GATEWAY_REFUSALS.get(exc.code)
+    return None
 
 
 async def start_discord(core: Core) -> DiscordService:
@@ -91,6 +133,7 @@ async def start_discord(core: Core) -> DiscordService:
     token = core.settings.discord_token
     if not token:
         raise ValueError("DISCORD_TOKEN is not set")
+    logging.getLogger("discord.client").addFilter(ONE_LINE_RECONNECTS)
     client = TallyClient(core.dispatcher, core.store, core.settings)
     service = DiscordService(client, token)
     service.start()

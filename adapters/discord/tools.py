@@ -9,7 +9,7 @@ import sys
 
 import discord
 
-from adapters.discord.client import TallyClient
+from adapters.discord.client import TallyClient, login_checked
 from bot.app import Core
 from bot.settings import Settings
 
@@ -46,7 +46,7 @@ async def sync_tree(settings: Settings, guild_id: int | None) -> list[str]:
     core = Core.open(settings)
     client = TallyClient(core.dispatcher, core.store, settings, rest_only=True)
     try:
-        await client.login(settings.discord_token or "")
+        await login_checked(client, settings.discord_token or "")
         guild = discord.Object(id=guild_id) if guild_id else None
         if guild is not None:
             client.tree.copy_global_to(guild=guild)
@@ -75,7 +75,7 @@ def invite_url(application_id: str | int) -> str:
 async def fetch_application_id(settings: Settings) -> int:
     client = TallyClient(None, None, settings, rest_only=True)
     try:
-        await client.login(settings.discord_token or "")
+        await login_checked(client, settings.discord_token or "")
         return int(client.application_id or 0)
     finally:
         await client.close()

@@ -1,7 +1,9 @@
 """`tallybot run`'s Slack service: Socket Mode when SLACK_APP_TOKEN is set, else HTTP mode.
 
 Socket Mode needs no public URL (the default for small teams); HTTP mode serves `/slack/events`
-and `/healthz` on PORT. Either way everything runs on the caller's event loop.
+and `/healthz` on PORT. Either way everything runs on the caller's event loop. A token Slack
+rejects, or a Slack that cannot be reached at start, raises ServiceFailed: one sentence, no
+traceback (`tallybot run` exits 1; a process manager restarts it).
 """
 
 from __future__ import annotations
@@ -9,10 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
+import aiohttp
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.errors import SlackApiError
 
+from adapters.service import ServiceFailed
 from adapters.slack.app import TallyCommands, build_app
 from adapters.slack.client import error_code, interactive_client
 from adapters.slack.http import bound_port, serve_http
@@ -70,13 +75,17 @@ async def start_slack(core: Core, host: str = "0.0.0.0") -> SlackService:
     if not settings.slack_bot_token:
         raise RuntimeError("SLACK_BOT_TOKEN is not set")
     client = interactive_client(settings.slack_bot_token, settings.slack_api_url)
-    try:
-        auth = await client.auth_test()
-    except SlackApiError as exc:
-        raise RuntimeError(f"Slack rejected SLACK_BOT_TOKEN: {error_code(exc)}") from None
+    auth = await _checked("SLACK_BOT_TOKEN", settings.slack_api_url, client.auth_test())
     log.info("slack: signed in as %s in %s", auth.get("user"), auth.get("team"))
     sender = create_sender(settings)
     if settings.slack_app_token:
+        # The Socket Mode client retries a rejected app token for ever, a traceback each time.
+        opener = interactive_client(settings.slack_app_token, settings.slack_api_url)
+        await _checked(
+            "SLACK_APP_TOKEN",
+            settings.slack_api_url,
+            opener.apps_connections_open(app_token=settings.slack_app_token),
+        )
         app, commands = build_app(core, client)
         handler = AsyncSocketModeHandler(app, settings.slack_app_token)
         await handler.connect_async()
@@ -85,7 +94,22 @@ async def start_slack(core: Core, host: str = "0.0.0.0") -> SlackService:
     if not settings.slack_signing_secret:
         raise RuntimeError("Slack needs SLACK_APP_TOKEN (socket mode) or SLACK_SIGNING_SECRET")
     app, commands = build_app(core, client, signing_secret=settings.slack_signing_secret)
-    runner = await serve_http(app, host, settings.port)
+    try:
+        runner = await serve_http(app, host, settings.port)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ServiceFailed(f"PORT={settings.port} can't be served on {host} ({reason})") from None
     port = bound_port(runner)
     log.info("slack: HTTP mode on %s:%s (/slack/events, /healthz)", host, port)
     return SlackService("http", sender, commands, [runner.cleanup], port=port)
+
+
+async def _checked(setting: str, api_url: str, call: Awaitable[Any]) -> Any:
+    """Await a start-up call; a rejection or a network failure becomes one ServiceFailed line."""
+    try:
+        return await call
+    except SlackApiError as exc:
+        raise ServiceFailed(f"{setting} was rejected by Slack ({error_code(exc)})") from None
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        reason = str(exc) or type(exc).__name__
+        raise ServiceFailed(f"Slack could not be reached at {api_url} ({reason})") from None

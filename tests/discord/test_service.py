@@ -11,6 +11,7 @@ from dataclasses import replace
 import pytest
 
 from adapters.discord.service import start_discord
+from adapters.service import ServiceFailed
 from bot.alerts.channels import ChannelRef
 from bot.app import Core
 from bot.replies import Reply
@@ -74,9 +75,10 @@ async def test_a_bad_token_stops_the_service_and_logs_no_token(
     demo_core.settings = replace(demo_core.settings, discord_token=secret)
     with caplog.at_level(logging.INFO):
         service = await start_discord(demo_core)
-        await asyncio.wait_for(service.wait(), 5)
+        with pytest.raises(ServiceFailed) as failed:
+            await asyncio.wait_for(service.wait(), 5)
         await service.stop()
-    assert "LoginFailure" in caplog.text
+    assert str(failed.value) == "DISCORD_TOKEN was rejected by Discord (401 Unauthorized)"
     assert secret not in caplog.text
 
 
@@ -84,3 +86,27 @@ def test_settings_read_the_application_id() -> None:
     settings = Settings.from_env({"DISCORD_APPLICATION_ID": "42", "DISCORD_TOKEN": "t"})
     assert settings.discord_application_id == "42"
     assert settings.discord_enabled
+
+
+async def test_a_gateway_down_at_start_is_retried_in_one_line_each_time(
+    demo_core: Core, fake: FakeDiscord, caplog: pytest.LogCaptureFixture
+) -> None:
+    """REST answers, the websocket does not: every attempt is one line without a traceback,
+    and the bot connects once the gateway is back."""
+    fake.gateway_up = False
+    with caplog.at_level(logging.INFO):
+        service = await start_discord(demo_core)
+        try:
+            await eventually(lambda: "gateway" in _retries(caplog), 15)
+            fake.gateway_up = True
+            await eventually(lambda: service.client.is_ready(), 30)
+        finally:
+            await service.stop()
+    assert fake.identified
+    assert "Traceback" not in caplog.text
+    assert all(r.exc_info is None for r in caplog.records if r.name.startswith("discord"))
+    assert demo_core.settings.discord_token not in caplog.text
+
+
+def _retries(caplog: pytest.LogCaptureFixture) -> str:
+    return "\n".join(r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING)

@@ -107,8 +107,13 @@ class FakeDiscord:
         channel_limit: tuple[int, float] | None = (5, 5.0),
         global_limit: tuple[int, float] | None = (50, 1.0),
         guilds: dict[str, dict[str, Any]] | None = None,
+        port: int = 0,
     ) -> None:
         self.token = token
+        self.gateway_up = True
+        """False: the gateway answers 503 instead of upgrading (REST still works)."""
+        self.gateway_token: str | None = None
+        """The token IDENTIFY must carry (None: `token`); any other is closed with 4004."""
         self.application_id = application_id
         self.bot_id = bot_id
         self.channel_limit = channel_limit
@@ -135,7 +140,8 @@ class FakeDiscord:
         self._sequence = itertools.count(1)
         self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
-        self.port = 0
+        self.port = port
+        """0: any free port, known once started; a fixed one lets a test start it late."""
 
     # lifecycle --------------------------------------------------------------
 
@@ -145,7 +151,7 @@ class FakeDiscord:
         app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._api)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         server = site._server
         assert server is not None and server.sockets
@@ -208,6 +214,8 @@ class FakeDiscord:
             await ws.send_str(json.dumps(payload))
 
     async def _gateway(self, request: web.Request) -> web.StreamResponse:
+        if not self.gateway_up:
+            return web.Response(status=503, text="gateway unavailable")
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self._sockets.add(ws)
@@ -221,6 +229,9 @@ class FakeDiscord:
                     await ws.send_str(json.dumps({"op": 11}))
                 elif frame.get("op") == 2:
                     self.identified.append(frame.get("d", {}))
+                    if frame.get("d", {}).get("token") != (self.gateway_token or self.token):
+                        await ws.close(code=4004, message=b"Authentication failed.")
+                        break
                     await self._ready(ws)
         finally:
             self._sockets.discard(ws)

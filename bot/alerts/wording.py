@@ -16,6 +16,7 @@ from bot.presentation import (
     headline,
     names,
     provenance,
+    state_phrase,
 )
 from bot.replies import Colour, Reply, Visibility
 from bot.rules import Outcome
@@ -53,10 +54,7 @@ def count_phrase(tally: Tally, candidate: Candidate | None = None) -> str:
     else:
         supporters, verdict = tally.supporters, tally.verdict
         opponents = tally.by_stance[Stance.OPPOSE]
-    if verdict.outcome is Outcome.REACHED:
-        detail = ["✅ the rule is met"]
-    else:
-        detail = [f"needs {verdict.needed} more"]
+    detail = [state_phrase(verdict, len(supporters))]
     if opponents:
         verb = "opposes" if len(opponents) == 1 else "oppose"
         detail.append(f"{names(tally.body, opponents)} {verb}")

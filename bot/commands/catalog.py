@@ -169,7 +169,7 @@ COMMANDS: tuple[Command, ...] = (
                 "confidence",
                 ParamKind.CHOICE,
                 "official (on the record) or reported (sources said).",
-                choices=tuple(str(c) for c in Confidence),
+                choices=Confidence.choices(),
             ),
             Param(
                 "condition",

@@ -90,7 +90,7 @@ def declare(ctx: Context, args: dict[str, Any]) -> Reply:
             source=args.get("source"),
             quote=args.get("quote"),
             speaker=args.get("speaker"),
-            confidence=Confidence(args.get("confidence", "official")),
+            confidence=Confidence(args.get("confidence", Confidence.UNSTATED)),
             condition=args.get("condition"),
         )
     )

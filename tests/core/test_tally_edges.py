@@ -71,6 +71,17 @@ async def test_members_who_joined_after_the_close_never_count(run: Any) -> None:
     assert "not a member on 2023-04-04" in position.lines[0]
 
 
+async def test_writes_to_a_closed_tracker_report_the_tally_at_its_close(run: Any) -> None:
+    await replay(run, finland_commands())
+    turkiye = (await run("history fi-accession member=TR")).data["declarations"][0]["id"]
+    retracted = await run(f'retract {turkiye} reason="wrong date"')
+    assert retracted.lines[1] == "As of 2023-04-04: Approved by 29 of 30 · needs 1 more"
+    again = await run("declare TR support tracker=fi-accession date=2023-03-30")
+    assert again.ok, again.title
+    assert again.lines[-1] == "As of 2023-04-04: Approved by 30 of 30 · ✅ the rule is met"
+    assert again.data["tally"]["members_total"] == 30
+
+
 async def test_a_closed_tracker_still_reads_at_an_earlier_date(run: Any) -> None:
     await replay(run, finland_commands())
     before_turkiye = (await run("/tally fi-accession as_of=2023-03-29")).data

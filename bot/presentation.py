@@ -53,9 +53,11 @@ def headline(tally: Tally) -> str:
     supporting = len(tally.supporters)
     if tally.tracker.kind is TrackerKind.SELECTION:
         if tally.tied:
-            each = max(len(s.supporters) for s in tally.standings if s.candidate in tally.tied)
+            supporting = max(
+                len(s.supporters) for s in tally.standings if s.candidate in tally.tied
+            )
             tied = names_list([c.name for c in tally.tied])
-            count = f"Tied: {tied} with {each} of {total} each, no one leads"
+            count = f"Tied: {tied} with {supporting} of {total} each, no one leads"
         elif tally.leader is None:
             if not any(s.active for s in tally.standings):
                 return f"No active candidate · 0 of {total}"

@@ -9,6 +9,7 @@ from bot.commands.context import Context
 from bot.domain import Tracker, TrackerStatus
 from bot.errors import UserError
 from bot.holdouts import holdout_fields, holdout_groups, holdouts_line
+from bot.members import Member
 from bot.presentation import (
     colour_for,
     declaration_data,
@@ -18,7 +19,7 @@ from bot.presentation import (
     tally_reply,
 )
 from bot.replies import Colour, Field, Reply
-from bot.tally import Tally, compute_tally, reading_day
+from bot.tally import Tally, closed_on, compute_tally, reading_day
 
 
 def current_tally(ctx: Context, tracker: Tracker, as_of: Any = None) -> Tally:
@@ -57,7 +58,7 @@ def show_position(ctx: Context, args: dict[str, Any]) -> Reply:
     elif current:
         now = f"{declaration_line(current, tracker, body)} (since {current.made_on})"
     elif member not in tally.voters:
-        now = f"{member.label} is not a member on {tally.as_of} (joined {member.joined})"
+        now = not_voting(member, tracker, tally)
     else:
         now = f"{member.label} has not declared"
     lines = [f"{when(tally, ctx.today)}: {now}", headline(tally)]
@@ -78,6 +79,19 @@ def show_position(ctx: Context, args: dict[str, Any]) -> Reply:
             "history": [declaration_data(d, tracker) for d in history],
         },
     )
+
+
+def not_voting(member: Member, tracker: Tracker, tally: Tally) -> str:
+    """Why a member of the body is not among this tally's voters."""
+    closed = closed_on(tracker)
+    if closed and member.joined > closed:
+        return (
+            f"{member.label} joined on {member.joined}, after {tracker.slug} closed on {closed}: "
+            "it does not count"
+        )
+    if member.left and member.left <= tally.as_of:
+        return f"{member.label} left on {member.left} and does not count on {tally.as_of}"
+    return f"{member.label} is not a member on {tally.as_of} (joined {member.joined})"
 
 
 def show_holdouts(ctx: Context, args: dict[str, Any]) -> Reply:

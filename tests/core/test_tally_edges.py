@@ -67,8 +67,12 @@ async def test_members_who_joined_after_the_close_never_count(run: Any) -> None:
     holdouts = await run("holdouts fi-accession")
     assert holdouts.data["holdouts"] == [] and holdouts.data["as_of"] == "2023-04-04"
     position = await run("position SE fi-accession")
-    assert position.lines[0].startswith("As of 2023-04-04: ")
-    assert "not a member on 2023-04-04" in position.lines[0]
+    assert position.lines[0] == (
+        "As of 2023-04-04: 🇸🇪\u00a0Sweden joined on 2024-03-07, after fi-accession closed on "
+        "2023-04-04: it does not count"
+    )
+    later_position = await run("position SE fi-accession as_of=2025-01-01")
+    assert later_position.lines[0].startswith("As of 2025-01-01: 🇸🇪\u00a0Sweden joined on")
 
 
 async def test_writes_to_a_closed_tracker_report_the_tally_at_its_close(run: Any) -> None:

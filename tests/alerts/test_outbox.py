@@ -91,6 +91,20 @@ async def test_milestones_name_the_change_in_outcome(demo: Core, run_as: Run) ->
     ]
 
 
+async def test_the_last_holdout_leaves_out_an_abstainer_under_unanimity(
+    demo: Core, run_as: Run
+) -> None:
+    await run_as("/tally subscribe mode=milestones", slack_mod("CM"))
+    for command in ("declare SK abstain", "declare TR support rutte", LITHUANIA):
+        await run_as(command)
+    await run_as("declare HU support rutte")  # unblocked; Slovakia abstains, Romania is left
+    titles = [t for _, _, t in await _titles(demo)]
+    assert titles == [
+        "🏁 NATO Secretary General 2024: Unblocked: no one blocks it any more; "
+        "The last holdout: 🇷🇴\u00a0Romania"
+    ]
+
+
 async def test_a_block_names_who_blocks_without_calling_abstainers_opponents(
     demo: Core, run_as: Run
 ) -> None:

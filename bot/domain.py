@@ -72,6 +72,13 @@ class TrackerStatus(StrEnum):
 class Confidence(StrEnum):
     OFFICIAL = "official"
     REPORTED = "reported"
+    UNSTATED = "unstated"
+    """Nobody said how sure the report is: stored as such, shown as nothing."""
+
+    @classmethod
+    def choices(cls) -> tuple[str, ...]:
+        """What a moderator may give (leaving the option out records UNSTATED)."""
+        return tuple(str(c) for c in cls if c is not cls.UNSTATED)
 
 
 @dataclass(frozen=True)
@@ -130,7 +137,7 @@ class NewDeclaration:
     source: str | None = None
     quote: str | None = None
     speaker: str | None = None
-    confidence: Confidence = Confidence.OFFICIAL
+    confidence: Confidence = Confidence.UNSTATED
     condition: str | None = None
 
 

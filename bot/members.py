@@ -48,7 +48,7 @@ class Member:
 
     @property
     def label(self) -> str:
-        return f"{self.flag} {self.name}"
+        return f"{self.flag}\u00a0{self.name}"  # a no-break space: the flag never wraps away
 
     def is_member_on(self, day: date) -> bool:
         return self.joined <= day and (self.left is None or day < self.left)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from bot.domain import Declaration, Stance, Tracker, TrackerKind, TrackerStatus
+from bot.domain import Confidence, Declaration, Stance, Tracker, TrackerKind, TrackerStatus
 from bot.members import Body
 from bot.replies import Colour, Field, Reply
-from bot.rules import Outcome
+from bot.rules import Outcome, Verdict
 from bot.tally import Tally
 
 _OUTCOME_COLOUR = {
@@ -36,7 +36,11 @@ def labels(body: Body, codes: Iterable[str]) -> tuple[str, ...]:
 
 
 def names(body: Body, codes: Iterable[str]) -> str:
-    found = [body.get(code).name for code in codes]
+    return names_list([body.get(code).name for code in codes])
+
+
+def names_list(found: Sequence[str]) -> str:
+    """'A', 'A and B', 'A, B and C'."""
     if len(found) <= 1:
         return "".join(found)
     return ", ".join(found[:-1]) + " and " + found[-1]
@@ -46,20 +50,48 @@ def headline(tally: Tally) -> str:
     """'Mark Rutte: 28 of 32 support · needs 4 more · Hungary opposes'."""
     verdict = tally.verdict
     total = len(tally.voters)
+    supporting = len(tally.supporters)
     if tally.tracker.kind is TrackerKind.SELECTION:
-        if tally.leader is None:
-            return f"No active candidate · 0 of {total}"
-        count = f"{tally.leader.name}: {len(tally.supporters)} of {total} support"
+        if tally.tied:
+            supporting = max(
+                len(s.supporters) for s in tally.standings if s.candidate in tally.tied
+            )
+            tied = names_list([c.name for c in tally.tied])
+            count = f"Tied: {tied} with {supporting} of {total} each, no one leads"
+        elif tally.leader is None:
+            if not any(s.active for s in tally.standings):
+                return f"No active candidate · 0 of {total}"
+            count = f"No candidate has support yet · 0 of {total}"
+        else:
+            count = f"{tally.leader.name}: {supporting} of {total} support"
     else:
-        count = f"Approved by {len(tally.supporters)} of {total}"
-    if verdict.outcome is Outcome.REACHED:
-        state = "✅ the rule is met"
-    else:
-        state = f"needs {verdict.needed} more"
-    parts = [count, state]
+        count = f"Approved by {supporting} of {total}"
+    abstaining = len(tally.abstaining)
+    if tally.tracker.rule.kind == "unanimity" and abstaining:
+        count += f" ({supporting} of the {total - abstaining} not abstaining)"
+    parts = [count, state_phrase(verdict, supporting)]
     if verdict.blocked_by:
         parts.append(f"⛔ blocked: {blockers(tally)}")
     return " · ".join(parts)
+
+
+def state_phrase(verdict: Verdict, supporting: int) -> str:
+    """'✅ the rule is met', 'needs 4 more', or under qmv the condition that is short:
+    '65% of population needed: 13.9% now'."""
+    if verdict.outcome is Outcome.REACHED:
+        return "✅ the rule is met"
+    if verdict.population_needed is None:
+        return f"needs {verdict.needed} more"
+    short = []
+    members = verdict.members_short(supporting)
+    if members:
+        short.append(f"needs {members} more member{'s' if members > 1 else ''}")
+    if verdict.population_short:
+        short.append(
+            f"{verdict.population_needed:.0%} of population needed: "
+            f"{verdict.population_share or 0.0:.1%} now"
+        )
+    return " and ".join(short) or f"needs {verdict.needed} more"
 
 
 def blockers(tally: Tally) -> str:
@@ -83,13 +115,24 @@ def describe_stance(declaration: Declaration, tracker: Tracker) -> str:
     if tracker.kind is TrackerKind.SELECTION:
         if candidate and stance.names_candidate:
             return f"{stance.verb} {candidate.name}"
-        return stance.verb
+        return _WITHOUT_OBJECT.get(stance, "{}").format("a candidate")
     if stance is Stance.SUPPORT:
         if declaration.stage and tracker.stages:
             final = declaration.stage == tracker.stages[-1]
             return f"approves ({declaration.stage}{', final stage' if final else ''})"
         return "approves" if not tracker.stages else "supports (no stage completed yet)"
-    return stance.verb
+    return _WITHOUT_OBJECT.get(stance, "{}").format("approving")
+
+
+# Stances whose verb needs an object, said in full when there is no candidate to name.
+_WITHOUT_OBJECT = {
+    Stance.SUPPORT: "backs {}",
+    Stance.LEAN_SUPPORT: "leans towards {}",
+    Stance.LEAN_OPPOSE: "leans against {}",
+    Stance.OPPOSE: "opposes",
+    Stance.UNDECIDED: "is undecided",
+    Stance.ABSTAIN: "abstains",
+}
 
 
 def declaration_line(declaration: Declaration, tracker: Tracker, body: Body) -> str:
@@ -108,7 +151,9 @@ def provenance(declaration: Declaration) -> str:
     if declaration.speaker:
         said.append(f"— {declaration.speaker}")
     parts = [" ".join(said)] if said else []
-    parts += [declaration.made_on.isoformat(), str(declaration.confidence)]
+    parts.append(declaration.made_on.isoformat())
+    if declaration.confidence is not Confidence.UNSTATED:
+        parts.append(str(declaration.confidence))
     if declaration.source:
         parts.append(declaration.source)
     return " · ".join(parts)
@@ -117,7 +162,7 @@ def provenance(declaration: Declaration) -> str:
 def tally_reply(tally: Tally) -> Reply:
     tracker, body = tally.tracker, tally.body
     lines = [headline(tally)]
-    lines.append(f"Rule: {tracker.rule.describe(len(tally.voters))}")
+    lines.append(f"Rule: {tracker.rule.describe(len(tally.voters), len(tally.abstaining))}")
     if tally.verdict.population_share is not None:
         lines.append(f"Population behind it: {tally.verdict.population_share:.1%}")
     for standing in tally.standings:
@@ -129,10 +174,12 @@ def tally_reply(tally: Tally) -> Reply:
     fields: list[Field] = []
     if tracker.kind is TrackerKind.SELECTION:
         for standing in tally.standings:
-            mark = "" if standing.active else " (withdrawn)"
+            count = str(len(standing.supporters))
+            if not standing.active:
+                count += ", withdrawn"
             fields.append(
                 Field(
-                    f"Support {standing.candidate.name}{mark} ({len(standing.supporters)})",
+                    f"Support {standing.candidate.name} ({count})",
                     labels(body, standing.supporters),
                 )
             )
@@ -195,7 +242,9 @@ def declaration_data(declaration: Declaration, tracker: Tracker) -> dict[str, ob
         "source": declaration.source,
         "quote": declaration.quote,
         "speaker": declaration.speaker,
-        "confidence": str(declaration.confidence),
+        "confidence": (
+            None if declaration.confidence is Confidence.UNSTATED else str(declaration.confidence)
+        ),
         "condition": declaration.condition,
         "recorded_by": declaration.recorded_by,
         "recorded_at": declaration.recorded_at.isoformat(),

@@ -48,9 +48,18 @@ class Rule:
     def __str__(self) -> str:
         return f"threshold={self.threshold}" if self.kind == "threshold" else self.kind
 
-    def describe(self, voters: int) -> str:
+    def describe(self, voters: int, abstaining: int = 0) -> str:
+        """The rule as it applies to these voters: under unanimity an abstention does not block,
+        so the count that must agree is of those not abstaining."""
         if self.kind == "unanimity":
-            return f"unanimity: all {voters} must agree; any one opponent blocks"
+            how = "no member may oppose; an abstention does not block"
+            if abstaining:
+                verb = "abstains" if abstaining == 1 else "abstain"
+                return (
+                    f"unanimity: all {voters - abstaining} not abstaining must agree "
+                    f"({abstaining} {verb}); {how}"
+                )
+            return f"unanimity: all {voters} must agree; {how}"
         if self.kind == "qmv":
             return (
                 f"qualified majority: {math.ceil(QMV_MEMBER_SHARE * voters)} of {voters} members "
@@ -78,6 +87,20 @@ class Verdict:
     blocked_by: tuple[str, ...] = ()
     required: int = 0
     population_share: float | None = None
+    """qmv only: the share of the voters' population behind it (0-1)."""
+    population_needed: float | None = None
+    """qmv only: the share of population the rule requires (0.65)."""
+
+    def members_short(self, supporting: int) -> int:
+        """How many more members the member condition alone still needs."""
+        return max(self.required - supporting, 0)
+
+    @property
+    def population_short(self) -> bool:
+        """qmv: the population condition is not met yet."""
+        if self.population_needed is None:
+            return False
+        return (self.population_share or 0.0) < self.population_needed - 1e-9
 
 
 def evaluate(
@@ -128,16 +151,18 @@ def _evaluate_qmv(
         QMV_POPULATION_SHARE
     )
     too_few_left = len(voters) - len(against) < required
+    weight = (support_share, QMV_POPULATION_SHARE)
     if blocking_minority or too_few_left:
         needed = _qmv_needed(required, support, support_share, undeclared, share)
-        return Verdict(Outcome.BLOCKED, needed, tuple(sorted(against)), required, support_share)
+        blockers = tuple(sorted(against))
+        return Verdict(Outcome.BLOCKED, needed, blockers, required, *weight)
     if len(support) >= required and support_share >= QMV_POPULATION_SHARE - 1e-9:
-        return Verdict(Outcome.REACHED, 0, (), required, support_share)
+        return Verdict(Outcome.REACHED, 0, (), required, *weight)
     if len(support) >= required and not undeclared:
         # A blocking minority needs four members; with fewer the majority is deemed attained.
-        return Verdict(Outcome.REACHED, 0, (), required, support_share)
+        return Verdict(Outcome.REACHED, 0, (), required, *weight)
     needed = _qmv_needed(required, support, support_share, undeclared, share)
-    return Verdict(Outcome.PENDING, needed, (), required, support_share)
+    return Verdict(Outcome.PENDING, needed, (), required, *weight)
 
 
 def _qmv_needed(

@@ -7,9 +7,22 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from bot.domain import Candidate, Declaration, Stance, Tracker, TrackerKind
+from bot.domain import Candidate, Declaration, Stance, Tracker, TrackerKind, TrackerStatus
 from bot.members import Body, Member
-from bot.rules import Outcome, Verdict, evaluate
+from bot.rules import QMV_POPULATION_SHARE, Outcome, Verdict, evaluate
+
+
+def closed_on(tracker: Tracker) -> date | None:
+    """The day a decided or abandoned tracker closed; None while it is open."""
+    return tracker.closed_on if tracker.status is not TrackerStatus.OPEN else None
+
+
+def reading_day(tracker: Tracker, as_of: date | None, today: date) -> date:
+    """The day a tally is read on: `as_of` if given, else a closed tracker's closing day (its
+    record ends there), else today."""
+    if as_of is not None:
+        return as_of
+    return closed_on(tracker) or today
 
 
 @dataclass(frozen=True)
@@ -31,6 +44,9 @@ class Tally:
     """Each voter's current declaration (latest by date, retractions ignored)."""
     verdict: Verdict
     leader: Candidate | None
+    """The active candidate with the most support; None when nobody leads (a tie, no support)."""
+    tied: tuple[Candidate, ...]
+    """Candidates sharing the most support (at least one supporter each) when nobody leads."""
     standings: tuple[CandidateStanding, ...]
     by_stance: Mapping[Stance, tuple[str, ...]]
     undeclared: tuple[str, ...]
@@ -51,6 +67,40 @@ class Tally:
     def voters_codes(self) -> tuple[str, ...]:
         return tuple(m.code for m in self.voters)
 
+    def holdouts(self) -> tuple[str, ...]:
+        """Voters not yet counted towards the rule (for a selection: not backing the leader)."""
+        counted = set(self.supporters)
+        return tuple(m.code for m in self.voters if m.code not in counted)
+
+    @property
+    def abstaining(self) -> tuple[str, ...]:
+        return self.by_stance[Stance.ABSTAIN]
+
+    def members_data(self) -> list[dict[str, Any]]:
+        """One entry per voter with their standing declaration (stance None if undeclared)."""
+        selection = self.tracker.kind is TrackerKind.SELECTION
+        entries: list[dict[str, Any]] = []
+        for member in self.voters:
+            declaration = self.positions.get(member.code)
+            entry: dict[str, Any] = {
+                "code": member.code,
+                "name": member.name,
+                "stance": str(declaration.stance) if declaration else None,
+            }
+            if selection:
+                candidate = (
+                    self.tracker.candidate_named(declaration.candidate_id) if declaration else None
+                )
+                entry["candidate"] = candidate.name if candidate else None
+            else:
+                entry["stage"] = declaration.stage if declaration else None
+            entry["date"] = declaration.made_on.isoformat() if declaration else None
+            entry["source"] = declaration.source if declaration else None
+            entry["quote"] = declaration.quote if declaration else None
+            entry["declaration_id"] = declaration.id if declaration else None
+            entries.append(entry)
+        return entries
+
     def to_data(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "tracker": self.tracker.slug,
@@ -69,23 +119,32 @@ class Tally:
             "undeclared": list(self.undeclared),
             "by_stance": {str(s): list(codes) for s, codes in self.by_stance.items()},
         }
-        if self.verdict.population_share is not None:
-            data["population_share"] = round(self.verdict.population_share, 4)
+        if self.tracker.rule.kind == "qmv":
+            data["population_share"] = round(self.verdict.population_share or 0.0, 4)
+            data["population_needed"] = self.verdict.population_needed or QMV_POPULATION_SHARE
         if self.tracker.kind is TrackerKind.SELECTION:
             data["leader"] = self.leader.name if self.leader else None
+            data["tied"] = [c.name for c in self.tied]
             data["by_candidate"] = {s.candidate.name: list(s.supporters) for s in self.standings}
             data["withdrawn"] = [s.candidate.name for s in self.standings if not s.active]
         else:
             data["approved"] = list(self.approved)
             data["by_stage"] = {stage: list(codes) for stage, codes in self.by_stage.items()}
+        data["members"] = self.members_data()
         return data
 
 
 def compute_tally(
     tracker: Tracker, body: Body, as_of: date, latest: Mapping[str, Declaration]
 ) -> Tally:
-    """Count the members of `as_of` (an applicant that joined mid-way becomes one more voter)."""
-    voters = tuple(m for m in body.members_on(as_of) if m.code != tracker.subject)
+    """Count the members of `as_of` (an applicant that joined mid-way becomes one more voter).
+
+    A closed tracker's voters are those of its closing day even when read later: a member that
+    joined after the question was settled never counts.
+    """
+    closed = closed_on(tracker)
+    day = min(as_of, closed) if closed else as_of
+    voters = tuple(m for m in body.members_on(day) if m.code != tracker.subject)
     codes = [m.code for m in voters]
     positions = {code: latest[code] for code in codes if code in latest}
     by_stance = {
@@ -100,6 +159,7 @@ def compute_tally(
     approved: tuple[str, ...] = ()
     by_stage: dict[str, tuple[str, ...]] = {}
     leader: Candidate | None = None
+    tied: tuple[Candidate, ...] = ()
     if tracker.kind is TrackerKind.SELECTION:
         for candidate in tracker.candidates:
             support = _with(positions, codes, Stance.SUPPORT, candidate.id)
@@ -112,18 +172,22 @@ def compute_tally(
             )
             verdict = evaluate(tracker.rule, codes, set(support), set(oppose), abstain, population)
             standings.append(
-                CandidateStanding(
-                    candidate, support, oppose, candidate.is_active_on(as_of), verdict
-                )
+                CandidateStanding(candidate, support, oppose, candidate.is_active_on(day), verdict)
             )
         active = [s for s in standings if s.active]
         if active:
-            # Most support leads; on a tie, a candidate nobody blocks before a blocked one.
-            best = max(
-                active,
-                key=lambda s: (len(s.supporters), s.verdict.outcome is not Outcome.BLOCKED),
-            )
-            leader, verdict = best.candidate, best.verdict
+            # Most support leads; on equal support, a candidate nobody blocks before a blocked
+            # one. Candidates still equal share the lead: a tie, not a leader.
+            def rank(s: CandidateStanding) -> tuple[int, bool]:
+                return len(s.supporters), s.verdict.outcome is not Outcome.BLOCKED
+
+            best = max(active, key=rank)
+            level = [s for s in active if rank(s) == rank(best)]
+            verdict = best.verdict
+            if len(level) == 1:
+                leader = best.candidate
+            elif best.supporters:
+                tied = tuple(s.candidate for s in level)
         else:
             verdict = evaluate(tracker.rule, codes, set(), set(), abstain, population)
             verdict = Verdict(Outcome.PENDING, verdict.needed, (), verdict.required)
@@ -147,6 +211,7 @@ def compute_tally(
         positions=positions,
         verdict=verdict,
         leader=leader,
+        tied=tied,
         standings=tuple(standings),
         by_stance=by_stance,
         undeclared=undeclared,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from bot.domain import Declaration, Tracker
 from bot.events import DomainEvent, EventKind
 from bot.members import Body
-from bot.tally import Tally, compute_tally
+from bot.tally import Tally, compute_tally, reading_day
 
 if TYPE_CHECKING:
     from store.repository import Repository
@@ -49,6 +49,7 @@ class Change:
 def read_change(repo: Repository, event: DomainEvent, today: date) -> Change:
     tracker = repo.tracker_by_id(event.tracker_id)
     body = repo.body(tracker.body)
+    today = reading_day(tracker, None, today)  # a closed tracker reads as of its closing day
     positions = repo.positions(tracker, today)
     after = compute_tally(tracker, body, today, positions)
     if event.kind in (EventKind.DECLARATION, EventKind.RETRACTION) and event.declaration_id:

@@ -16,6 +16,7 @@ from bot.presentation import (
     headline,
     names,
     provenance,
+    state_phrase,
 )
 from bot.replies import Colour, Reply, Visibility
 from bot.rules import Outcome
@@ -53,10 +54,7 @@ def count_phrase(tally: Tally, candidate: Candidate | None = None) -> str:
     else:
         supporters, verdict = tally.supporters, tally.verdict
         opponents = tally.by_stance[Stance.OPPOSE]
-    if verdict.outcome is Outcome.REACHED:
-        detail = ["✅ the rule is met"]
-    else:
-        detail = [f"needs {verdict.needed} more"]
+    detail = [state_phrase(verdict, len(supporters))]
     if opponents:
         verb = "opposes" if len(opponents) == 1 else "oppose"
         detail.append(f"{names(tally.body, opponents)} {verb}")
@@ -180,7 +178,10 @@ def milestones(change: Change) -> list[str]:
     elif was.outcome is Outcome.BLOCKED and now.outcome is not Outcome.BLOCKED:
         found.append("Unblocked: no one blocks it any more")
     if now.outcome is not Outcome.REACHED and now.needed == 1 and was.needed != 1:
-        holdouts = [m for m in after.voters if m.code not in set(after.supporters)]
+        # Under unanimity an abstention does not block: the holdout is whoever else is left.
+        waived = set(after.abstaining) if after.tracker.rule.kind == "unanimity" else set()
+        left = set(after.holdouts()) - waived
+        holdouts = [m for m in after.voters if m.code in left]
         if len(holdouts) == 1:
             found.append(f"The last holdout: {holdouts[0].label}")
         else:

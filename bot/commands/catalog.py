@@ -99,7 +99,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         path=("holdouts",),
-        summary="Who has not declared, who opposes and who is part-way.",
+        summary="Everyone not yet counted: opposing, backing a rival, leaning, undeclared.",
         handler=reading.show_holdouts,
         params=(TRACKER_POS, AS_OF),
     ),
@@ -169,7 +169,7 @@ COMMANDS: tuple[Command, ...] = (
                 "confidence",
                 ParamKind.CHOICE,
                 "official (on the record) or reported (sources said).",
-                choices=tuple(str(c) for c in Confidence),
+                choices=Confidence.choices(),
             ),
             Param(
                 "condition",

@@ -2,27 +2,43 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from bot.commands.context import Context
-from bot.domain import Stance, Tracker, TrackerStatus
+from bot.domain import Tracker, TrackerStatus
+from bot.errors import UserError
+from bot.holdouts import holdout_fields, holdout_groups, holdouts_line
+from bot.members import Member
 from bot.presentation import (
-    STANCE_HEADINGS,
     colour_for,
     declaration_data,
     declaration_line,
     headline,
     history_field,
-    labels,
     tally_reply,
 )
 from bot.replies import Colour, Field, Reply
-from bot.tally import Tally, compute_tally
+from bot.tally import Tally, closed_on, compute_tally, reading_day
 
 
 def current_tally(ctx: Context, tracker: Tracker, as_of: Any = None) -> Tally:
-    day = as_of or ctx.today
+    """The tally on `as_of`; without one, today's, or a closed tracker's on its closing day.
+
+    A date before the tracker opened has no tally: the reply names the opening date.
+    """
+    day = reading_day(tracker, as_of, ctx.today)
+    if day < tracker.opened:
+        raise UserError(
+            f"{tracker.slug} opened on {tracker.opened}: there is no tally on {day}. "
+            f"Give as_of={tracker.opened} or later."
+        )
     return compute_tally(tracker, ctx.body(tracker), day, ctx.repo.positions(tracker, day))
+
+
+def when(tally: Tally, today: date) -> str:
+    """'Now' for today's tally, 'As of 2024-04-02' for any other day."""
+    return "Now" if tally.as_of == today else f"As of {tally.as_of}"
 
 
 def show_tally(ctx: Context, args: dict[str, Any]) -> Reply:
@@ -42,10 +58,10 @@ def show_position(ctx: Context, args: dict[str, Any]) -> Reply:
     elif current:
         now = f"{declaration_line(current, tracker, body)} (since {current.made_on})"
     elif member not in tally.voters:
-        now = f"{member.label} is not a member on {tally.as_of} (joined {member.joined})"
+        now = not_voting(member, tracker, tally)
     else:
         now = f"{member.label} has not declared"
-    lines = [f"Now: {now}", headline(tally)]
+    lines = [f"{when(tally, ctx.today)}: {now}", headline(tally)]
     fields = [history_field(d, tracker, body) for d in history]
     if not history:
         lines.append("No declarations recorded yet.")
@@ -65,25 +81,30 @@ def show_position(ctx: Context, args: dict[str, Any]) -> Reply:
     )
 
 
+def not_voting(member: Member, tracker: Tracker, tally: Tally) -> str:
+    """Why a member of the body is not among this tally's voters."""
+    closed = closed_on(tracker)
+    if closed and member.joined > closed:
+        return (
+            f"{member.label} joined on {member.joined}, after {tracker.slug} closed on {closed}: "
+            "it does not count"
+        )
+    if member.left and member.left <= tally.as_of:
+        return f"{member.label} left on {member.left} and does not count on {tally.as_of}"
+    return f"{member.label} is not a member on {tally.as_of} (joined {member.joined})"
+
+
 def show_holdouts(ctx: Context, args: dict[str, Any]) -> Reply:
     tracker = ctx.tracker(args.get("tracker"))
     tally = current_tally(ctx, tracker, args.get("as_of"))
-    body = tally.body
-    fields = [Field(f"Not declared ({len(tally.undeclared)})", labels(body, tally.undeclared))]
-    for stance in (Stance.OPPOSE, Stance.LEAN_OPPOSE, Stance.UNDECIDED, Stance.ABSTAIN):
-        codes = tally.by_stance[stance]
-        if codes:
-            fields.append(Field(f"{STANCE_HEADINGS[stance]} ({len(codes)})", labels(body, codes)))
-    if tally.approved or tracker.stages:
-        approved = set(tally.approved)
-        part_way = [c for c in tally.by_stance[Stance.SUPPORT] if c not in approved]
-        if part_way:
-            fields.append(Field(f"Part-way ({len(part_way)})", labels(body, part_way)))
+    holdouts = tally.holdouts()
+    fields = holdout_fields(tally)
     data = tally.to_data()
-    data["holdouts"] = sorted(set(tally.voters_codes()) - set(tally.supporters))
+    data["holdouts"] = sorted(holdouts)
+    data["holdout_groups"] = {f.key: list(f.codes) for f in holdout_groups(tally)}
     return Reply(
         title=f"Holdouts — {tracker.title} — as of {tally.as_of}",
-        lines=(headline(tally),),
+        lines=(headline(tally), holdouts_line(tally)),
         fields=tuple(fields),
         colour=colour_for(tally.verdict.outcome),
         data=data,

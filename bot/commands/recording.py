@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.commands.context import Context
-from bot.commands.reading import current_tally
+from bot.commands.reading import current_tally, when
 from bot.domain import (
     Candidate,
     Confidence,
@@ -90,7 +90,7 @@ def declare(ctx: Context, args: dict[str, Any]) -> Reply:
             source=args.get("source"),
             quote=args.get("quote"),
             speaker=args.get("speaker"),
-            confidence=Confidence(args.get("confidence", "official")),
+            confidence=Confidence(args.get("confidence", Confidence.UNSTATED)),
             condition=args.get("condition"),
         )
     )
@@ -105,7 +105,7 @@ def declare(ctx: Context, args: dict[str, Any]) -> Reply:
     if not member.is_member_on(made_on):
         lines.append(f"{member.name} joins on {member.joined}; this counts from then.")
     tally = current_tally(ctx, tracker)
-    lines.append(f"Now: {headline(tally)}")
+    lines.append(f"{when(tally, ctx.today)}: {headline(tally)}")
     return Reply(
         title=f"Recorded #{declaration.id}: {declaration_line(declaration, tracker, body)}",
         lines=tuple(lines),
@@ -133,7 +133,7 @@ def retract(ctx: Context, args: dict[str, Any]) -> Reply:
     line = declaration_line(declaration, tracker, body)
     return Reply(
         title=f"Retracted #{declaration.id}: {line}",
-        lines=(f"Reason: {args['reason']}", f"Now: {headline(tally)}"),
+        lines=(f"Reason: {args['reason']}", f"{when(tally, ctx.today)}: {headline(tally)}"),
         context=(f"Retracted by {ctx.actor.display_name}; it stays visible in the history.",),
         colour=colour_for(tally.verdict.outcome),
         visibility=Visibility.PUBLIC,

@@ -49,9 +49,9 @@ def subscribe(ctx: Context, args: dict[str, Any]) -> Reply:
         lines.append("Alerts to this channel were paused (it could not be reached); resumed.")
     if tracker is None and len(alerts.channel_subscriptions(channel)) > 1:
         lines.append("A tracker's own subscription here takes precedence over 'all'.")
-    verb = "now gets" if created else "now gets (updated)"
+    prefix = "This channel" if created else "Updated: this channel"
     return Reply(
-        title=f"This channel {verb} {sub.describe()} for {scope}",
+        title=f"{prefix} now gets {sub.describe()} for {scope}",
         lines=tuple(lines),
         context=(
             f"Set by {ctx.actor.display_name}. /tally subscriptions lists them; "

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from bot.commands.context import Context
-from bot.commands.reading import current_tally
+from bot.commands.reading import current_tally, when
 from bot.commands.recording import find_candidate
 from bot.domain import TrackerKind, TrackerStatus
 from bot.errors import UserError
@@ -114,7 +114,7 @@ def withdraw_candidate(ctx: Context, args: dict[str, Any]) -> Reply:
     tally = current_tally(ctx, ctx.repo.tracker_by_id(tracker.id))
     return Reply(
         title=f"{candidate.name} withdrew from {tracker.title} on {on}",
-        lines=(f"Now: {headline(tally)}",),
+        lines=(f"{when(tally, ctx.today)}: {headline(tally)}",),
         context=(f"Recorded by {ctx.actor.display_name}.",),
         visibility=Visibility.PUBLIC,
         data={"tracker": tracker.slug, "withdrawn": candidate.name, "date": on.isoformat()},

@@ -4,6 +4,7 @@ clock (APScheduler reads the same settable 'now' as the core); none is skipped o
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, tzinfo
 
@@ -80,8 +81,8 @@ async def test_a_digest_fires_at_its_time_and_once(
         assert [m.text for m in digest] == [
             "⛔ Daily digest — NATO Secretary General 2024 — 2026-11-24"
         ]
-        body = str(digest[0].blocks)
-        assert "07:30 🇱🇹 Lithuania backs Mark Rutte" in body  # the day's change, local time
+        body = json.dumps(digest[0].blocks, ensure_ascii=False)
+        assert "07:30 🇱🇹\u00a0Lithuania backs Mark Rutte" in body  # the day's change, local time
         assert "Mark Rutte: 28 of 32 support" in body  # and where things stand
         assert scheduler.next_digest(subs[0].id) == datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
 
@@ -134,10 +135,10 @@ async def test_the_digest_after_downtime_covers_every_day_since_the_last_one(
     await dispatch_at(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))  # back: one catch-up digest
     messages = fake_slack.messages_in("CDAILY")
     assert [m.text.split(" — ")[-1] for m in messages] == ["2026-11-20", "2026-11-23"]
-    catch_up = str(messages[1].blocks)
+    catch_up = json.dumps(messages[1].blocks, ensure_ascii=False)
     assert "2 changes since 2026-11-20 09:00 (UTC)." in catch_up
-    assert "15:00 🇱🇹 Lithuania backs Mark Rutte" in catch_up
-    assert "11:00 🇸🇰 Slovakia backs Mark Rutte" in catch_up
+    assert "15:00 🇱🇹\u00a0Lithuania backs Mark Rutte" in catch_up
+    assert "11:00 🇸🇰\u00a0Slovakia backs Mark Rutte" in catch_up
     first, second = await _digest_events(demo)
     assert second.data["since"] == first.data["until"] == "2026-11-20T09:00:00+00:00"
     assert second.data["until"] == "2026-11-23T09:00:00+00:00"
@@ -148,8 +149,8 @@ async def test_the_digest_after_downtime_covers_every_day_since_the_last_one(
     await dispatch_at(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
     latest = fake_slack.messages_in("CDAILY")[-1]
     assert latest.text.endswith("2026-11-24")
-    assert "since 2026-11-23 09:00 (UTC)." in str(latest.blocks)
-    assert "09:30 🇪🇪 Estonia backs Mark Rutte" in str(latest.blocks)
+    assert "since 2026-11-23 09:00 (UTC)." in json.dumps(latest.blocks, ensure_ascii=False)
+    assert "09:30 🇪🇪\u00a0Estonia backs Mark Rutte" in json.dumps(latest.blocks, ensure_ascii=False)
     changes = (await _digest_events(demo))[-1].fields[0].items
-    assert changes[0].startswith("09:30 🇪🇪 Estonia backs Mark Rutte")
+    assert changes[0].startswith("09:30 🇪🇪\u00a0Estonia backs Mark Rutte")
     assert not [c for c in changes if "Lithuania" in c or "Slovakia" in c]  # sent on the 23rd

@@ -18,7 +18,7 @@ from tests.alerts.conftest import (
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.slack_api import FakeSlackApi
 
-LT_ALERT = "🇱🇹 Lithuania backs Mark Rutte — 28 of 32 (needs 4 more; Hungary opposes)"
+LT_ALERT = "🇱🇹\u00a0Lithuania backs Mark Rutte — 28 of 32 (needs 4 more; Hungary opposes)"
 
 
 async def test_a_declaration_reaches_every_subscribed_channel_on_both_platforms(
@@ -80,8 +80,8 @@ async def test_modes_filter_what_each_channel_gets(
 
     every = slack_titles(fake_slack, "CEVERY")
     assert [t.split(" — ")[0] for t in every] == [
-        "⛔ 🇱🇹 Lithuania backs Mark Rutte",
-        "⏳ 🇭🇺 Hungary backs Mark Rutte (was: opposes Mark Rutte)",
+        "⛔ 🇱🇹\u00a0Lithuania backs Mark Rutte",
+        "⏳ 🇭🇺\u00a0Hungary backs Mark Rutte (was: opposes Mark Rutte)",
         "⏳ Klaus Iohannis withdrew from NATO Secretary General 2024",
     ]
     milestones = slack_titles(fake_slack, "CMILE")

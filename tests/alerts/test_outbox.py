@@ -84,10 +84,24 @@ async def test_milestones_name_the_change_in_outcome(demo: Core, run_as: Run) ->
     titles = [t for _, _, t in await _titles(demo)]
     prefix = "🏁 NATO Secretary General 2024: "
     assert titles == [
-        prefix + "Unblocked: no one blocks it any more; The last holdout: 🇷🇴 Romania",
+        prefix + "Unblocked: no one blocks it any more; The last holdout: 🇷🇴\u00a0Romania",
         prefix + "✅ Mark Rutte has the support the rule requires",
-        prefix + "The rule is no longer met; The last holdout: 🇷🇴 Romania",
+        prefix + "The rule is no longer met; The last holdout: 🇷🇴\u00a0Romania",
         prefix + "Decided: Mark Rutte appointed",
+    ]
+
+
+async def test_the_last_holdout_leaves_out_an_abstainer_under_unanimity(
+    demo: Core, run_as: Run
+) -> None:
+    await run_as("/tally subscribe mode=milestones", slack_mod("CM"))
+    for command in ("declare SK abstain", "declare TR support rutte", LITHUANIA):
+        await run_as(command)
+    await run_as("declare HU support rutte")  # unblocked; Slovakia abstains, Romania is left
+    titles = [t for _, _, t in await _titles(demo)]
+    assert titles == [
+        "🏁 NATO Secretary General 2024: Unblocked: no one blocks it any more; "
+        "The last holdout: 🇷🇴\u00a0Romania"
     ]
 
 
@@ -113,7 +127,7 @@ async def test_every_change_is_worded_with_the_tally_at_that_moment(
     await run_as('retract 30 reason="wrong country"')
     titles = [t for _, _, t in await _titles(demo)]
     assert titles == [
-        "🇱🇹 Lithuania backs Mark Rutte — 28 of 32 (needs 4 more; Hungary opposes)",
-        "🇭🇺 Hungary is undecided (was: opposes Mark Rutte) — 28 of 32 (needs 4 more)",
-        "↩️ Retracted: 🇱🇹 Lithuania backs Mark Rutte — now 27 of 32 (needs 5 more)",
+        "🇱🇹\u00a0Lithuania backs Mark Rutte — 28 of 32 (needs 4 more; Hungary opposes)",
+        "🇭🇺\u00a0Hungary is undecided (was: opposes Mark Rutte) — 28 of 32 (needs 4 more)",
+        "↩️ Retracted: 🇱🇹\u00a0Lithuania backs Mark Rutte — now 27 of 32 (needs 5 more)",
     ]

@@ -97,3 +97,11 @@ async def test_unsubscribing_drops_alerts_not_yet_sent(demo: Core, run_as: Run) 
     await run_as("/tally unsubscribe", mod)
     rows = await demo.store.run(lambda r: AlertRepository(r.db).outbox())
     assert [(r["status"], r["last_error"]) for r in rows] == [("cancelled", "unsubscribed")]
+
+
+async def test_changing_a_subscription_says_it_was_updated(demo: Core) -> None:
+    first = await demo.dispatcher.run_text("/tally subscribe", MANAGER)
+    changed = await demo.dispatcher.run_text("/tally subscribe mode=digest at=07:30", MANAGER)
+    assert first.ok and changed.ok, changed.title
+    assert changed.title.startswith("Updated: this channel now gets a daily digest at 07:30")
+    assert "(updated)" not in changed.title and changed.data["created"] is False

@@ -28,4 +28,4 @@ async def test_rendered_tally_reads_as_text(run: Any) -> None:
     await replay(run, DEMO_COMMANDS)
     text = render_text(await run("/tally"))
     assert text.startswith("⛔ NATO Secretary General 2024")
-    assert "Support Mark Rutte (28)" in text and "🇭🇺 Hungary (Mark Rutte)" in text
+    assert "Support Mark Rutte (28)" in text and "🇭🇺\u00a0Hungary (Mark Rutte)" in text

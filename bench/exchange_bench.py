@@ -7,72 +7,39 @@ stays flat), plus `tallybot export` / `tallybot import` as new processes.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-import random
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
+from bench.trackers import OPERATOR, create_selection, load_random
 from bot import exchange
 from bot.app import Core
 from bot.commands.catalog import COMMANDS
-from bot.commands.context import Actor, Context
+from bot.commands.context import Context
 from bot.commands.exchange import export_file, import_roll_call
-from bot.domain import NewDeclaration, Stance
 from bot.settings import Settings
 from store.repository import Repository
 
-OPERATOR = Actor("console", "local", "bench", "bench", platform_moderator=True)
 DECLARE = next(c for c in COMMANDS if c.key == "declare")
 SIZES = (1_000, 100_000)
 T = TypeVar("T")
 
 
-def _create(core: Core, slug: str) -> None:
-    async def create() -> None:
-        reply = await core.dispatcher.run_text(
-            f'tracker new {slug} "Bench {slug}" kind=selection rule=unanimity '
-            'candidates="Mark Rutte,Klaus Iohannis" opened=2020-01-01',
-            OPERATOR,
-        )
-        assert reply.ok, reply.title
-
-    asyncio.run(create())
-
-
 def _load(core: Core, slug: str, count: int) -> None:
     """`count` declarations; 1% retracted and 1% amended, as a long-lived record would be."""
-    _create(core, slug)
-    rng = random.Random(count)
+    load_random(core, slug, count, source="https://example.org/report")
     now = datetime.now(UTC)
 
-    def bulk(repo: Repository) -> None:
+    def extras(repo: Repository) -> None:
         tracker = repo.tracker_by_slug(slug)
         assert tracker is not None
-        codes = [m.code for m in repo.body("nato").members]
-        ids = [c.id for c in tracker.candidates]
-        start = date(2020, 1, 1)
-        repo.add_declarations(
-            NewDeclaration(
-                tracker_id=tracker.id,
-                member=rng.choice(codes),
-                stance=(stance := rng.choice(list(Stance))),
-                made_on=start + timedelta(days=rng.randrange(0, 1700)),
-                recorded_by="bench",
-                recorded_at=now,
-                candidate_id=rng.choice(ids) if stance.names_candidate else None,
-                source="https://example.org/report",
-                quote="q" * rng.randrange(0, 200),
-            )
-            for _ in range(count)
-        )
         rows = [
             r[0]
             for r in repo.db.execute(
@@ -91,7 +58,7 @@ def _load(core: Core, slug: str, count: int) -> None:
             for declaration_id in rows[50::100]
         )
 
-    core.store.run_blocking(bulk)
+    core.store.run_blocking(extras)
 
 
 def _timed(work: Callable[[], T]) -> tuple[float, T]:
@@ -115,7 +82,7 @@ def _import_json(core: Core, data: bytes, slug: str) -> None:
 
 
 def _import_csv(core: Core, data: bytes, slug: str) -> int:
-    _create(core, slug)
+    create_selection(core, slug, f"Bench {slug}")
 
     def work(repo: Repository) -> int:
         ctx = Context(repo, OPERATOR, datetime.now(UTC))

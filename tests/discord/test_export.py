@@ -4,8 +4,11 @@ sent by discord.py as multipart/form-data and read back by the fake as bytes."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime
 
 from bot.demo import DEMO_TRACKER
+from bot.domain import NewDeclaration, Stance
+from store.repository import Repository
 from tests.discord.conftest import Bot
 from tests.discord.payloads import EVERYDAY, READER_ID, interaction, option
 
@@ -49,3 +52,30 @@ async def test_readers_get_no_file(bot: Bot) -> None:
     callback = bot.fake.callbacks[-1]
     assert callback["files"] == []
     assert callback["body"]["data"]["flags"] & EPHEMERAL
+
+
+async def test_a_file_over_discords_limit_gets_a_sentence_instead(bot: Bot) -> None:
+    def grow(repo: Repository) -> None:
+        tracker = repo.tracker_by_slug(DEMO_TRACKER)
+        assert tracker is not None
+        repo.add_declarations(
+            NewDeclaration(
+                tracker_id=tracker.id,
+                member="HU",
+                stance=Stance.OPPOSE,
+                made_on=date(2024, 4, 1),
+                recorded_by="bulk",
+                recorded_at=datetime(2026, 11, 23, tzinfo=UTC),
+                candidate_id=tracker.candidates[0].id,
+                quote="x" * 1000,
+            )
+            for _ in range(12_000)
+        )
+
+    await bot.core.store.run(grow)
+    await bot.run(interaction(("export",), []))
+
+    callback = bot.fake.callbacks[-1]
+    assert callback["files"] == []
+    title = callback["body"]["data"]["embeds"][0]["title"]
+    assert "over Discord's 10 MiB limit" in title and "tallybot export" in title

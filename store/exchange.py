@@ -9,6 +9,7 @@ order (a tally breaks ties by declaration id, so the order is part of the record
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
@@ -66,6 +67,15 @@ def import_record(db: Database, record: Record, slug: str, by: str, now: datetim
     """Recreate a tracker from its record (checked by bot.exchange.check_record) under `slug`.
 
     The caller holds the transaction: a refusal or a failure leaves nothing behind."""
+    try:
+        return _import(db, record, slug, by, now)
+    except sqlite3.IntegrityError as exc:
+        raise UserError(
+            f"The export is incomplete or inconsistent ({exc}); nothing imported."
+        ) from None
+
+
+def _import(db: Database, record: Record, slug: str, by: str, now: datetime) -> int:
     if db["trackers"].count_where("slug = ?", [slug]):
         raise UserError(
             f"A tracker '{slug}' already exists: import under another name with --as-slug NEW."

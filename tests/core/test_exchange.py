@@ -151,6 +151,15 @@ async def test_import_refusals_name_the_problem(
             {**document, "tracker": {**document["tracker"], "body": "un", "slug": "x1"}},
             "body 'un' is not in this database",
         ),
+        "retraction": (
+            {
+                **document,
+                "declarations": [
+                    {**document["declarations"][0], "retraction": {"reason": "no author"}}
+                ],
+            },
+            "The export is incomplete or inconsistent",
+        ),
         "stance": (
             {**document, "declarations": [{**document["declarations"][0], "stance": "maybe"}]},
             "declarations[0]: unknown stance 'maybe'",

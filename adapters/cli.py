@@ -14,6 +14,7 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
+from adapters.console.files import save_attachments, saved_lines
 from adapters.console.render import render_text
 from adapters.console.repl import operator_actor
 from adapters.service import ServiceFailed
@@ -26,7 +27,7 @@ from bot.settings import Settings, SettingsError
 
 log = logging.getLogger("tallybot")
 
-EXTENSIONS = ("adapters.discord.cli", "adapters.alerts_cli")
+EXTENSIONS = ("adapters.discord.cli", "adapters.alerts_cli", "adapters.exchange_cli")
 """Modules adding subcommands: each has `register(subparsers)`, whose parsers set
 `func=handler` with `handler(args, settings) -> int`."""
 
@@ -132,10 +133,14 @@ async def _exec(settings: Settings, command: str, as_user: str | None, as_json: 
         reply = await core.dispatcher.run_text(command, operator_actor(as_user))
     finally:
         core.close()
+    saved = save_attachments(reply, Path.cwd())
     if as_json:
-        print(json.dumps(reply.data, ensure_ascii=False, indent=2))
+        data = {**reply.data, "saved": [str(p) for p in saved]} if saved else reply.data
+        print(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         print(render_text(reply))
+        if saved:
+            print(saved_lines(saved))
     if not reply.ok:
         if as_json:
             print(f"error: {reply.data.get('error')}", file=sys.stderr)

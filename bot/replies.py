@@ -51,6 +51,15 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file that goes with a reply (an export): each adapter posts it its own way."""
+
+    filename: str
+    content: bytes
+    content_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
 class Reply:
     title: str
     lines: tuple[str, ...] = ()
@@ -62,6 +71,9 @@ class Reply:
     ok: bool = True
     data: dict[str, Any] = field(default_factory=dict)
     """The machine-readable form (`tallybot exec --json`)."""
+    attachments: tuple[Attachment, ...] = ()
+    """Files posted with the reply: Slack uploads them, Discord attaches them, the console
+    saves them and prints the path."""
 
     @classmethod
     def error(cls, message: str, hint: str | None = None) -> Reply:

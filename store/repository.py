@@ -23,6 +23,7 @@ from bot.domain import (
 from bot.errors import NotFound, UserError
 from bot.members import SHIPPED_BODIES, Body, Member, shipped_body
 from bot.rules import Rule
+from store import exchange
 
 
 def utc_text(moment: datetime) -> str:
@@ -306,6 +307,17 @@ class Repository:
                 "recorded_at": utc_text(now),
             }
         )
+
+    # export and import (store/exchange.py) ----------------------------------
+
+    def tracker_record(self, tracker_id: int) -> dict[str, Any]:
+        """The tracker's whole record, as the JSON export holds it."""
+        return exchange.export_record(self.db, tracker_id)
+
+    def import_tracker_record(
+        self, record: dict[str, Any], slug: str, by: str, now: datetime
+    ) -> Tracker:
+        return self.tracker_by_id(exchange.import_record(self.db, record, slug, by, now))
 
     # moderators -------------------------------------------------------------
 

@@ -8,6 +8,7 @@ import getpass
 from collections.abc import Callable
 from pathlib import Path
 
+from adapters.console.files import save_attachments, saved_lines
 from adapters.console.render import render_text
 from bot.app import Core
 from bot.commands.context import Actor
@@ -75,7 +76,10 @@ async def run_console(core: Core, actor: Actor) -> None:
             continue
         if line in ("quit", "exit"):
             break
-        print(render_text(await core.dispatcher.run_text(line, actor)))
+        reply = await core.dispatcher.run_text(line, actor)
+        print(render_text(reply))
+        if reply.attachments:
+            print(saved_lines(save_attachments(reply, Path.cwd())))
     if readline is not None:
         with contextlib.suppress(OSError):
             readline.write_history_file(HISTORY_FILE)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import io
 import logging
 from typing import Any
 
@@ -30,6 +31,8 @@ PLATFORM = "discord"
 DM_WORKSPACE = "dm"
 DEFER_AFTER_SECONDS = 2.0
 POSTED_NOTE = "Recorded: posted in the channel."
+FILE_SIZE_LIMIT = 10 * 2**20
+"""What a bot may attach to one message (Discord's limit without server boosts)."""
 
 
 class InteractionHandler:
@@ -66,11 +69,12 @@ class InteractionHandler:
         work = asyncio.ensure_future(self.dispatcher.run(command, raw, actor))
         done, _ = await asyncio.wait({work}, timeout=self.defer_after)
         if work in done:
-            reply = work.result()
+            reply = fit_attachments(work.result())
             await interaction.response.send_message(
                 embed=reply_embed(reply),
                 ephemeral=_ephemeral(reply, public),
                 allowed_mentions=NO_MENTIONS,
+                **_files(reply),
             )
             return
         deferred_private = not public
@@ -81,13 +85,21 @@ class InteractionHandler:
     async def _follow_up(
         self, interaction: discord.Interaction, reply: Reply, public: bool, deferred_private: bool
     ) -> None:
+        reply = fit_attachments(reply)
         embed = reply_embed(reply)
         if _ephemeral(reply, public) or not deferred_private:
-            await interaction.edit_original_response(embed=embed, allowed_mentions=NO_MENTIONS)
+            files = _files(reply)
+            if files:  # editing the deferred message attaches the files to it
+                files = {"attachments": files["files"]}
+            await interaction.edit_original_response(
+                embed=embed, allowed_mentions=NO_MENTIONS, **files
+            )
             return
         # The deferred answer is private but a recorded change belongs in the channel.
         await interaction.edit_original_response(content=POSTED_NOTE, allowed_mentions=NO_MENTIONS)
-        await interaction.followup.send(embed=embed, ephemeral=False, allowed_mentions=NO_MENTIONS)
+        await interaction.followup.send(
+            embed=embed, ephemeral=False, allowed_mentions=NO_MENTIONS, **_files(reply)
+        )
 
     async def complete(
         self, param: Param, interaction: discord.Interaction, current: str
@@ -123,6 +135,28 @@ def _channel_manager(interaction: discord.Interaction) -> dict[str, bool]:
         permissions.manage_channels or permissions.administrator
     )
     return {"channel_manager": allowed}
+
+
+def fit_attachments(reply: Reply) -> Reply:
+    """Discord refuses a message whose files pass its size limit: say so instead."""
+    size = sum(len(a.content) for a in reply.attachments)
+    if size <= FILE_SIZE_LIMIT:
+        return reply
+    return Reply.error(
+        f"The file is {size / 2**20:.1f} MiB, over Discord's {FILE_SIZE_LIMIT // 2**20} MiB "
+        "limit: export it on the server with `tallybot export` instead."
+    )
+
+
+def _files(reply: Reply) -> dict[str, list[discord.File]]:
+    """The reply's attachments as discord.py files (sent as a multipart request)."""
+    if not reply.attachments:
+        return {}
+    return {
+        "files": [
+            discord.File(io.BytesIO(a.content), filename=a.filename) for a in reply.attachments
+        ]
+    }
 
 
 def _ephemeral(reply: Reply, public: bool) -> bool:

@@ -25,6 +25,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.blocks import BUTTON_VALUE_LIMIT, SHARE_ACTION_ID, render
 from adapters.slack.escape import decode_slack_text
+from adapters.slack.files import post_files
 from adapters.slack.identity import Asker, SlackIdentity
 from bot.app import Core
 from bot.errors import UserError
@@ -155,6 +156,10 @@ class TallyCommands:
             asker = Asker.from_command(body)
             actor = await self.identity.actor(client, asker, self.needs_rights(text))
             reply = await self.core.dispatcher.run_text(text, actor)
+            if reply.attachments:
+                refused = await post_files(client, asker.channel_id or "", reply.attachments)
+                if refused:
+                    reply = Reply.error(refused)
             await self.answer(respond, reply, text)
         except Exception:
             log.exception("/tally failed")

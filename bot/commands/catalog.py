@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.commands import moderators, reading, recording, subscriptions, trackers
+from bot.commands import exchange, moderators, reading, recording, subscriptions, trackers
 from bot.commands.context import Context
 from bot.commands.spec import Command, Param, ParamKind
 from bot.domain import STANCE_ALIASES, Confidence, Stance, TrackerKind, TrackerStatus
@@ -305,6 +305,22 @@ COMMANDS: tuple[Command, ...] = (
             ),
             DATE,
         ),
+    ),
+    Command(
+        path=("export",),
+        summary="The tracker's record as a file: JSON (whole, re-importable) or CSV.",
+        handler=exchange.export_tracker,
+        moderator_only=True,
+        params=(
+            TRACKER_POS,
+            Param(
+                "format",
+                ParamKind.CHOICE,
+                "json (default: everything, for tallybot import) or csv (for a spreadsheet).",
+                choices=exchange.FORMATS,
+            ),
+        ),
+        examples=("/tally export nato-sg-2024 format=csv",),
     ),
     Command(
         path=("moderator", "add"),

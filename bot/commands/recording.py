@@ -60,40 +60,46 @@ def find_stage(tracker: Tracker, text: str) -> str:
     raise UserError(f"No stage '{text}' in {tracker.slug}. Stages: {', '.join(tracker.stages)}.")
 
 
-def declare(ctx: Context, args: dict[str, Any]) -> Reply:
-    tracker = ctx.tracker(args.get("tracker"))
-    body = ctx.body(tracker)
-    member = body.resolve(args["member"])
+def checked_declaration(
+    ctx: Context, tracker: Tracker, args: dict[str, Any]
+) -> tuple[NewDeclaration, Member]:
+    """Every check /tally declare makes, as the declaration it would record (not yet written).
+
+    Shared with the CSV roll-call import so both accept and refuse exactly the same lines."""
+    member = ctx.body(tracker).resolve(args["member"])
     stance = Stance(args["stance"])
     made_on = args.get("date", ctx.today)
     _check_date(ctx, tracker, member, made_on)
     candidate_id, stage = _target(tracker, stance, args.get("target"), made_on)
-    before = ctx.repo.positions(tracker, made_on).get(member.code)
-    if (
-        stage is None
-        and stance is Stance.SUPPORT
-        and before is not None
-        and before.stance is Stance.SUPPORT
-        and before.stage
-    ):
-        stage = before.stage  # reaffirmed support keeps the stage already reached
-    declaration = ctx.repo.add_declaration(
-        NewDeclaration(
-            tracker_id=tracker.id,
-            member=member.code,
-            stance=stance,
-            made_on=made_on,
-            recorded_by=ctx.actor.ref,
-            recorded_at=ctx.now,
-            candidate_id=candidate_id,
-            stage=stage,
-            source=args.get("source"),
-            quote=args.get("quote"),
-            speaker=args.get("speaker"),
-            confidence=Confidence(args.get("confidence", Confidence.UNSTATED)),
-            condition=args.get("condition"),
-        )
+    if stage is None and stance is Stance.SUPPORT and tracker.stages:
+        before = ctx.repo.positions(tracker, made_on).get(member.code)
+        if before is not None and before.stance is Stance.SUPPORT and before.stage:
+            stage = before.stage  # reaffirmed support keeps the stage already reached
+    new = NewDeclaration(
+        tracker_id=tracker.id,
+        member=member.code,
+        stance=stance,
+        made_on=made_on,
+        recorded_by=ctx.actor.ref,
+        recorded_at=ctx.now,
+        candidate_id=candidate_id,
+        stage=stage,
+        source=args.get("source"),
+        quote=args.get("quote"),
+        speaker=args.get("speaker"),
+        confidence=Confidence(args.get("confidence", Confidence.UNSTATED)),
+        condition=args.get("condition"),
     )
+    return new, member
+
+
+def declare(ctx: Context, args: dict[str, Any]) -> Reply:
+    tracker = ctx.tracker(args.get("tracker"))
+    body = ctx.body(tracker)
+    new, member = checked_declaration(ctx, tracker, args)
+    stance, candidate_id, stage, made_on = new.stance, new.candidate_id, new.stage, new.made_on
+    before = ctx.repo.positions(tracker, made_on).get(member.code)
+    declaration = ctx.repo.add_declaration(new)
     ctx.emit(DomainEvent(EventKind.DECLARATION, tracker.id, made_on, declaration.id))
     if before is None:
         change = f"No earlier declaration of {member.name} on record."

@@ -46,6 +46,7 @@ KNOWN_OPTIONS: dict[str, dict[str, Any]] = {
     "moderator-remove": {"user": NEW_MODERATOR_ID},
     "moderator-list": {},
     "help": {"command": "declare"},
+    "export": {"tracker": DEMO_TRACKER, "format": "csv"},
 }
 """Options that make each demo command succeed; commands added to the spec later get options
 built from their params' kinds (and are checked for a well-formed answer)."""

@@ -4,7 +4,9 @@ It answers the way discord.py expects (Content-Type exactly `application/json`, 
 Content-Type, 429 with `retry_after`, `Retry-After` and `Via`), records every request, checks
 embeds against Discord's limits (HTTP 400 like Discord), enforces rate limits on channel
 messages (per channel, and a global limit per second; interaction endpoints are exempt), and can
-inject faults per channel or per route: 429, 5xx, 403/404, or a hang.
+inject faults per channel or per route: 429, 5xx, 403/404, or a hang. A message with files
+arrives as multipart/form-data (`payload_json` and `files[n]` parts): the fake reads both and
+keeps the bytes (`SentFile`, in `callbacks`/`webhook_calls` under "files").
 
     async with FakeDiscord() as fake:
         monkeypatch.setattr(discord.http.Route, "BASE", fake.api_url)
@@ -17,11 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.policy
 import itertools
 import json
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from email.parser import BytesParser
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -42,6 +46,8 @@ TOTAL_LIMIT = 6000
 EMBED_COUNT_LIMIT = 10
 CONTENT_LIMIT = 2000
 CHOICE_LIMIT = 25
+FILE_SIZE_LIMIT = 10 * 1024 * 1024
+"""Per message, for a bot without boosts."""
 
 
 @dataclass
@@ -58,6 +64,16 @@ class Fault:
     hang_seconds: float = 30.0
 
 
+@dataclass(frozen=True)
+class SentFile:
+    """A file part of a multipart request (`files[n]`): the bytes Discord would store."""
+
+    field: str
+    filename: str
+    content_type: str
+    content: bytes
+
+
 @dataclass
 class Recorded:
     method: str
@@ -69,6 +85,7 @@ class Recorded:
     """time.monotonic() when the request arrived."""
     status: int = 0
     headers: dict[str, str] = field(default_factory=dict)
+    files: list[SentFile] = field(default_factory=list)
 
 
 @dataclass
@@ -310,18 +327,26 @@ class FakeDiscord:
     async def _api(self, request: web.Request) -> web.StreamResponse:
         path = "/" + request.match_info["tail"]
         raw = await request.read()
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = raw.decode(errors="replace")
-        record = Recorded(request.method, path, dict(request.query), body, time.monotonic())
+        files: list[SentFile] = []
+        if request.content_type == "multipart/form-data":
+            body, files = _multipart(request.headers["Content-Type"], raw)
+        else:
+            try:
+                body = json.loads(raw) if raw else None
+            except ValueError:
+                body = raw.decode(errors="replace")
+        record = Recorded(
+            request.method, path, dict(request.query), body, time.monotonic(), files=files
+        )
         self.requests.append(record)
-        response = await self._answer(request, path, body)
+        response = await self._answer(request, path, body, files)
         record.status = response.status
         record.headers = dict(response.headers)
         return response
 
-    async def _answer(self, request: web.Request, path: str, body: Any) -> web.StreamResponse:
+    async def _answer(
+        self, request: web.Request, path: str, body: Any, files: list[SentFile]
+    ) -> web.StreamResponse:
         parts = path.strip("/").split("/")
         interaction_route = parts[0] == "interactions" or (
             parts[0] == "webhooks" and len(parts) >= 3 and parts[1] == self.application_id
@@ -335,6 +360,8 @@ class FakeDiscord:
             allowed, _, reset_after = self._global_window.take(time.monotonic())
             if not allowed:
                 return _rate_limited(reset_after, global_=True)
+        if sum(len(f.content) for f in files) > FILE_SIZE_LIMIT:
+            return _json({"message": "Request entity too large", "code": 40005}, 413)
         method = request.method
         if method == "GET" and path == "/users/@me":
             return _json(self._bot_user())
@@ -359,9 +386,9 @@ class FakeDiscord:
             roles = self.guilds.get(parts[1], {}).get("roles", [])
             return _json([{"permissions": "0", "position": 0, **r} for r in roles])
         if parts[0] == "interactions" and len(parts) == 4 and parts[3] == "callback":
-            return self._interaction_callback(parts[1], parts[2], request.query, body)
+            return self._interaction_callback(parts[1], parts[2], request.query, body, files)
         if parts[0] == "webhooks" and len(parts) >= 3:
-            return self._webhook(method, parts, request.query, body)
+            return self._webhook(method, parts, request.query, body, files)
         if (
             method == "POST"
             and len(parts) == 3
@@ -422,7 +449,7 @@ class FakeDiscord:
         return _json(echoed)
 
     def _interaction_callback(
-        self, interaction_id: str, token: str, query: Any, body: Any
+        self, interaction_id: str, token: str, query: Any, body: Any, files: list[SentFile]
     ) -> web.StreamResponse:
         if not isinstance(body, dict):
             return _invalid({"body": "not JSON"})
@@ -434,7 +461,9 @@ class FakeDiscord:
                 return _invalid(problems)
         if kind == 8 and len(data.get("choices", [])) > CHOICE_LIMIT:
             return _invalid({"data.choices": "Must be 25 or fewer in length."})
-        self.callbacks.append({"interaction_id": interaction_id, "token": token, "body": body})
+        self.callbacks.append(
+            {"interaction_id": interaction_id, "token": token, "body": body, "files": files}
+        )
         message = None
         if kind in (4, 5):
             message = self._message("0", data if kind == 4 else {"flags": data.get("flags", 0)})
@@ -459,11 +488,19 @@ class FakeDiscord:
                 answer["resource"]["message"] = message
         return _json(answer)
 
-    def _webhook(self, method: str, parts: list[str], query: Any, body: Any) -> web.StreamResponse:
+    def _webhook(
+        self, method: str, parts: list[str], query: Any, body: Any, files: list[SentFile]
+    ) -> web.StreamResponse:
         token = parts[2]
         message_id = parts[4] if len(parts) >= 5 and parts[3] == "messages" else None
         self.webhook_calls.append(
-            {"method": method, "token": token, "message_id": message_id, "body": body}
+            {
+                "method": method,
+                "token": token,
+                "message_id": message_id,
+                "body": body,
+                "files": files,
+            }
         )
         if method in ("POST", "PATCH") and isinstance(body, dict):
             problems = _message_problems(body)
@@ -580,6 +617,25 @@ class FakeDiscord:
             "author": self._bot_user(),
             "application_id": self.application_id,
         }
+
+
+def _multipart(content_type: str, raw: bytes) -> tuple[Any, list[SentFile]]:
+    """A multipart/form-data body: its `payload_json` part (the message) and its files."""
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + raw
+    )
+    payload: Any = None
+    files: list[SentFile] = []
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        content = part.get_payload(decode=True) or b""
+        if name == "payload_json":
+            payload = json.loads(content)
+        else:
+            files.append(
+                SentFile(str(name), part.get_filename() or "", part.get_content_type(), content)
+            )
+    return payload, files
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:

@@ -1,6 +1,8 @@
 """A local stand-in for Slack's Web API and response_url webhooks (aiohttp on 127.0.0.1).
 
-It answers like Slack (auth.test, users.info, chat.postMessage; `/hooks/KEY` for response_url),
+It answers like Slack (auth.test, users.info, chat.postMessage; `/hooks/KEY` for response_url;
+files upload v2: files.getUploadURLExternal, the upload URL `/upload/FILE_ID` on this server,
+files.completeUploadExternal),
 records every request, rejects what Slack would reject (bad token, Block Kit over its limits),
 enforces rate limits (about 1 message/s per channel plus a global limit) and injects per-channel
 faults: 429 with Retry-After, 500, a hang, or an error code such as channel_not_found. Used by
@@ -90,6 +92,24 @@ class ResponsePost:
         return list(self.payload.get("blocks") or [])
 
 
+@dataclass(frozen=True)
+class UploadedFile:
+    """A file shared by files.completeUploadExternal: the bytes the upload URL received."""
+
+    file_id: str
+    filename: str
+    title: str
+    channel: str
+    content: bytes
+
+
+@dataclass
+class _Upload:
+    filename: str
+    length: int
+    content: bytes | None = None
+
+
 @dataclass
 class _Channel:
     fault: Fault | None = None
@@ -120,6 +140,8 @@ class FakeSlackApi:
         self.requests: list[Recorded] = []
         self.messages: list[PostedMessage] = []
         self.responses: list[ResponsePost] = []
+        self.files: list[UploadedFile] = []
+        self._uploads: dict[str, _Upload] = {}
         self._channels: dict[str, _Channel] = defaultdict(_Channel)
         self._global_sent: deque[float] = deque()
         self._hook_uses: dict[str, int] = defaultdict(int)
@@ -134,6 +156,7 @@ class FakeSlackApi:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/hooks/{key}", self._hook)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -252,7 +275,62 @@ class FakeSlackApi:
             return _json({"ok": True, "user": user}) if user else _ok_false("user_not_found")
         if method == "chat.postMessage":
             return await self._post_message(payload, record)
+        if method == "files.getUploadURLExternal":
+            return self._upload_url(payload)
+        if method == "files.completeUploadExternal":
+            return self._complete_upload(payload)
         return _ok_false("unknown_method")
+
+    # -- files upload v2 -------------------------------------------------------------------
+    def _upload_url(self, payload: dict[str, Any]) -> web.Response:
+        filename = str(payload.get("filename") or "")
+        try:
+            length = int(payload.get("length") or 0)
+        except ValueError:
+            return _ok_false("invalid_arguments")
+        if not filename or length <= 0:
+            return _ok_false("invalid_arguments")
+        file_id = f"F{uuid.uuid4().hex[:10].upper()}"
+        self._uploads[file_id] = _Upload(filename, length)
+        return _json({"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id})
+
+    async def _upload(self, request: web.Request) -> web.StreamResponse:
+        """The upload URL: takes the raw bytes (what slack_sdk sends) or a multipart file."""
+        upload = self._uploads.get(request.match_info["file_id"])
+        if upload is None:
+            return web.Response(status=404, text="unknown upload")
+        if request.content_type.startswith("multipart/"):
+            form = await request.post()
+            part = next(iter(form.values()))
+            content = part.file.read() if hasattr(part, "file") else str(part).encode()
+        else:
+            content = await request.read()
+        if len(content) != upload.length:
+            return web.Response(status=400, text=f"expected {upload.length} bytes")
+        upload.content = content
+        return web.Response(status=200, text=f"OK - {len(content)}")
+
+    def _complete_upload(self, payload: dict[str, Any]) -> web.Response:
+        try:
+            items = json.loads(str(payload.get("files") or "[]"))
+        except ValueError:
+            return _ok_false("invalid_arguments")
+        channel_id = str(payload.get("channel_id") or "")
+        fault = self._channels[channel_id].fault if channel_id else None
+        if fault is not None and fault.kind == "error":
+            return _ok_false(fault.error)
+        uploads = [(item.get("id"), self._uploads.get(str(item.get("id")))) for item in items]
+        if not items or any(u is None or u.content is None for _, u in uploads):
+            return _ok_false("file_not_found")
+        shared = []
+        for (file_id, upload), item in zip(uploads, items, strict=True):
+            assert upload is not None and upload.content is not None
+            title = str(item.get("title") or upload.filename)
+            self.files.append(
+                UploadedFile(str(file_id), upload.filename, title, channel_id, upload.content)
+            )
+            shared.append({"id": file_id, "name": upload.filename, "title": title})
+        return _json({"ok": True, "files": shared})
 
     async def _post_message(self, payload: dict[str, Any], record: Recorded) -> web.StreamResponse:
         channel_id = str(payload.get("channel") or "")

@@ -1,0 +1,172 @@
+"""`tallybot export`, `tallybot import` and `tallybot backup`: the record in and out of files."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from adapters.console.repl import operator_actor
+from bot import exchange
+from bot.app import Core
+from bot.commands.catalog import COMMANDS
+from bot.commands.context import Context
+from bot.commands.exchange import FORMATS, export_file, import_roll_call
+from bot.commands.trackers import SLUG
+from bot.errors import UserError
+from bot.settings import Settings
+
+T = TypeVar("T")
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    export = subparsers.add_parser("export", help="write a tracker's record as JSON or CSV")
+    export.add_argument("tracker", help="tracker slug")
+    export.add_argument("--format", choices=FORMATS, default="json", help="default: json")
+    export.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    export.set_defaults(func=_export)
+    imp = subparsers.add_parser(
+        "import", help="recreate a tracker from its JSON export, or add a CSV roll-call to one"
+    )
+    imp.add_argument("file", type=Path, help="a JSON export, or a CSV roll-call with --tracker")
+    imp.add_argument("--as-slug", help="import the JSON export under this new slug")
+    imp.add_argument(
+        "--tracker",
+        help="add the CSV roll-call (member,stance,date[,candidate,source,quote,speaker,"
+        "confidence,condition]) to this tracker",
+    )
+    imp.set_defaults(func=_import)
+    backup = subparsers.add_parser(
+        "backup", help="copy the database consistently, even while the bot runs"
+    )
+    backup.add_argument("file", type=Path, help="where to write the copy")
+    backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    backup.set_defaults(func=_backup)
+
+
+def _in_context(settings: Settings, work: Callable[[Context], T], create: bool = False) -> T:
+    """`work` in one transaction of the store, run by the local operator."""
+    if not create:
+        _require_database(settings.db_path)
+    core = Core.open(settings)
+    now = datetime.now(UTC)
+    try:
+        return core.store.run_blocking(lambda repo: work(Context(repo, operator_actor(), now)))
+    finally:
+        core.close()
+
+
+def _export(args: argparse.Namespace, settings: Settings) -> int:
+    file = _in_context(
+        settings, lambda ctx: export_file(ctx, ctx.tracker(args.tracker), args.format)
+    )
+    if args.out is None:
+        sys.stdout.buffer.write(file.content)
+        sys.stdout.flush()
+        return 0
+    try:
+        args.out.write_bytes(file.content)
+    except OSError as exc:
+        raise UserError(f"Could not write {args.out}: {exc.strerror}.") from None
+    print(f"Wrote {args.out} ({len(file.content):,} bytes).", file=sys.stderr)
+    return 0
+
+
+def _import(args: argparse.Namespace, settings: Settings) -> int:
+    data = _read(args.file)
+    if args.tracker:
+        if args.as_slug:
+            raise UserError("--as-slug renames a JSON import; a CSV roll-call goes to --tracker.")
+        return _import_roll_call(settings, args.file, args.tracker, data)
+    if args.file.suffix.lower() == ".csv":
+        raise UserError(f"{args.file} is a CSV roll-call: say which tracker with --tracker SLUG.")
+    record = exchange.parse_json(data)
+    slug = (args.as_slug or record["tracker"]["slug"]).strip().lower()
+    if not SLUG.match(slug):
+        raise UserError(
+            f"'{slug}' can't be a tracker slug: use 2-40 lower-case letters, digits, dashes."
+        )
+
+    def work(ctx: Context) -> str:
+        tracker = ctx.repo.import_tracker_record(record, slug, ctx.actor.ref, ctx.now)
+        return tracker.title
+
+    title = _in_context(settings, work, create=True)
+    print(
+        f"Imported {slug} ({title}): {len(record['declarations'])} declarations, "
+        f"{len(record['candidates'])} candidates, {len(record['events'])} events."
+    )
+    return 0
+
+
+def _import_roll_call(settings: Settings, file: Path, slug: str, data: bytes) -> int:
+    def work(ctx: Context) -> tuple[int, int]:
+        declare = next(c for c in COMMANDS if c.key == "declare")
+        return import_roll_call(ctx, ctx.tracker(slug), data, declare)
+
+    count, skipped = _in_context(settings, work)
+    note = f" ({skipped} lines marked retracted were skipped)" if skipped else ""
+    print(f"Recorded {count} declarations on {slug} from {file}{note}.")
+    return 0
+
+
+def _backup(args: argparse.Namespace, settings: Settings) -> int:
+    source = Path(settings.db_path)
+    target: Path = args.file
+    _require_database(source)
+    if target.exists() and target.resolve() == source.resolve():
+        raise UserError("The backup must go to another file than the database itself.")
+    if target.exists() and not args.force:
+        raise UserError(f"{target} already exists: choose another name, or add --force.")
+    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    try:
+        trackers, declarations = copy_database(source, partial)
+        os.replace(partial, target)
+    except OSError as exc:
+        raise UserError(f"Could not write {target}: {exc.strerror}.") from None
+    finally:
+        partial.unlink(missing_ok=True)
+    print(f"Backed up {source} to {target}: {trackers} trackers, {declarations} declarations.")
+    return 0
+
+
+def copy_database(source: Path, target: Path) -> tuple[int, int]:
+    """SQLite's online backup: one consistent snapshot, while other processes keep writing
+    (WAL lets them); the copy is a single self-contained file (rollback journal)."""
+    src = sqlite3.connect(str(source), timeout=30)
+    dst = sqlite3.connect(str(target))
+    try:
+        src.execute("PRAGMA busy_timeout = 30000")
+        src.backup(dst)
+        dst.execute("PRAGMA journal_mode = DELETE")
+        problem = dst.execute("PRAGMA quick_check").fetchone()[0]
+        if problem != "ok":
+            raise UserError(f"The copy failed its integrity check ({problem}); it was not kept.")
+        return (
+            dst.execute("SELECT COUNT(*) FROM trackers").fetchone()[0],
+            dst.execute("SELECT COUNT(*) FROM declarations").fetchone()[0],
+        )
+    except sqlite3.DatabaseError as exc:
+        raise UserError(f"{source} could not be copied: {exc}.") from None
+    finally:
+        dst.close()
+        src.close()
+
+
+def _require_database(path: Path) -> None:
+    if not Path(path).is_file():
+        raise UserError(f"No database at {path} (set --db or TALLYBOT_DB).")
+
+
+def _read(file: Path) -> bytes:
+    try:
+        return file.read_bytes()
+    except FileNotFoundError:
+        raise UserError(f"No file {file}.") from None
+    except OSError as exc:
+        raise UserError(f"Could not read {file}: {exc.strerror}.") from None

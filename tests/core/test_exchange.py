@@ -248,7 +248,7 @@ async def test_a_good_roll_call_is_recorded_like_declare(
     assert "Recorded 2 declarations on nato-sg-2024" in capsys.readouterr().out
     latest = demo.store.run_blocking(lambda repo: repo.history(1, limit=2))
     assert [(d.member, str(d.stance), str(d.confidence)) for d in latest] == [
-        ("SK", "undecided", "official"),
+        ("SK", "undecided", "unstated"),
         ("TR", "support", "reported"),
     ]
     assert latest[1].candidate_id == 1 and latest[1].source == "https://example.org/tr"

@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.commands import moderators, reading, recording, subscriptions, trackers
 from bot.commands.context import Context
+from bot.commands.converters import MAX_NAME
 from bot.commands.spec import Command, Param, ParamKind
 from bot.domain import STANCE_ALIASES, Confidence, Stance, TrackerKind, TrackerStatus
 from bot.errors import UserError
@@ -158,12 +159,19 @@ COMMANDS: tuple[Command, ...] = (
             TRACKER_OPT,
             DATE,
             Param("source", ParamKind.URL, "Where it was reported (http(s) URL).", metavar="URL"),
-            Param("quote", ParamKind.TEXT, "What was said, in quotes.", metavar='"..."'),
+            Param(
+                "quote",
+                ParamKind.TEXT,
+                "What was said, in quotes.",
+                metavar='"..."',
+                max_length=4000,
+            ),
             Param(
                 "speaker",
                 ParamKind.TEXT,
                 'Who said it: "Foreign Minister Peter Szijjarto".',
                 metavar='"..."',
+                max_length=MAX_NAME,
             ),
             Param(
                 "confidence",
@@ -192,11 +200,11 @@ COMMANDS: tuple[Command, ...] = (
             Param(
                 "declaration_id",
                 ParamKind.INTEGER,
-                "The id shown by /tally history.",
+                "The id shown by /tally history (57 or #57).",
                 required=True,
                 positional=True,
                 min_value=1,
-                metavar="DECLARATION_ID",
+                metavar="ID",
             ),
             Param("reason", ParamKind.TEXT, "Why it was wrong.", required=True, metavar='"..."'),
         ),
@@ -223,6 +231,7 @@ COMMANDS: tuple[Command, ...] = (
                 positional=True,
                 greedy=True,
                 metavar='"TITLE"',
+                max_length=MAX_NAME,
             ),
             Param(
                 "kind",

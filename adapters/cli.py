@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
-import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -13,13 +12,13 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
-from adapters.console.render import render_text
+from adapters.console.render import json_text, neutralise, render_text
 from adapters.console.repl import operator_actor
 from bot.app import Core
 from bot.commands.trackers import SLUG
 from bot.demo import DEMO_COMMANDS, DEMO_TRACKER
 from bot.errors import UserError
-from bot.members import read_members_csv
+from bot.member_file import read_members_csv
 from bot.settings import Settings
 
 log = logging.getLogger("tallybot")
@@ -91,18 +90,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _exec(settings: Settings, command: str, as_user: str | None, as_json: bool) -> int:
+    actor = operator_actor(as_user)  # refuses a blank --as before anything opens
     core = Core.open(settings)
     try:
-        reply = await core.dispatcher.run_text(command, operator_actor(as_user))
+        reply = await core.dispatcher.run_text(command, actor)
     finally:
         core.close()
     if as_json:
-        print(json.dumps(reply.data, ensure_ascii=False, indent=2))
+        print(json_text(reply.data))
     else:
         print(render_text(reply))
     if not reply.ok:
         if as_json:
-            print(f"error: {reply.data.get('error')}", file=sys.stderr)
+            print(f"error: {neutralise(str(reply.data.get('error')))}", file=sys.stderr)
         return 1
     return 0
 

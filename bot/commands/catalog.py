@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.commands import moderators, reading, recording, subscriptions, trackers
+from bot.commands import bodies, moderators, reading, recording, subscriptions, trackers
 from bot.commands.context import Context
 from bot.commands.converters import MAX_NAME
 from bot.commands.spec import Command, Param, ParamKind
@@ -127,6 +127,11 @@ COMMANDS: tuple[Command, ...] = (
         handler=reading.list_trackers,
     ),
     Command(
+        path=("bodies",),
+        summary="The deciding bodies (NATO, EU Council...) and their members today.",
+        handler=bodies.list_bodies,
+    ),
+    Command(
         path=("declare",),
         summary="Record a member's declared position (kept forever; a later one is a change).",
         handler=recording.declare,
@@ -247,7 +252,11 @@ COMMANDS: tuple[Command, ...] = (
                 required=True,
                 metavar="|".join(RULE_NAMES),
             ),
-            Param("body", ParamKind.BODY, "Deciding body: nato (default) or eu."),
+            Param(
+                "body",
+                ParamKind.BODY,
+                "Deciding body: nato (default), eu, or one imported (see /tally bodies).",
+            ),
             Param(
                 "candidates", ParamKind.TEXT, "Comma-separated, for a selection.", metavar='"A,B"'
             ),

@@ -38,7 +38,7 @@ def read_members_csv(path: Path) -> list[Member]:
     try:
         fields = [f.strip().lower() for f in reader.fieldnames or []]
     except csv.Error as exc:
-        raise UserError(f"{path.name}: line 1: {exc}.") from None
+        raise UserError(f"{path.name}: line 1: {_csv_problem(exc)}.") from None
     reader.fieldnames = fields
     missing = [c for c in REQUIRED if c not in fields]
     if missing:
@@ -51,8 +51,14 @@ def read_members_csv(path: Path) -> list[Member]:
         for row in reader:
             rows.append((reader.line_num, row))
     except csv.Error as exc:
-        raise UserError(f"{path.name}: line {reader.line_num}: {exc}.") from None
+        raise UserError(f"{path.name}: line {reader.line_num + 1}: {_csv_problem(exc)}.") from None
     return parse_members_csv(rows, path.name)
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    if "field limit" in str(exc):
+        return f"a value is longer than {csv.field_size_limit():,} characters; names stay short"
+    return str(exc)
 
 
 def read_utf8(path: Path) -> str:

@@ -82,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.action == "body":
             return _import_body(settings, args.file, args.slug, args.name)
     except UserError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        print(f"error: {neutralise(exc.message)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -7,6 +7,7 @@ from typing import Any
 from bot.commands import bodies, moderators, reading, recording, subscriptions, trackers
 from bot.commands.context import Context
 from bot.commands.converters import MAX_NAME
+from bot.commands.parser import near_command
 from bot.commands.spec import Command, Param, ParamKind
 from bot.domain import STANCE_ALIASES, Confidence, Stance, TrackerKind, TrackerStatus
 from bot.errors import UserError
@@ -41,7 +42,9 @@ def help_reply(topic: str | None) -> Reply:
         matches = [c for c in COMMANDS if c.path[: len(words)] == words] if words else [TALLY]
         if not matches:
             names = ", ".join(sorted({c.path[0] for c in COMMANDS if c.path}))
-            raise UserError(f"No command '{topic}'. Commands: {names}.")
+            near = near_command(words, COMMANDS)
+            hint = f" Did you mean /tally help {near}?" if near else ""
+            raise UserError(f"No command '{topic}'.{hint} Commands: {names}.")
         fields = []
         for command in matches:
             detail = [command.summary]

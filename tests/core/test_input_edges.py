@@ -96,6 +96,7 @@ async def test_words_after_an_option_may_still_fill_an_empty_slot(run: Any, demo
         ("histroy", "No command or tracker 'histroy'. Did you mean /tally history?"),
         ("/tally postion HU", "Did you mean /tally position?"),
         ("tracker nwe x", "Did you mean /tally tracker new?"),
+        ("help decalre", "No command 'decalre'. Did you mean /tally help declare?"),
     ],
 )
 async def test_a_mistyped_command_gets_did_you_mean(
@@ -116,6 +117,12 @@ async def test_help_answers_however_it_is_typed(run: Any, text: str) -> None:
     reply = await run(text)
     assert reply.ok, reply.title
     assert reply.title.startswith("tallybot:")
+
+
+def test_help_with_a_slash_through_exec(tmp_path: Path) -> None:
+    result = tallybot("exec", "/help", db=tmp_path / "help.db")
+    assert result.returncode == 0, result.stdout
+    assert "tallybot: the tally of a decision" in result.stdout
 
 
 async def test_help_for_a_command_with_a_slash(run: Any) -> None:

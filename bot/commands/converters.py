@@ -19,7 +19,13 @@ MAX_NAME = 200
 MAX_URL = 2000
 MAX_INTEGER = 2**63 - 1
 """SQLite's largest INTEGER: ids and counts above it cannot exist."""
-_NAME_KINDS = {ParamKind.MEMBER, ParamKind.TRACKER, ParamKind.CANDIDATE, ParamKind.BODY}
+_NAME_KINDS = {
+    ParamKind.MEMBER,
+    ParamKind.TRACKER,
+    ParamKind.CANDIDATE,
+    ParamKind.BODY,
+    ParamKind.USER,
+}
 _USER_MENTION = re.compile(r"^<@!?([A-Z0-9]+)(?:\|[^>]*)?>$", re.IGNORECASE)
 
 
@@ -53,7 +59,7 @@ def max_length(param: Param) -> int:
         return param.max_length
     if param.kind is ParamKind.URL:
         return MAX_URL
-    if param.kind in _NAME_KINDS or param.kind is ParamKind.USER:
+    if param.kind in _NAME_KINDS:
         return MAX_NAME
     return MAX_TEXT
 

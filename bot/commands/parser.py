@@ -207,7 +207,8 @@ def _spilled(command: Command, positional: list[_Word], word: _Word) -> UserErro
     assert word.after is not None
     key = word.after[0]
     run = [w for w in positional if w.after and w.after[0] == key]
-    value = " ".join([run[0].after[1] if run[0].after else "", *(w.text for w in run)])
+    first = run[0].after[1] if run[0].after else ""
+    value = " ".join(part for part in (first, *(w.text for w in run)) if part)
     return UserError(
         f'Put quotes around a value with spaces: {key}="{value}". Without them, only the first '
         f"word belongs to {key}=.\nUsage: {command.usage()}"

@@ -66,6 +66,7 @@ async def test_missing_option_is_named_as_it_is_typed(
     ("text", "expected"),
     [
         ("declare LT support rutte quote=hello world", 'quote="hello world"'),
+        ("declare LT support rutte quote= hello world", 'quote="hello world"'),
         ("declare LT support rutte speaker=Gitanas Nauseda", 'speaker="Gitanas Nauseda"'),
         ("retract 1 reason=misattributed quote", 'reason="misattributed quote"'),
         (

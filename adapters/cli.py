@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
-import json
 import logging
 import os
 import sys
@@ -15,14 +14,14 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 from adapters.console.files import save_attachments, saved_lines
-from adapters.console.render import render_text
+from adapters.console.render import json_text, neutralise, render_text
 from adapters.console.repl import operator_actor
 from adapters.service import ServiceFailed
 from bot.app import Core
 from bot.commands.trackers import SLUG
 from bot.demo import DEMO_COMMANDS, DEMO_TRACKER
 from bot.errors import UserError
-from bot.members import read_members_csv
+from bot.member_file import read_members_csv
 from bot.settings import Settings, SettingsError
 
 log = logging.getLogger("tallybot")
@@ -114,7 +113,7 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.action == "body":
             return _import_body(settings, args.file, args.slug, args.name)
     except UserError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        print(f"error: {neutralise(exc.message)}", file=sys.stderr)
         return 2
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -128,22 +127,23 @@ def _main(argv: Sequence[str] | None) -> int:
 
 
 async def _exec(settings: Settings, command: str, as_user: str | None, as_json: bool) -> int:
+    actor = operator_actor(as_user)  # refuses a blank --as before anything opens
     core = Core.open(settings)
     try:
-        reply = await core.dispatcher.run_text(command, operator_actor(as_user))
+        reply = await core.dispatcher.run_text(command, actor)
     finally:
         core.close()
     saved = save_attachments(reply, Path.cwd())
     if as_json:
         data = {**reply.data, "saved": [str(p) for p in saved]} if saved else reply.data
-        print(json.dumps(data, ensure_ascii=False, indent=2))
+        print(json_text(data))
     else:
         print(render_text(reply))
         if saved:
             print(saved_lines(saved))
     if not reply.ok:
         if as_json:
-            print(f"error: {reply.data.get('error')}", file=sys.stderr)
+            print(f"error: {neutralise(str(reply.data.get('error')))}", file=sys.stderr)
         return 1
     return 0
 

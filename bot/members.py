@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import difflib
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+
+from anyascii import anyascii
 
 from bot.errors import NotFound, UserError
 
@@ -23,10 +23,13 @@ def flag_emoji(code: str) -> str:
 
 
 def normalise(text: str) -> str:
-    """Case-, accent- and punctuation-insensitive key: 'Türkiye' -> 'turkiye'."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    letters = "".join(c for c in decomposed if not unicodedata.combining(c))
-    cleaned = "".join(c if c.isalnum() else " " for c in letters)
+    """Case-, accent- and punctuation-insensitive key: 'Türkiye' -> 'turkiye', 'Føroyar' ->
+    'foroyar', 'Łódź' -> 'lodz'.
+
+    anyascii transliterates every letter, including those Unicode does not decompose (ø, ł, ß,
+    þ), so what a reporter types on an English keyboard finds the name."""
+    folded = anyascii(text).casefold()
+    cleaned = "".join(c if c.isalnum() else " " for c in folded)
     words = cleaned.split()
     if words and words[0] == "the":
         words = words[1:]
@@ -64,14 +67,13 @@ class Body:
     slug: str
     name: str
     members: tuple[Member, ...]
+    elsewhere: tuple[Member, ...] = field(default=(), repr=False, compare=False)
+    """Members of the other bodies, to say 'Austria is not a member of NATO' rather than
+    guess at a NATO member."""
     _index: dict[str, Member] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        index: dict[str, Member] = {}
-        for member in self.members:
-            for name in member.names():
-                index.setdefault(normalise(name), member)
-        object.__setattr__(self, "_index", index)
+        object.__setattr__(self, "_index", name_index(self.members))
 
     @property
     def weighs_population(self) -> bool:
@@ -96,16 +98,28 @@ class Body:
         prefixed = {m for name, m in self._index.items() if len(key) >= 3 and name.startswith(key)}
         if len(prefixed) == 1:
             return prefixed.pop()
+        outsider = name_index(self.elsewhere).get(key)
+        if outsider is not None:
+            own = next((m for m in self.members if m.code == outsider.code), None)
+            if own is not None:
+                return own  # another body's spelling of the same country (EL for Greece)
+            raise NotFound(f"{outsider.name} is not a member of {self.name}.")
         suggestions = self.suggest(text)
         hint = f" Did you mean {_or_list([m.name for m in suggestions])}?" if suggestions else ""
         raise NotFound(f"'{text}' is not a member of {self.name}.{hint}")
 
     def suggest(self, text: str, limit: int = 3) -> list[Member]:
+        """What a person would suggest: names that begin with or contain what was typed, then
+        close spellings of names and aliases (codes only match exactly: 'AT' is not 'LT')."""
         key = normalise(text)
-        close = difflib.get_close_matches(key, list(self._index), n=limit * 3, cutoff=0.6)
+        if not key:
+            return []
+        spelled = {name: m for name, m in self._index.items() if len(name) > 2}
         found: list[Member] = []
-        for name in close:
-            member = self._index[name]
+        prefix = [m for name, m in spelled.items() if len(key) >= 2 and name.startswith(key)]
+        inside = [m for name, m in spelled.items() if len(key) >= 3 and key in name]
+        close = difflib.get_close_matches(key, list(spelled), n=limit * 3, cutoff=SPELLING_CUTOFF)
+        for member in [*sorted(prefix, key=_by_name), *inside, *(spelled[n] for n in close)]:
             if member not in found:
                 found.append(member)
         return found[:limit]
@@ -114,7 +128,7 @@ class Body:
         """Best matches first, for autocomplete: exact, then prefix, then substring, then fuzzy."""
         key = normalise(text)
         if not key:
-            return sorted(self.members, key=lambda m: m.name)[:limit]
+            return sorted(self.members, key=_by_name)[:limit]
         ranked: list[tuple[int, str, Member]] = []
         for member in self.members:
             keys = [normalise(n) for n in member.names()]
@@ -135,54 +149,32 @@ class Body:
         return found[:limit]
 
 
+SPELLING_CUTOFF = 0.75
+"""difflib ratio for 'did you mean': Lithuana -> Lithuania (0.94), not Austria -> Latvia."""
+
+
+def name_index(members: Iterable[Member]) -> dict[str, Member]:
+    """Normalised code, name and alias -> member. Codes and names win over aliases, so an
+    alias stored before the import check existed can never hide another member."""
+    index: dict[str, Member] = {}
+    members = list(members)
+    for member in members:
+        for name in (member.code, member.name):
+            index.setdefault(normalise(name), member)
+    for member in members:
+        for alias in member.aliases:
+            index.setdefault(normalise(alias), member)
+    return index
+
+
+def _by_name(member: Member) -> str:
+    return member.name
+
+
 def _or_list(names: Sequence[str]) -> str:
     if len(names) == 1:
         return names[0]
     return ", ".join(names[:-1]) + " or " + names[-1]
-
-
-def parse_members_csv(rows: Iterable[dict[str, str]]) -> list[Member]:
-    """Rows with code,name,joined[,left,population,aliases]; aliases separated by ';'."""
-    members: list[Member] = []
-    seen: set[str] = set()
-    for line, row in enumerate(rows, start=2):
-        try:
-            code = (row.get("code") or "").strip().upper()
-            name = (row.get("name") or "").strip()
-            if len(code) != 2 or not code.isalpha():
-                raise ValueError(f"code '{code}' is not an ISO 3166 alpha-2 code")
-            if not name:
-                raise ValueError("name is empty")
-            if code in seen:
-                raise ValueError(f"code {code} appears twice")
-            seen.add(code)
-            left = (row.get("left") or "").strip()
-            population = (row.get("population") or "").strip()
-            aliases = tuple(a.strip() for a in (row.get("aliases") or "").split(";") if a.strip())
-            members.append(
-                Member(
-                    code=code,
-                    name=name,
-                    joined=date.fromisoformat((row.get("joined") or "").strip()),
-                    left=date.fromisoformat(left) if left else None,
-                    population=int(population) if population else None,
-                    aliases=aliases,
-                )
-            )
-        except (ValueError, TypeError) as exc:
-            raise UserError(f"line {line}: {exc}") from exc
-    if not members:
-        raise UserError("the file lists no members")
-    return members
-
-
-def read_members_csv(path: Path) -> list[Member]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        missing = {"code", "name", "joined"} - set(reader.fieldnames or [])
-        if missing:
-            raise UserError(f"{path.name}: missing column(s) {', '.join(sorted(missing))}")
-        return parse_members_csv(reader)
 
 
 SHIPPED_BODIES: dict[str, str] = {
@@ -192,4 +184,9 @@ SHIPPED_BODIES: dict[str, str] = {
 
 
 def shipped_body(slug: str) -> Body:
-    return Body(slug, SHIPPED_BODIES[slug], tuple(read_members_csv(DATA_DIR / f"{slug}.csv")))
+    """A body as shipped in bot/data, knowing the other shipped bodies' members."""
+    from bot.member_file import read_members_csv  # the file reader builds Members
+
+    lists = {s: tuple(read_members_csv(DATA_DIR / f"{s}.csv")) for s in SHIPPED_BODIES}
+    elsewhere = tuple(m for other, members in lists.items() if other != slug for m in members)
+    return Body(slug, SHIPPED_BODIES[slug], lists[slug], elsewhere)

@@ -92,7 +92,7 @@ class Repository:
             }
             for m in members
         )
-        self._bodies.pop(slug, None)
+        self._bodies.clear()  # every body knows the others' members (see Body.elsewhere)
 
     def body(self, slug: str) -> Body:
         if slug not in self._bodies:
@@ -100,18 +100,10 @@ class Repository:
             if row is None:
                 known = ", ".join(self.body_slugs())
                 raise NotFound(f"No body '{slug}'. Known bodies: {known}.")
-            members = tuple(
-                Member(
-                    code=r["code"],
-                    name=r["name"],
-                    joined=date.fromisoformat(r["joined"]),
-                    left=_date(r["left_on"]),
-                    population=r["population"],
-                    aliases=tuple(json.loads(r["aliases"])),
-                )
-                for r in self.db.query("SELECT * FROM members WHERE body = ? ORDER BY code", [slug])
-            )
-            self._bodies[slug] = Body(slug, row[0], members)
+            rows = list(self.db.query("SELECT * FROM members ORDER BY body, code"))
+            members = tuple(_member(r) for r in rows if r["body"] == slug)
+            elsewhere = tuple(_member(r) for r in rows if r["body"] != slug)
+            self._bodies[slug] = Body(slug, row[0], members, elsewhere)
         return self._bodies[slug]
 
     def body_slugs(self) -> list[str]:
@@ -363,6 +355,17 @@ class Repository:
 
 def _columns(db: Database, table: str) -> list[str]:
     return [c.name for c in db[table].columns]
+
+
+def _member(row: dict[str, Any]) -> Member:
+    return Member(
+        code=row["code"],
+        name=row["name"],
+        joined=date.fromisoformat(row["joined"]),
+        left=_date(row["left_on"]),
+        population=row["population"],
+        aliases=tuple(json.loads(row["aliases"])),
+    )
 
 
 def _declaration_row(new: NewDeclaration) -> dict[str, Any]:

@@ -13,15 +13,22 @@ from adapters.console.render import render_text
 from bot.app import Core
 from bot.commands.context import Actor
 from bot.domain import Stance
+from bot.errors import UserError
 
 HISTORY_FILE = Path.home() / ".tallybot_history"
 PROMPT = "tally> "
 
 
 def operator_actor(user: str | None = None) -> Actor:
-    """The local operator administers the console; `--as USER` runs as an ordinary user."""
-    if user:
-        return Actor("console", "local", user, user, platform_moderator=False, channel="console")
+    """The local operator administers the console; `--as USER` runs as an ordinary user.
+
+    A blank `--as ""` is refused, never read as 'no --as': it must not grant the operator's
+    rights to a script that meant to act as somebody in particular."""
+    if user is not None:
+        name = user.strip()
+        if not name:
+            raise UserError("--as needs a user name, e.g. --as alice.")
+        return Actor("console", "local", name, name, platform_moderator=False, channel="console")
     name = _login_name()
     return Actor("console", "local", name, name, platform_moderator=True, channel="console")
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.commands import exchange, moderators, reading, recording, subscriptions, trackers
+from bot.commands import bodies, exchange, moderators, reading, recording, subscriptions, trackers
 from bot.commands.context import Context
+from bot.commands.converters import MAX_NAME
+from bot.commands.parser import near_command
 from bot.commands.spec import Command, Param, ParamKind
 from bot.domain import STANCE_ALIASES, Confidence, Stance, TrackerKind, TrackerStatus
 from bot.errors import UserError
@@ -40,7 +42,9 @@ def help_reply(topic: str | None) -> Reply:
         matches = [c for c in COMMANDS if c.path[: len(words)] == words] if words else [TALLY]
         if not matches:
             names = ", ".join(sorted({c.path[0] for c in COMMANDS if c.path}))
-            raise UserError(f"No command '{topic}'. Commands: {names}.")
+            near = near_command(words, COMMANDS)
+            hint = f" Did you mean /tally help {near}?" if near else ""
+            raise UserError(f"No command '{topic}'.{hint} Commands: {names}.")
         fields = []
         for command in matches:
             detail = [command.summary]
@@ -126,6 +130,11 @@ COMMANDS: tuple[Command, ...] = (
         handler=reading.list_trackers,
     ),
     Command(
+        path=("bodies",),
+        summary="The deciding bodies (NATO, EU Council...) and their members today.",
+        handler=bodies.list_bodies,
+    ),
+    Command(
         path=("declare",),
         summary="Record a member's declared position (kept forever; a later one is a change).",
         handler=recording.declare,
@@ -158,12 +167,19 @@ COMMANDS: tuple[Command, ...] = (
             TRACKER_OPT,
             DATE,
             Param("source", ParamKind.URL, "Where it was reported (http(s) URL).", metavar="URL"),
-            Param("quote", ParamKind.TEXT, "What was said, in quotes.", metavar='"..."'),
+            Param(
+                "quote",
+                ParamKind.TEXT,
+                "What was said, in quotes.",
+                metavar='"..."',
+                max_length=4000,
+            ),
             Param(
                 "speaker",
                 ParamKind.TEXT,
                 'Who said it: "Foreign Minister Peter Szijjarto".',
                 metavar='"..."',
+                max_length=MAX_NAME,
             ),
             Param(
                 "confidence",
@@ -192,11 +208,11 @@ COMMANDS: tuple[Command, ...] = (
             Param(
                 "declaration_id",
                 ParamKind.INTEGER,
-                "The id shown by /tally history.",
+                "The id shown by /tally history (57 or #57).",
                 required=True,
                 positional=True,
                 min_value=1,
-                metavar="DECLARATION_ID",
+                metavar="ID",
             ),
             Param("reason", ParamKind.TEXT, "Why it was wrong.", required=True, metavar='"..."'),
         ),
@@ -223,6 +239,7 @@ COMMANDS: tuple[Command, ...] = (
                 positional=True,
                 greedy=True,
                 metavar='"TITLE"',
+                max_length=MAX_NAME,
             ),
             Param(
                 "kind",
@@ -238,7 +255,11 @@ COMMANDS: tuple[Command, ...] = (
                 required=True,
                 metavar="|".join(RULE_NAMES),
             ),
-            Param("body", ParamKind.BODY, "Deciding body: nato (default) or eu."),
+            Param(
+                "body",
+                ParamKind.BODY,
+                "Deciding body: nato (default), eu, or one imported (see /tally bodies).",
+            ),
             Param(
                 "candidates", ParamKind.TEXT, "Comma-separated, for a selection.", metavar='"A,B"'
             ),

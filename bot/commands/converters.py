@@ -13,6 +13,19 @@ from bot.errors import UserError
 from bot.rules import Rule
 
 MAX_TEXT = 1500
+"""Default longest free text (reasons, outcomes, conditions); quotes allow more (catalog)."""
+MAX_NAME = 200
+"""Longest name typed: a member, tracker, candidate, body or user."""
+MAX_URL = 2000
+MAX_INTEGER = 2**63 - 1
+"""SQLite's largest INTEGER: ids and counts above it cannot exist."""
+_NAME_KINDS = {
+    ParamKind.MEMBER,
+    ParamKind.TRACKER,
+    ParamKind.CANDIDATE,
+    ParamKind.BODY,
+    ParamKind.USER,
+}
 _USER_MENTION = re.compile(r"^<@!?([A-Z0-9]+)(?:\|[^>]*)?>$", re.IGNORECASE)
 
 
@@ -24,17 +37,36 @@ def convert_args(command: Command, raw: Mapping[str, object], today: date) -> di
             raise UserError(f"Unknown option '{name}' for /tally {command.name}".rstrip())
         if value is None or (isinstance(value, str) and not value.strip()):
             if param.required:
-                raise UserError(f"Missing {param.label}. Usage: {command.usage()}")
+                raise missing(command, param)
             continue
         args[name] = convert(param, value, today)
     for param in command.params:
         if param.required and param.name not in args:
-            raise UserError(f"Missing {param.label}. Usage: {command.usage()}")
+            raise missing(command, param)
     return args
+
+
+def missing(command: Command, param: Param) -> UserError:
+    """`Missing reason="..." (why it was wrong)`: the option as it is typed, and the usage."""
+    help_text = param.help.rstrip(".")
+    if len(help_text) > 1 and help_text[1].islower():
+        help_text = help_text[0].lower() + help_text[1:]
+    return UserError(f"Missing {param.example} ({help_text}).\nUsage: {command.usage()}")
+
+
+def max_length(param: Param) -> int:
+    if param.max_length:
+        return param.max_length
+    if param.kind is ParamKind.URL:
+        return MAX_URL
+    if param.kind in _NAME_KINDS:
+        return MAX_NAME
+    return MAX_TEXT
 
 
 def convert(param: Param, value: object, today: date) -> Any:
     text = str(value).strip()
+    _check_text(param, text)
     kind = param.kind
     if kind is ParamKind.DATE:
         return parse_date(text, param.name, today)
@@ -48,9 +80,23 @@ def convert(param: Param, value: object, today: date) -> Any:
         return parse_url(text)
     if kind is ParamKind.RULE:
         return Rule.parse(text)
-    if len(text) > MAX_TEXT:
-        raise UserError(f"{param.name} is too long ({len(text)} characters; at most {MAX_TEXT}).")
     return text
+
+
+def _check_text(param: Param, text: str) -> None:
+    limit = max_length(param)
+    if len(text) > limit:
+        raise UserError(
+            f"{param.shown} is too long: {len(text):,} characters, and at most {limit:,} "
+            "are kept. Shorten it (link to the full text with source=)."
+            if param.kind is ParamKind.TEXT
+            else f"{param.shown} is too long: {len(text):,} characters; at most {limit:,}."
+        )
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+        raise UserError(
+            f"{param.shown} holds bytes that are not UTF-8 text: retype it, or check the "
+            "terminal's encoding."
+        )
 
 
 def parse_date(text: str, name: str, today: date) -> date:
@@ -92,15 +138,26 @@ def parse_url(text: str) -> str:
 
 
 def _integer(param: Param, text: str) -> int:
-    try:
-        number = int(text)
-    except ValueError:
-        raise UserError(f"{param.name}='{text}' is not a whole number.") from None
+    """Digits, as typed or as displayed ('#57'); never larger than SQLite can hold."""
+    digits = text.removeprefix("#").replace("_", "").replace(",", "").strip()
+    if not (digits.isascii() and digits.lstrip("-").isdigit()):
+        raise UserError(f"{_typed(param, text)} is not a whole number.")
+    number = int(digits)
     if param.min_value is not None and number < param.min_value:
-        raise UserError(f"{param.name} must be at least {param.min_value}.")
-    if param.max_value is not None and number > param.max_value:
-        raise UserError(f"{param.name} must be at most {param.max_value}.")
+        raise UserError(f"{param.shown} must be at least {param.min_value}.")
+    highest = MAX_INTEGER if param.max_value is None else param.max_value
+    if number > highest:
+        if param.max_value is None:
+            raise UserError(
+                f"{_typed(param, text)} is too large: no id or count goes above {MAX_INTEGER:,}."
+            )
+        raise UserError(f"{param.shown} must be at most {param.max_value}.")
     return number
+
+
+def _typed(param: Param, text: str) -> str:
+    """A value as the user wrote it: ID '57x', limit='ten'."""
+    return f"{param.label} '{text}'" if param.positional else f"{param.name}='{text}'"
 
 
 def _choice(param: Param, text: str) -> str:

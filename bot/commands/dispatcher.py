@@ -62,7 +62,22 @@ class Dispatcher:
             return Reply.error(exc.message)
         except Exception:
             return self._failure(self.commands[0])
+        if invocation.near and not await self._is_tracker(invocation.args.get("tracker")):
+            word = invocation.args.get("tracker")
+            return Reply.error(
+                f"No command or tracker '{word}'. Did you mean /tally {invocation.near}?"
+            )
         return await self.run(invocation.command, invocation.args, actor)
+
+    async def _is_tracker(self, slug: str | None) -> bool:
+        """`/tally histroy`: only a typo of a command if no tracker has that name."""
+        if not slug:
+            return False
+        try:
+            return await self.store.run(lambda repo: repo.tracker_exists(slug.strip().lower()))
+        except Exception:
+            log.exception("tracker look-up failed")
+            return True
 
     async def run(self, command: Command, raw: Mapping[str, object], actor: Actor) -> Reply:
         now = self.clock()

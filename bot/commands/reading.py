@@ -136,7 +136,8 @@ def list_trackers(ctx: Context, args: dict[str, Any]) -> Reply:
     trackers = ctx.repo.trackers(limit=25)
     fields = []
     for tracker in trackers:
-        detail = [str(tracker.status), str(tracker.kind), str(tracker.rule), tracker.body]
+        body = f"body {ctx.repo.body(tracker.body).name} ({tracker.body})"
+        detail = [str(tracker.status), str(tracker.kind), str(tracker.rule), body]
         detail.append(f"opened {tracker.opened}")
         if tracker.status is not TrackerStatus.OPEN and tracker.outcome:
             detail.append(tracker.outcome)

@@ -46,19 +46,29 @@ class Param:
     metavar: str | None = None
     aliases: tuple[tuple[str, str], ...] = ()
     """Synonyms accepted for choices: ('no', 'oppose')."""
+    max_length: int | None = None
+    """Longest text accepted; by default it follows the kind (see converters.max_length)."""
 
     @property
     def label(self) -> str:
         return self.metavar or self.name.upper()
 
-    def usage(self) -> str:
+    @property
+    def shown(self) -> str:
+        """How errors name it: the word the user typed or saw in the usage (ID, quote)."""
+        return self.label.strip('"') if self.positional else self.name
+
+    @property
+    def example(self) -> str:
+        """The parameter as it is typed: ID, reason="...", kind=selection|approval."""
         if self.positional:
-            text = self.label
-        elif self.choices:
-            text = f"{self.name}={'|'.join(self.choices)}"
-        else:
-            text = f"{self.name}={self.label}"
-        return text if self.required else f"[{text}]"
+            return self.label
+        if self.choices:
+            return f"{self.name}={'|'.join(self.choices)}"
+        return f"{self.name}={self.label}"
+
+    def usage(self) -> str:
+        return self.example if self.required else f"[{self.example}]"
 
 
 Handler = Callable[["Context", dict[str, Any]], "Reply"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.commands.bodies import DEFAULT_BODY, body_line
 from bot.commands.context import Context
 from bot.commands.reading import current_tally, when
 from bot.commands.recording import find_candidate
@@ -17,6 +18,7 @@ from bot.replies import Colour, Reply, Visibility
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 RESERVED = {
+    "bodies",
     "position",
     "holdouts",
     "history",
@@ -46,7 +48,7 @@ def new_tracker(ctx: Context, args: dict[str, Any]) -> Reply:
     if ctx.repo.tracker_exists(slug):
         raise UserError(f"A tracker named {slug} already exists.")
     kind = TrackerKind(args["kind"])
-    body = ctx.repo.body(args.get("body", "nato").lower())
+    body = ctx.repo.body(args.get("body", DEFAULT_BODY).lower())
     candidates = _split(args.get("candidates"))
     stages = _split(args.get("stages"))
     if kind is TrackerKind.SELECTION and not candidates:
@@ -83,7 +85,7 @@ def new_tracker(ctx: Context, args: dict[str, Any]) -> Reply:
         now=ctx.now,
     )
     ctx.emit(DomainEvent(EventKind.OPENED, tracker.id, opened, detail=tracker.title))
-    lines = [f"{kind} · {rule.describe(voters)} · {body.name}"]
+    lines = [f"{kind} · {rule.describe(voters)}", body_line(body, "body" in args)]
     if candidates:
         lines.append(f"Candidates: {', '.join(candidates)}")
     if stages:

@@ -103,7 +103,7 @@ def test_body_import_rejects_a_bad_file(tmp_path: Path) -> None:
     bad.write_text("code,name,joined\nXYZ,Nowhere,2020-01-01\n", encoding="utf-8")
     result = tallybot("body", "import", str(bad), db=tmp_path / "b.db")
     assert result.returncode == 2
-    assert "not an ISO 3166 alpha-2 code" in result.stderr
+    assert "line 2: code 'XYZ' is not a two-letter ISO 3166 code" in result.stderr
 
 
 def test_console_runs_commands_from_stdin(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ SAMPLE_BY_KIND = {
 SAMPLE_BY_NAME = {
     "slug": "slack-test",
     "candidates": '"Ann Example,Bob Example"',
-    "declaration_id": "1",
+    "declaration_id": "#1",
     "candidate": "iohannis",
     "command": "declare",
 }
@@ -177,6 +177,17 @@ async def test_user_errors_come_back_as_ephemeral_messages(slack: SlackHarness) 
     assert post.payload["response_type"] == "ephemeral"
     assert header(post).startswith("⚠️")
     assert "Traceback" not in str(post.payload)
+
+
+@pytest.mark.parametrize("text", ["/help", "help", "/tally help"])
+async def test_help_typed_with_a_slash_answers_in_slack(slack: SlackHarness, text: str) -> None:
+    answer = await slack.command(text)
+    assert "tallybot: the tally of a decision" in header(answer.post)
+
+
+async def test_a_mistyped_command_gets_did_you_mean_in_slack(slack: SlackHarness) -> None:
+    answer = await slack.command("decalre SK support rutte")
+    assert "Did you mean /tally declare?" in header(answer.post)
 
 
 async def test_a_crash_in_the_adapter_is_an_apology_not_a_traceback(

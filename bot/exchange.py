@@ -184,7 +184,7 @@ def csv_rows(record: Record, body: Body) -> Iterable[list[str]]:
             current.get("source"),
             current.get("quote"),
             current.get("speaker"),
-            current.get("confidence"),
+            _given(current.get("confidence")),
             current.get("condition"),
             current["recorded_at"],
             current["recorded_by"],
@@ -192,6 +192,11 @@ def csv_rows(record: Record, body: Body) -> Iterable[list[str]]:
             retraction.get("reason"),
         ]
         yield [safe_cell(c) for c in cells]
+
+
+def _given(confidence: str | None) -> str | None:
+    """A confidence nobody gave is a blank cell, as a roll-call without one reads back."""
+    return None if confidence == Confidence.UNSTATED else confidence
 
 
 def amended(row: Mapping[str, Any]) -> dict[str, Any]:

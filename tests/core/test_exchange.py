@@ -260,7 +260,7 @@ async def test_an_exported_csv_reads_back_as_a_roll_call(
     db = Path(demo.settings.db_path)
     cli(
         db,
-        "tracker" if False else "export",
+        "export",
         DEMO_TRACKER,
         "--format",
         "csv",

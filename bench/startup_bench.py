@@ -15,9 +15,7 @@ LAUNCHER is `python -m tallybot` when that package exists, else `python -m adapt
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
-import shlex
 import statistics
 import subprocess
 import sys
@@ -28,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.launcher import parse_launcher, shown
 from bench.stats import percentile
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,27 +36,6 @@ TOP = 12
 BUDGET_SECONDS = 90.0
 """Timed runs stop early past this, so the bench stays under two minutes on a busy machine."""
 COMMANDS = ("/tally help", "/tally trackers")
-
-
-def default_launcher() -> list[str]:
-    """`python -m tallybot` once the launcher has moved there, `python -m adapters.cli` before."""
-    for module in ("tallybot", "adapters.cli"):
-        try:
-            found = importlib.util.find_spec(module)
-            if found is not None and found.submodule_search_locations is not None:
-                found = importlib.util.find_spec(f"{module}.__main__")
-        except ModuleNotFoundError:
-            found = None
-        if found is not None:
-            return [sys.executable, "-m", module]
-    raise SystemExit("neither `tallybot` nor `adapters.cli` can be run with -m")
-
-
-def parse_launcher(text: str | None) -> list[str]:
-    if not text:
-        return default_launcher()
-    words = shlex.split(text)
-    return [sys.executable if w in ("python", "python3") else w for w in words]
 
 
 def bench_env(db: Path) -> dict[str, str]:
@@ -194,7 +172,7 @@ def main(argv: list[str] | None = None) -> None:
             if time.perf_counter() - started > BUDGET_SECONDS:
                 break
         print(
-            f"start-up, {' '.join(Path(w).name if w == sys.executable else w for w in launcher)}"
+            f"start-up, {shown(launcher)}"
             f" (interleaved with python -c pass; demo db; goal: within {GOAL_RATIO:g}x)"
         )
         base = statistics.median(samples["python -c pass"])

@@ -9,58 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from bench.history import OPERATOR, load_tracker
+from bench.launcher import default_launcher
 from bench.stats import summary_ms
 from bot.app import Core
-from bot.commands.context import Actor
-from bot.domain import NewDeclaration, Stance
 from bot.settings import Settings
-
-OPERATOR = Actor("console", "local", "bench", "bench", platform_moderator=True)
-STANCES = list(Stance)
-
-
-def _load(core: Core, slug: str, count: int) -> None:
-    async def create() -> None:
-        reply = await core.dispatcher.run_text(
-            f'tracker new {slug} "Bench {count}" kind=selection rule=unanimity '
-            'candidates="Mark Rutte,Klaus Iohannis" opened=2020-01-01',
-            OPERATOR,
-        )
-        assert reply.ok, reply.title
-
-    asyncio.run(create())
-    rng = random.Random(count)
-    now = datetime.now(UTC)
-
-    def bulk(repo):  # type: ignore[no-untyped-def]
-        tracker = repo.tracker_by_slug(slug)
-        codes = [m.code for m in repo.body("nato").members]
-        ids = [c.id for c in tracker.candidates]
-        start = date(2020, 1, 1)
-        repo.add_declarations(
-            NewDeclaration(
-                tracker_id=tracker.id,
-                member=rng.choice(codes),
-                stance=(stance := rng.choice(STANCES)),
-                made_on=start + timedelta(days=rng.randrange(0, 1700)),
-                recorded_by="bench",
-                recorded_at=now,
-                candidate_id=rng.choice(ids) if stance.names_candidate else None,
-                quote="q" * rng.randrange(0, 200),
-            )
-            for _ in range(count)
-        )
-
-    core.store.run_blocking(bulk)
 
 
 def _in_process(core: Core, text: str, runs: int) -> list[float]:
@@ -82,7 +41,7 @@ def _through_exec(db: Path, text: str, runs: int) -> list[float]:
     for _ in range(runs):
         start = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "adapters.cli", "exec", "--json", text],
+            [*default_launcher(), "exec", "--json", text],
             check=True,
             capture_output=True,
             env=env,
@@ -96,8 +55,8 @@ def main() -> None:
         db = Path(tmp) / "bench.db"
         core = Core.open(Settings(db_path=db))
         started = time.perf_counter()
-        _load(core, "big", 100_000)
-        _load(core, "small", 100)
+        load_tracker(core, "big", 100_000)
+        load_tracker(core, "small", 100)
         print(f"loaded 100,100 declarations in {time.perf_counter() - started:.1f} s")
         big = _in_process(core, "/tally big", 300)
         small = _in_process(core, "/tally small", 300)

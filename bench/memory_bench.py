@@ -2,11 +2,12 @@
 database holding 100,000 declarations, after it has answered commands from both platforms.
 
 The bot runs as its own process, pointed at the local fakes (tests/fakes) through its settings
-alone, as tests/e2e/test_whole_bot.py does; traffic stays on 127.0.0.1. One channel on each
-platform subscribes to every change, a moderator records two declarations (so alerts go out to
-both), then readers send /tally reads over Slack and Discord. VmRSS (now) and VmHWM (peak) come
-from /proc/PID/status at each stage; goal: under 120 MB. For scale, the same run prints the
-resident memory of a bare interpreter that only imports the libraries the bot runs on.
+alone, with the environment tests/e2e/test_whole_bot.py gives it; traffic stays on 127.0.0.1.
+One channel on each platform subscribes to every change, a moderator records two declarations
+(so alerts go out to both), then readers send /tally reads over Slack and Discord. VmRSS (now)
+and VmHWM (peak) come from /proc/PID/status at each stage; goal: under 120 MB. For scale, the
+same run prints the resident memory of a bare interpreter that only imports the libraries the
+bot runs on.
 
     .venv/bin/python -m bench.memory_bench [--declarations 100000] [--reads 200]
         [--launcher "python -m tallybot"]
@@ -16,9 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -45,9 +44,18 @@ from tests.discord.payloads import (
     interaction,
     option,
 )
+from tests.e2e.test_whole_bot import (
+    DISCORD_TOKEN,
+    SIGNING_SECRET,
+    SLACK_ADMIN,
+    SLACK_ALERTS,
+    SLACK_DESK,
+    SLACK_MOD,
+    bot_env,
+    free_port,
+)
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.slack_api import (
-    DEFAULT_TOKEN,
     FakeSlackApi,
     signed_headers,
     slash_command_body,
@@ -57,12 +65,6 @@ GOAL_MB = 120.0
 WAIT_SECONDS = 30.0
 """Upper bound of every wait, so a broken run ends instead of hanging."""
 CONCURRENCY = 8
-SIGNING_SECRET = "bench-signing-secret"
-DISCORD_TOKEN = "bench-discord-token"
-SLACK_ADMIN = ("U0ADMIN", "ada")
-SLACK_MOD = ("U0MOD", "max")
-SLACK_ALERTS = "C0NATO"
-SLACK_DESK = "C0DESK"
 BIG = "big"
 SLACK_READS = (
     BIG,
@@ -128,37 +130,6 @@ def prepare_db(db: Path, declarations: int) -> None:
 
 
 # -- the bot process --------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def bot_env(db: Path, port: int, slack: FakeSlackApi, discord: FakeDiscord) -> dict[str, str]:
-    """Only what a user would set, so a developer's .env cannot reach real services."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SLACK_", "DISCORD_", "TALLYBOT_", "PORT"))
-    }
-    env.update(
-        TALLYBOT_DB=str(db),
-        TALLYBOT_LOG_LEVEL="WARNING",
-        TALLYBOT_SLACK_MODERATORS=SLACK_MOD[0],
-        TALLYBOT_DISCORD_MOD_ROLE="",
-        SLACK_BOT_TOKEN=DEFAULT_TOKEN,
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_APP_TOKEN="",
-        SLACK_API_URL=slack.api_url,
-        PORT=str(port),
-        DISCORD_TOKEN=DISCORD_TOKEN,
-        DISCORD_API_URL=discord.api_url,
-        DISCORD_APPLICATION_ID="",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
 class Bot:
     """`LAUNCHER run` with its output in a file (a pipe nobody reads could fill and stall it)."""
 

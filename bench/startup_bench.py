@@ -3,8 +3,9 @@
 Runs `LAUNCHER exec "/tally help"` and `LAUNCHER exec "/tally trackers"` (on a small SQLite
 file holding the demo tracker) and `python -c pass`, interleaved so a busy machine slows all
 three alike, and prints median and p90 wall time and the ratio to the bare start (goal: within
-6x). Then `python -X importtime` on the help path, parsed: where the import time goes, by
-package and by import, so whoever trims the start-up sees what to cut.
+6x). Then `python -X importtime` on the help path, parsed, less what a bare start imports:
+where the import time goes, by package, by module and by import chain, so whoever trims the
+start-up sees what to cut.
 
 LAUNCHER is `python -m tallybot` when that package exists, else `python -m adapters.cli`;
 `--launcher "python -m something"` picks another (the word `python` is this interpreter).
@@ -32,7 +33,7 @@ from bench.stats import percentile
 REPO = Path(__file__).resolve().parents[1]
 GOAL_RATIO = 6.0
 IMPORTTIME_RUNS = 5
-TOP = 12
+TOP = 10
 BUDGET_SECONDS = 90.0
 """Timed runs stop early past this, so the bench stays under two minutes on a busy machine."""
 COMMANDS = ("/tally help", "/tally trackers")
@@ -99,14 +100,21 @@ def importtime_profile(argv: Sequence[str], env: dict[str, str], runs: int) -> l
     return traces
 
 
+def _root(module: str) -> str:
+    return module.split(".")[0]
+
+
 def _median_by(traces: list[list[Import]], key: str) -> dict[str, float]:
-    """Per name, the median over traces of the summed microseconds (0 where absent)."""
+    """Per name, the median over traces of the microseconds (0 where absent): summed self time
+    per top-level package, or per module its self or cumulative time."""
     per_trace: list[dict[str, float]] = []
     for trace in traces:
         totals: dict[str, float] = defaultdict(float)
         for item in trace:
             if key == "package":
-                totals[item.module.split(".")[0]] += item.self_us
+                totals[_root(item.module)] += item.self_us
+            elif key == "self":
+                totals[item.module] = item.self_us
             else:
                 totals[item.module] = item.cumulative_us
         per_trace.append(totals)
@@ -114,29 +122,46 @@ def _median_by(traces: list[list[Import]], key: str) -> dict[str, float]:
     return {n: statistics.median(t.get(n, 0.0) for t in per_trace) for n in names}
 
 
-def print_importtime(traces: list[list[Import]], top: int) -> None:
-    totals = [sum(i.self_us for i in trace) for trace in traces]
+def _heaviest(values: dict[str, float], top: int) -> list[tuple[str, float]]:
+    return sorted(values.items(), key=lambda kv: -kv[1])[:top]
+
+
+def _chain(module: str, parents: dict[str, str]) -> str:
+    chain = [module]
+    while parents.get(chain[-1]) and len(chain) < 5:
+        chain.append(parents[chain[-1]])
+    return " <- ".join(chain[:4]) + (" ..." if len(chain) > 4 else "")
+
+
+def print_importtime(traces: list[list[Import]], bare: set[str], top: int) -> None:
+    """Three tables of the imports a bare start does not pay: by package, by module's own
+    time, and by cumulative time with what pulled each module in."""
+    kept = [[i for i in trace if i.module not in bare] for trace in traces]
+    totals = [sum(i.self_us for i in trace) for trace in kept]
     print(
-        f"import time on this path (-X importtime, median of {len(traces)} runs): "
-        f"{statistics.median(totals) / 1000:.1f} ms in {len(traces[0])} modules"
+        f"import time on top of a bare start (-X importtime, median of {len(traces)} runs): "
+        f"{statistics.median(totals) / 1000:.1f} ms in {len(kept[0])} modules "
+        f"(the {len(bare)} that `python -c pass` imports left out)"
     )
-    print("  by top-level package (self time of all its modules):")
-    for name, us in sorted(_median_by(traces, "package").items(), key=lambda kv: -kv[1])[:top]:
-        print(f"    {us / 1000:7.1f} ms  {name}")
     parents = {i.module: i.parent for i in traces[0]}
+    entry: dict[str, Import] = {}
+    """Per package, its costliest import from outside it: who brings the package in."""
+    for item in kept[0]:
+        root = _root(item.module)
+        if _root(item.parent) != root and (
+            root not in entry or item.cumulative_us > entry[root].cumulative_us
+        ):
+            entry[root] = item
+    first_from = {root: item.parent or "the command itself" for root, item in entry.items()}
+    print("  by top-level package (own time of all its modules; brought in by):")
+    for name, us in _heaviest(_median_by(kept, "package"), top):
+        print(f"    {us / 1000:7.1f} ms  {name:<24} <- {first_from.get(name, '?')}")
+    print("  slowest modules by their own time:")
+    for name, us in _heaviest(_median_by(kept, "self"), top):
+        print(f"    {us / 1000:7.1f} ms  {_chain(name, parents)}")
     print("  heaviest imports (cumulative, with what pulled each in first):")
-    heavy = sorted(_median_by(traces, "module").items(), key=lambda kv: -kv[1])
-    shown = 0
-    for name, us in heavy:
-        if name.split(".")[0] in ("encodings", "site", "runpy"):
-            continue
-        chain = [name]
-        while parents.get(chain[-1]):
-            chain.append(parents[chain[-1]])
-        print(f"    {us / 1000:7.1f} ms  {' <- '.join(chain[:4])}{' ...' * (len(chain) > 4)}")
-        shown += 1
-        if shown == top:
-            break
+    for name, us in _heaviest(_median_by(kept, "cumulative"), top):
+        print(f"    {us / 1000:7.1f} ms  {_chain(name, parents)}")
 
 
 # -- main -------------------------------------------------------------------------------------
@@ -183,8 +208,11 @@ def main(argv: list[str] | None = None) -> None:
             f"  worst ratio to a bare start: {worst:.1f}x "
             f"({'meets' if worst <= GOAL_RATIO else 'misses'} the {GOAL_RATIO:g}x goal)"
         )
+        [bare_trace] = importtime_profile(bare, env, 1)
         print_importtime(
-            importtime_profile([*launcher, "exec", COMMANDS[0]], env, IMPORTTIME_RUNS), args.top
+            importtime_profile([*launcher, "exec", COMMANDS[0]], env, IMPORTTIME_RUNS),
+            {i.module for i in bare_trace},
+            args.top,
         )
 
 

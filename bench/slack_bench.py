@@ -6,15 +6,15 @@ tracker in a temporary SQLite file) and a bare Bolt app that acks and then posts
 one pooled aiohttp session like ours. A load generator in a child process sends signed slash
 commands with a fixed number of workers; each worker waits for the ack and for the answer at
 the response_url (served by the child, the same endpoint for both apps) before sending the
-next. The bare app runs half its time before tallybot and half after, so a machine that gets
-busier during the run does not flatter the ratio. Printed: answered requests/s, ack and
+next. The apps take turns (8 slices of 1 s each by default), so a machine that gets busier or
+quieter during the run weighs on all of them alike. Printed: answered requests/s, ack and
 answer latency (median, p99), and the ratio tallybot/bare (goal >= 0.8x): like for like, what
 finding and rendering the answer costs.
 
 The old baseline, a bare app that only acks (not like for like: it posts nothing), is still
 measured and printed unless --no-ack-only.
 
-    .venv/bin/python -m bench.slack_bench [--seconds 8] [--workers 16] [--no-ack-only]
+    .venv/bin/python -m bench.slack_bench [--seconds 8] [--turns 8] [--workers 16] [--no-ack-only]
 """
 
 from __future__ import annotations
@@ -52,6 +52,15 @@ ANSWER_TIMEOUT = 15.0
 GOAL_RATIO = 0.8
 
 
+@dataclass(frozen=True)
+class Target:
+    """One app under load: its /slack/events URL, and whether to wait for its answer."""
+
+    label: str
+    url: str
+    want_answer: bool
+
+
 @dataclass
 class Result:
     name: str
@@ -64,16 +73,6 @@ class Result:
     def rate(self) -> float:
         return len(self.acks) / self.seconds if self.seconds else 0.0
 
-    def merged(self, other: Result) -> Result:
-        """Both runs as one: their requests over their summed time."""
-        return Result(
-            self.name,
-            self.seconds + other.seconds,
-            self.acks + other.acks,
-            self.answers + other.answers,
-            self.errors + other.errors,
-        )
-
 
 def percentile(values: list[float], q: float) -> float:
     if not values:
@@ -83,7 +82,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 # -- load generator (child process) ----------------------------------------------------------
-async def _load(url: str, seconds: float, workers: int, want_answer: bool) -> Result:
+async def _load(targets: list[Target], seconds: float, turns: int, workers: int) -> list[Result]:
+    """Each target warmed up, then `seconds` of load on each in `turns` slices taking turns."""
     waiting: dict[str, asyncio.Future[float]] = {}
 
     async def hook(request: web.Request) -> web.Response:
@@ -99,10 +99,15 @@ async def _load(url: str, seconds: float, workers: int, want_answer: bool) -> Re
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     hooks = f"http://127.0.0.1:{runner.addresses[0][1]}/hooks/"
-    result = Result(url, seconds)
     loop = asyncio.get_running_loop()
 
-    async def worker(n: int, session: aiohttp.ClientSession, until: float, keep: bool) -> None:
+    async def worker(
+        n: int,
+        session: aiohttp.ClientSession,
+        target: Target,
+        until: float,
+        result: Result | None,
+    ) -> None:
         i = 0
         while time.perf_counter() < until:
             i += 1
@@ -113,19 +118,21 @@ async def _load(url: str, seconds: float, workers: int, want_answer: bool) -> Re
             start = time.perf_counter()
             try:
                 async with session.post(
-                    url, data=body.encode(), headers=signed_headers(SECRET, body)
+                    target.url, data=body.encode(), headers=signed_headers(SECRET, body)
                 ) as response:
                     await response.read()
                     acked = time.perf_counter()
                     ok = response.status == 200
                 answered = (
-                    await asyncio.wait_for(waiting[key], ANSWER_TIMEOUT) if want_answer else acked
+                    await asyncio.wait_for(waiting[key], ANSWER_TIMEOUT)
+                    if target.want_answer
+                    else acked
                 )
             except (TimeoutError, aiohttp.ClientError):
                 ok = False
             finally:
                 waiting.pop(key, None)
-            if not keep:
+            if result is None:
                 continue
             if not ok:
                 result.errors += 1
@@ -133,30 +140,37 @@ async def _load(url: str, seconds: float, workers: int, want_answer: bool) -> Re
             result.acks.append(acked - start)
             result.answers.append(answered - start)
 
+    async def phase(target: Target, length: float, result: Result | None) -> float:
+        started = time.perf_counter()
+        until = started + length
+        await asyncio.gather(*(worker(n, session, target, until, result) for n in range(workers)))
+        return time.perf_counter() - started
+
+    results = [Result(t.label, 0.0) for t in targets]
     connector = aiohttp.TCPConnector(limit=workers)
     async with aiohttp.ClientSession(connector=connector) as session:
-        warm_until = time.perf_counter() + WARMUP_SECONDS
-        await asyncio.gather(*(worker(n, session, warm_until, False) for n in range(workers)))
-        until = time.perf_counter() + seconds
-        started = time.perf_counter()
-        await asyncio.gather(*(worker(n, session, until, True) for n in range(workers)))
-        result.seconds = time.perf_counter() - started
+        for target in targets:
+            await phase(target, WARMUP_SECONDS, None)
+        for _ in range(turns):
+            for target, result in zip(targets, results, strict=True):
+                result.seconds += await phase(target, seconds / turns, result)
     await runner.cleanup()
-    return result
+    return results
 
 
-def _child(url: str, seconds: float, workers: int, want_answer: bool, out: Any) -> None:
-    out.send(asyncio.run(_load(url, seconds, workers, want_answer)))
+def _child(targets: list[Target], seconds: float, turns: int, workers: int, out: Any) -> None:
+    out.send(asyncio.run(_load(targets, seconds, turns, workers)))
 
 
-async def run_load(url: str, seconds: float, workers: int, want_answer: bool) -> Result:
+async def run_load(targets: list[Target], seconds: float, turns: int, workers: int) -> list[Result]:
+    """The load generator in a child process (its own interpreter, its own core)."""
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=_child, args=(url, seconds, workers, want_answer, child))
+    process = ctx.Process(target=_child, args=(targets, seconds, turns, workers, child))
     process.start()
-    result: Result = await asyncio.to_thread(parent.recv)
+    results: list[Result] = await asyncio.to_thread(parent.recv)
     await asyncio.to_thread(process.join)
-    return result
+    return results
 
 
 # -- servers (this process) ------------------------------------------------------------------
@@ -230,7 +244,11 @@ def ratios(mine: Result, base: Result, label: str) -> None:
     print(line, flush=True)
 
 
-async def bench(seconds: float, workers: int, ack_only: bool) -> None:
+def events_url(port: int | None) -> str:
+    return f"http://127.0.0.1:{port}/slack/events"
+
+
+async def bench(seconds: float, turns: int, workers: int, ack_only: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         async with FakeSlackApi() as api:
             settings = Settings(
@@ -251,32 +269,28 @@ async def bench(seconds: float, workers: int, ack_only: bool) -> None:
             ack_runner = await serve_http(bare_app(api.api_url), "127.0.0.1", 0)
             try:
                 print(
-                    f"{workers} workers; {seconds:g} s per app (bare: half before, half after "
-                    f"tallybot), each after {WARMUP_SECONDS:g} s warm-up; reads: "
+                    f"{workers} workers; {seconds:g} s per app in {turns} turns, "
+                    f"after {WARMUP_SECONDS:g} s warm-up each; reads: "
                     f"{', '.join(repr('/tally ' + r) for r in READS)}",
                     flush=True,
                 )
-                bare_url = f"http://127.0.0.1:{bound_port(bare_runner)}/slack/events"
-                first = await run_load(bare_url, seconds / 2, workers, want_answer=True)
-                report(first, "bare Bolt, fixed (first)", answers=True)
-                ours_url = f"http://127.0.0.1:{ours.port}/slack/events"
-                mine = await run_load(ours_url, seconds, workers, want_answer=True)
-                report(mine, "tallybot /tally", answers=True)
-                last = await run_load(bare_url, seconds / 2, workers, want_answer=True)
-                report(last, "bare Bolt, fixed (last)", answers=True)
-                bare = first.merged(last)
-                drift = last.rate / first.rate if first.rate else float("nan")
-                report(bare, "bare Bolt, fixed (both)", answers=True)
-                print(f"  (bare first/last differ by {drift:.2f}x)", flush=True)
+                targets = [
+                    Target("bare Bolt (fixed reply)", events_url(bound_port(bare_runner)), True),
+                    Target("tallybot /tally", events_url(ours.port), True),
+                ]
+                if ack_only:
+                    old = "old: bare Bolt (ack only)"
+                    targets.append(Target(old, events_url(bound_port(ack_runner)), False))
+                results = await run_load(targets, seconds, turns, workers)
+                for target, result in zip(targets, results, strict=True):
+                    report(result, target.label, answers=target.want_answer)
+                bare, mine = results[0], results[1]
                 ratios(mine, bare, "bare")
                 rate = mine.rate / bare.rate if bare.rate else float("nan")
                 verdict = "meets" if rate >= GOAL_RATIO else "misses"
                 print(f"  ({verdict} the goal: throughput >= {GOAL_RATIO:g}x)", flush=True)
                 if ack_only:
-                    ack_url = f"http://127.0.0.1:{bound_port(ack_runner)}/slack/events"
-                    acked = await run_load(ack_url, seconds, workers, want_answer=False)
-                    report(acked, "old: bare Bolt (ack only)", answers=False)
-                    ratios(mine, acked, "ack-only (old baseline, not like for like)")
+                    ratios(mine, results[2], "ack-only (old baseline, not like for like)")
             finally:
                 await ours.stop()
                 await bare_runner.cleanup()
@@ -288,6 +302,7 @@ async def bench(seconds: float, workers: int, ack_only: bool) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bench.slack_bench")
     parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--turns", type=int, default=8, help="slices each app's time is cut in")
     parser.add_argument("--workers", type=int, default=16)
     parser.add_argument(
         "--no-ack-only",
@@ -296,7 +311,7 @@ def main(argv: list[str] | None = None) -> None:
         help="skip the old ack-only baseline",
     )
     args = parser.parse_args(argv if argv is not None else [])
-    asyncio.run(bench(args.seconds, args.workers, args.ack_only))
+    asyncio.run(bench(args.seconds, args.turns, args.workers, args.ack_only))
 
 
 if __name__ == "__main__":

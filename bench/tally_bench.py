@@ -11,18 +11,15 @@ import asyncio
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench.launcher import default_launcher
 from bench.stats import summary_ms
 from bench.trackers import OPERATOR, load_random
 from bot.app import Core
-from bot.domain import Stance
 from bot.settings import Settings
-
-STANCES = list(Stance)
 
 
 def _in_process(core: Core, text: str, runs: int) -> list[float]:
@@ -44,7 +41,7 @@ def _through_exec(db: Path, text: str, runs: int) -> list[float]:
     for _ in range(runs):
         start = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "adapters.cli", "exec", "--json", text],
+            [*default_launcher(), "exec", "--json", text],
             check=True,
             capture_output=True,
             env=env,

@@ -78,7 +78,7 @@ def _match(words: list[str], commands: Sequence[Command]) -> tuple[Command, list
         return best, words[len(best.path) :]
     groups = {c.path[0]: c for c in commands if len(c.path) > 1}
     if lowered and lowered[0] in groups:
-        subs = sorted(c.path[1] for c in commands if c.path[:1] == (lowered[0],))
+        subs = sorted({c.path[1] for c in commands if c.path[:1] == (lowered[0],)})
         asked = f"'{words[1]}' is not" if len(words) > 1 else "Missing"
         raise UserError(
             f"{asked} a '{lowered[0]}' subcommand. Try: "

@@ -1,0 +1,94 @@
+"""How /tally history reads: entries grouped under one heading per date, tracker events (edits,
+withdrawals, reopenings) among the declarations, amendments under the declaration they correct."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+from bot.domain import Declaration, Tracker
+from bot.members import Body
+from bot.presentation import amendment_lines, declaration_line, provenance, who
+from bot.replies import Field
+
+
+def declaration_entry(declaration: Declaration, tracker: Tracker, body: Body) -> str:
+    line = declaration_line(declaration, tracker, body)
+    if declaration.retraction:
+        retraction = declaration.retraction
+        return (
+            f"#{declaration.id} RETRACTED — was: {line}\n"
+            f"  retracted by {who(retraction.recorded_by)}: {retraction.reason}"
+        )
+    said = provenance(declaration).replace(f"{declaration.made_on.isoformat()} · ", "", 1)
+    lines = [f"#{declaration.id} {line}", f"  {said}"]
+    lines += [f"  {text}" for text in amendment_lines(declaration)]
+    return "\n".join(lines)
+
+
+def event_entry(event: Mapping[str, Any]) -> str:
+    """One tracker event, with who recorded it and when."""
+    kind, detail = event["kind"], event["detail"]
+    parsed = _json(detail)
+    if kind == "opened":
+        text = f"Opened: {detail}"
+    elif kind == "withdrawn":
+        text = f"{detail} withdrew"
+    elif kind in ("decided", "abandoned"):
+        text = f"Closed, {kind}: {detail}"
+    elif kind == "edited":
+        text = "Edited: " + "; ".join(
+            f"{name} {old or '—'} → {new or '—'}" for name, (old, new) in parsed.items()
+        )
+    elif kind == "candidate-added":
+        text = f"Candidate added: {parsed['candidate']}"
+    elif kind == "candidate-renamed":
+        old, new = parsed["name"]
+        text = f"Candidate renamed: {old} → {new}"
+    elif kind == "reinstated":
+        text = f"{parsed['candidate']} reinstated (withdrawal of {parsed['withdrawn_on']} undone)"
+    elif kind == "reopened":
+        text = f"Reopened (was {parsed['status']} on {parsed['closed_on']}: {parsed['outcome']})"
+    else:
+        text = kind.capitalize()
+    return f"⚙️ {text} — by {who(event['recorded_by'])}, {event['recorded_at'][:16]} UTC"
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return {}
+
+
+def day_fields(
+    declarations: Iterable[Declaration],
+    events: Iterable[Mapping[str, Any]],
+    tracker: Tracker,
+    body: Body,
+) -> tuple[Field, ...]:
+    """One field per date, newest first: the tracker's events of that day, then declarations."""
+    days: dict[date, list[str]] = {}
+    for event in sorted(events, key=lambda e: e["id"], reverse=True):
+        days.setdefault(date.fromisoformat(event["made_on"]), []).append(event_entry(event))
+    for declaration in declarations:
+        days.setdefault(declaration.made_on, []).append(
+            declaration_entry(declaration, tracker, body)
+        )
+    return tuple(
+        Field(day.isoformat(), tuple(days[day]), separator="\n")
+        for day in sorted(days, reverse=True)
+    )
+
+
+def event_data(event: Mapping[str, Any]) -> dict[str, Any]:
+    detail = event["detail"]
+    return {
+        "kind": event["kind"],
+        "detail": _json(detail) if detail.startswith("{") else detail,
+        "date": event["made_on"],
+        "recorded_by": event["recorded_by"],
+        "recorded_at": event["recorded_at"],
+    }

@@ -14,18 +14,19 @@ from bot.presentation import amendment_lines, declaration_line, provenance, who
 from bot.replies import Field
 
 
-def declaration_entry(declaration: Declaration, tracker: Tracker, body: Body) -> str:
+def declaration_entries(declaration: Declaration, tracker: Tracker, body: Body) -> list[str]:
+    """'#57 🇱🇹 Lithuania backs Mark Rutte — “...” · official · URL', then its amendments."""
     line = declaration_line(declaration, tracker, body)
     if declaration.retraction:
         retraction = declaration.retraction
-        return (
-            f"#{declaration.id} RETRACTED — was: {line}\n"
-            f"  retracted by {who(retraction.recorded_by)}: {retraction.reason}"
-        )
+        return [
+            f"#{declaration.id} RETRACTED — was: {line} — retracted by "
+            f"{who(retraction.recorded_by)}: {retraction.reason}"
+        ]
     said = provenance(declaration).replace(f"{declaration.made_on.isoformat()} · ", "", 1)
-    lines = [f"#{declaration.id} {line}", f"  {said}"]
-    lines += [f"  {text}" for text in amendment_lines(declaration)]
-    return "\n".join(lines)
+    return [f"#{declaration.id} {line} — {said}"] + [
+        f"  ↳ {text}" for text in amendment_lines(declaration)
+    ]
 
 
 def event_entry(event: Mapping[str, Any]) -> str:
@@ -53,7 +54,8 @@ def event_entry(event: Mapping[str, Any]) -> str:
         text = f"Reopened (was {parsed['status']} on {parsed['closed_on']}: {parsed['outcome']})"
     else:
         text = kind.capitalize()
-    return f"⚙️ {text} — by {who(event['recorded_by'])}, {event['recorded_at'][:16]} UTC"
+    when = event["recorded_at"][:16].replace("T", " ")
+    return f"⚙️ {text} — by {who(event['recorded_by'])}, {when} UTC"
 
 
 def _json(text: str) -> Any:
@@ -74,8 +76,8 @@ def day_fields(
     for event in sorted(events, key=lambda e: e["id"], reverse=True):
         days.setdefault(date.fromisoformat(event["made_on"]), []).append(event_entry(event))
     for declaration in declarations:
-        days.setdefault(declaration.made_on, []).append(
-            declaration_entry(declaration, tracker, body)
+        days.setdefault(declaration.made_on, []).extend(
+            declaration_entries(declaration, tracker, body)
         )
     return tuple(
         Field(day.isoformat(), tuple(days[day]), separator="\n")

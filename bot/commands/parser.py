@@ -118,7 +118,10 @@ def _bind(command: Command, words: list[str]) -> dict[str, str]:
             args[param.name] = " ".join(positional)
             positional = []
         else:
-            args[param.name] = positional.pop(0)
+            value = positional.pop(0)
+            while param.kind == "member" and value.endswith(",") and positional:
+                value += positional.pop(0)  # a roll-call typed with spaces: AT, BE, BG
+            args[param.name] = value
     if positional:
         extra = " ".join(positional)
         raise UserError(

@@ -17,7 +17,7 @@ from bot.errors import UserError
 from bot.members import Body, normalise
 from bot.replies import Colour, Reply, Visibility
 from bot.rules import Rule
-from bot.tally import compute_tally
+from bot.tally import Tally, compute_tally
 
 EDITABLE = ("title", "opened", "rule", "body", "subject", "visibility")
 SHOWN_CHANGES = 5
@@ -107,10 +107,11 @@ def outcome_changes(
         days.append(ctx.today)
     found = []
     for day in days:
-        was = _verdict(compute_tally(old, old_body, day, ctx.repo.positions(old, day)))
-        now = _verdict(compute_tally(new, new_body, day, ctx.repo.positions(new, day)))
-        if was != now:
-            found.append((day, was, now))
+        was = compute_tally(old, old_body, day, ctx.repo.positions(old, day))
+        now = compute_tally(new, new_body, day, ctx.repo.positions(new, day))
+        if (was.verdict.outcome, was.leader) != (now.verdict.outcome, now.leader):
+            leaders = was.leader != now.leader
+            found.append((day, _verdict(was, leaders), _verdict(now, leaders)))
     return found
 
 
@@ -126,10 +127,12 @@ def outcome_lines(outcomes: list[tuple[date, str, str]]) -> list[str]:
     return lines
 
 
-def _verdict(tally: Any) -> str:
-    """The outcome, and who leads a selection: 'blocked', 'reached (Mark Rutte)'."""
+def _verdict(tally: Tally, leaders: bool) -> str:
+    """The outcome, with who leads when the edit changes the leader: 'reached (Mark Rutte)'."""
     outcome = str(tally.verdict.outcome)
-    return f"{outcome} ({tally.leader.name})" if tally.leader else outcome
+    if not leaders:
+        return outcome
+    return f"{outcome} ({tally.leader.name if tally.leader else 'no leader'})"
 
 
 def _check_body(ctx: Context, tracker: Tracker, body: Body) -> None:

@@ -199,6 +199,7 @@ def list_trackers(ctx: Context, args: dict[str, Any]) -> Reply:
                     "rule": str(t.rule),
                     "body": t.body,
                     "opened": t.opened.isoformat(),
+                    "visibility": str(t.visibility),
                 }
                 for t in trackers
             ]

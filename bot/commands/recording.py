@@ -133,6 +133,11 @@ def roll_call(ctx: Context, tracker: Tracker, body: Body, args: dict[str, Any]) 
         f"#{d.id} {member.name}: {change_line(d, before, tracker, member)}"
         for d, before, member in recorded
     ]
+    lines += [
+        f"{m.name} joins on {m.joined}; this counts from then."
+        for m in members
+        if not m.is_member_on(made_on)
+    ]
     lines.append(f"Now: {headline(tally)}")
     return Reply(
         title=f"Recorded {len(ids)} declarations: {names(body, [m.code for m in members])} "

@@ -50,6 +50,9 @@ def event_entry(event: Mapping[str, Any]) -> str:
         text = f"Candidate renamed: {old} → {new}"
     elif kind == "reinstated":
         text = f"{parsed['candidate']} reinstated (withdrawal of {parsed['withdrawn_on']} undone)"
+    elif kind == "amended":
+        changed = "; ".join(f"{k} → {v or '—'}" for k, v in parsed["changes"].items())
+        text = f"Amended #{parsed['declaration']} ({parsed['member']}): {changed}"
     elif kind == "reopened":
         text = f"Reopened (was {parsed['status']} on {parsed['closed_on']}: {parsed['outcome']})"
     else:
@@ -71,18 +74,40 @@ def day_fields(
     tracker: Tracker,
     body: Body,
 ) -> tuple[Field, ...]:
-    """One field per date, newest first: the tracker's events of that day, then declarations."""
+    """Fields under one heading per date, newest first: the day's events, then declarations.
+
+    A long day continues in further fields without repeating its date, so no platform has to
+    cut entries out of one field (Discord holds 1,024 characters in a field)."""
     days: dict[date, list[str]] = {}
-    for event in sorted(events, key=lambda e: e["id"], reverse=True):
+    for event in sorted(events, key=lambda e: e["recorded_at"], reverse=True):
         days.setdefault(date.fromisoformat(event["made_on"]), []).append(event_entry(event))
     for declaration in declarations:
         days.setdefault(declaration.made_on, []).extend(
             declaration_entries(declaration, tracker, body)
         )
-    return tuple(
-        Field(day.isoformat(), tuple(days[day]), separator="\n")
-        for day in sorted(days, reverse=True)
-    )
+    fields: list[Field] = []
+    for day in sorted(days, reverse=True):
+        for index, chunk in enumerate(_chunks(days[day])):
+            name = day.isoformat() if index == 0 else CONTINUED
+            fields.append(Field(name, tuple(chunk), separator="\n"))
+    return tuple(fields)
+
+
+CONTINUED = "\u200b"
+"""The heading of a day's continuation field: blank to the eye (Discord refuses an empty one)."""
+FIELD_BUDGET = 1000
+
+
+def _chunks(entries: list[str]) -> list[list[str]]:
+    chunks: list[list[str]] = [[]]
+    size = 0
+    for entry in entries:
+        if chunks[-1] and size + len(entry) + 1 > FIELD_BUDGET:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(entry)
+        size += len(entry) + 1
+    return chunks
 
 
 def event_data(event: Mapping[str, Any]) -> dict[str, Any]:

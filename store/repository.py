@@ -244,6 +244,34 @@ class Repository:
             )
         )
 
+    def amendment_events(self, tracker_id: int) -> list[dict[str, Any]]:
+        """Amendments of the tracker's declarations, shaped as tracker events (kind 'amended',
+        dated the day they were recorded) so history lists them among the other changes."""
+        rows = self.db.query(
+            "SELECT a.id, a.declaration_id, d.member, a.changes, a.recorded_by, a.recorded_at "
+            "FROM amendments a JOIN declarations d ON d.id = a.declaration_id "
+            "WHERE d.tracker_id = ? ORDER BY a.id",
+            [tracker_id],
+        )
+        return [
+            {
+                "id": row["id"],
+                "kind": "amended",
+                "detail": json.dumps(
+                    {
+                        "declaration": row["declaration_id"],
+                        "member": row["member"],
+                        "changes": json.loads(row["changes"]),
+                    },
+                    ensure_ascii=False,
+                ),
+                "made_on": datetime.fromisoformat(row["recorded_at"]).date().isoformat(),
+                "recorded_by": row["recorded_by"],
+                "recorded_at": row["recorded_at"],
+            }
+            for row in rows
+        ]
+
     def first_declaration_on(self, tracker_id: int) -> date | None:
         """The earliest date of a standing or retracted declaration: an opening may not pass it."""
         row = self.db.execute(

@@ -66,6 +66,12 @@ class Context:
         if len(open_ones) == 1:
             return open_ones[0]
         if not open_ones:
+            archived = [t.slug for t in self.repo.trackers(TrackerStatus.OPEN) if t.archived]
+            if archived:
+                raise UserError(
+                    f"No open tracker outside the archive: name one ({', '.join(archived)} "
+                    "is archived)."
+                )
             raise UserError(
                 "No open tracker. Name one (see /tally trackers) or create one with "
                 "/tally tracker new."

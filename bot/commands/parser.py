@@ -76,16 +76,29 @@ def _match(words: list[str], commands: Sequence[Command]) -> tuple[Command, list
             best = command
     if best is not None:
         return best, words[len(best.path) :]
-    groups = {c.path[0]: c for c in commands if len(c.path) > 1}
-    if lowered and lowered[0] in groups:
-        subs = sorted({c.path[1] for c in commands if c.path[:1] == (lowered[0],)})
-        asked = f"'{words[1]}' is not" if len(words) > 1 else "Missing"
+    prefix = _group_prefix(lowered, commands)
+    if prefix:
+        depth = len(prefix)
+        subs = sorted({c.path[depth] for c in commands if c.path[:depth] == prefix})
+        group = " ".join(prefix)
+        asked = f"'{words[depth]}' is not" if len(words) > depth else "Missing"
         raise UserError(
-            f"{asked} a '{lowered[0]}' subcommand. Try: "
-            + ", ".join(f"/tally {lowered[0]} {s}" for s in subs)
+            f"{asked} a '{group}' subcommand. Try: "
+            + ", ".join(f"/tally {group} {s}" for s in subs)
         )
     root = next(c for c in commands if not c.path)
     return root, words
+
+
+def _group_prefix(lowered: list[str], commands: Sequence[Command]) -> tuple[str, ...]:
+    """The longest group ('tracker', 'tracker candidate') the words start with, if any."""
+    found: tuple[str, ...] = ()
+    for command in commands:
+        for depth in range(1, len(command.path)):
+            prefix = command.path[:depth]
+            if tuple(lowered[:depth]) == prefix and depth > len(found):
+                found = prefix
+    return found
 
 
 def _bind(command: Command, words: list[str]) -> dict[str, str]:

@@ -169,10 +169,17 @@ def _events_of_page(
     oldest = page[-1].made_on if page and more else None
     return [
         e
-        for e in ctx.repo.tracker_events(tracker.id)
+        for e in ctx.repo.tracker_events(tracker.id) + ctx.repo.amendment_events(tracker.id)
         if (oldest is None or date.fromisoformat(e["made_on"]) >= oldest)
         and (newer_than is None or date.fromisoformat(e["made_on"]) < newer_than)
     ]
+
+
+def _no_trackers(ctx: Context) -> str:
+    archived = [t.slug for t in ctx.repo.trackers(limit=25) if t.archived]
+    if archived:
+        return f"Every tracker is archived ({', '.join(archived)}); each reads by name."
+    return "No trackers yet: /tally tracker new, or `tallybot demo`."
 
 
 def list_trackers(ctx: Context, args: dict[str, Any]) -> Reply:
@@ -186,7 +193,7 @@ def list_trackers(ctx: Context, args: dict[str, Any]) -> Reply:
         fields.append(Field(f"{tracker.slug} — {tracker.title}", (" · ".join(detail),)))
     return Reply(
         title="Trackers",
-        lines=() if trackers else ("No trackers yet: /tally tracker new, or `tallybot demo`.",),
+        lines=() if trackers else (_no_trackers(ctx),),
         fields=tuple(fields),
         colour=Colour.INFO,
         data={

@@ -21,6 +21,8 @@ from bot.tally import Tally, compute_tally
 
 EDITABLE = ("title", "opened", "rule", "body", "subject", "visibility")
 SHOWN_CHANGES = 5
+CHECKED_DATES = 1000
+"""The latest declaration dates an edit is checked against (two tallies each, in the write)."""
 NO_SUBJECT = ("none", "-")
 
 
@@ -80,7 +82,7 @@ def edit_tracker(ctx: Context, args: dict[str, Any]) -> Reply:
     _record(ctx, tracker, "edited", changed)
     lines = [f"{name}: {old or '—'} → {new or '—'}" for name, (old, new) in changed.items()]
     if counted:
-        lines += outcome_lines(outcomes)
+        lines += outcome_lines(outcomes, len(ctx.repo.declaration_dates(tracker.id)))
     return Reply(
         title=f"Edited {tracker.slug}: {', '.join(changed)}",
         lines=tuple(lines),
@@ -102,7 +104,7 @@ def outcome_changes(
 ) -> list[tuple[date, str, str]]:
     """Each declaration date (and today) where the edit changes the verdict: (date, was, now)."""
     old_body = ctx.body(old)
-    days = ctx.repo.declaration_dates(old.id)
+    days = ctx.repo.declaration_dates(old.id)[-CHECKED_DATES:]
     if ctx.today not in days:
         days.append(ctx.today)
     found = []
@@ -115,8 +117,10 @@ def outcome_changes(
     return found
 
 
-def outcome_lines(outcomes: list[tuple[date, str, str]]) -> list[str]:
+def outcome_lines(outcomes: list[tuple[date, str, str]], dates: int) -> list[str]:
     if not outcomes:
+        if dates > CHECKED_DATES:
+            return [f"No outcome changes on the latest {CHECKED_DATES} dates with declarations."]
         return ["No past outcome changes: the verdict reads the same on every date on record."]
     lines = [
         f"⚠️ This changes the outcome on {day}: was {was}, now {now}"

@@ -11,6 +11,7 @@ import pytest
 
 from bot.app import Core
 from bot.demo import DEMO_COMMANDS
+from bot.history import CONTINUED
 from tests.conftest import READER
 
 from .test_commands import snapshot
@@ -273,6 +274,11 @@ async def test_amend_changes_how_it_reads_and_keeps_the_original(
     items = position.fields[0].items
     assert any("amended 2026-11-23 12:00 UTC by Operator" in i for i in items)
     assert any("first recorded:" in i and "one of those politicians" in i for i in items)
+    everything = await ok(run, "history")
+    assert day_items(everything, "2026-11-23")[0].startswith(
+        f"⚙️ Amended #{lt['id']} (LT): source → https://example.org/lt; quote → Rutte is the "
+        "right man; confidence → reported — by Operator, 2026-11-23 12:00 UTC"
+    )
     history = await ok(run, "history member=LT")
     assert history.data["declarations"][0]["quote"] == "Rutte is the right man"
     entry = "\n".join(history.fields[0].items)
@@ -347,6 +353,18 @@ async def test_roll_call_is_all_or_nothing_naming_every_problem(
     assert "Türkiye" not in title  # only the bad ones are named
 
 
+def day_items(reply: Any, day: str) -> list[str]:
+    """The entries under one date heading, continuation fields included."""
+    found: list[str] = []
+    inside = False
+    for field in reply.fields:
+        if field.name != CONTINUED:
+            inside = field.name == day
+        if inside:
+            found += field.items
+    return found
+
+
 # -- history -------------------------------------------------------------------------------
 
 
@@ -376,13 +394,31 @@ async def test_history_pages_and_counts_only_when_filtered(
 async def test_history_prints_each_date_once_with_tracker_events(run: Any, demo: None) -> None:
     await ok(run, "tracker edit nato-sg-2024 rule=majority")
     reply = await ok(run, "history limit=50")
-    headings = [f.name for f in reply.fields]
+    headings = [f.name for f in reply.fields if f.name != CONTINUED]
     assert headings == sorted(set(headings), reverse=True)  # each date once, newest first
     assert headings[0] == "2026-11-23" and "2024-04-02" in headings
     (edit,) = reply.fields[0].items
     assert edit == "⚙️ Edited: rule unanimity → majority — by Operator, 2026-11-23 12:00 UTC"
-    april = next(f for f in reply.fields if f.name == "2024-04-02")
-    assert len(april.items) == 24 and not any("2024-04-02" in i for i in april.items)
-    opened = next(f for f in reply.fields if f.name == "2024-02-22")
-    assert any(i.startswith("⚙️ Opened: NATO Secretary General 2024") for i in opened.items)
+    april = day_items(reply, "2024-04-02")
+    assert len(april) == 24 and not any("2024-04-02" in i for i in april)
+    assert all(len("\n".join(f.items)) <= 1024 for f in reply.fields)  # fits a Discord field
+    opened = day_items(reply, "2024-02-22")
+    assert any(i.startswith("⚙️ Opened: NATO Secretary General 2024") for i in opened)
     assert [e["kind"] for e in reply.data["events"]] == ["opened", "edited"]
+
+
+async def test_nested_groups_and_an_archive_that_hides_everything_explain_themselves(
+    core: Core, run: Any, demo: None
+) -> None:
+    await refused(
+        core,
+        run,
+        "tracker candidate",
+        "Missing a 'tracker candidate' subcommand",
+        "/tally tracker candidate add, /tally tracker candidate rename",
+    )
+    await refused(core, run, "tracker candidate remove x", "'remove' is not a 'tracker candidate'")
+    await ok(run, "tracker archive nato-sg-2024")
+    listed = await ok(run, "trackers")
+    assert listed.lines == ("Every tracker is archived (nato-sg-2024); each reads by name.",)
+    await refused(core, run, "/tally", "No open tracker outside the archive", "nato-sg-2024")

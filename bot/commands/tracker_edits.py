@@ -109,8 +109,12 @@ def outcome_changes(
         days.append(ctx.today)
     found = []
     for day in days:
-        was = compute_tally(old, old_body, day, ctx.repo.positions(old, day))
-        now = compute_tally(new, new_body, day, ctx.repo.positions(new, day))
+        positions = ctx.repo.positions(old, day)
+        # A new body reads its own member list; otherwise the positions are the same.
+        same_body = new.body == old.body
+        then = positions if same_body else ctx.repo.positions(new, day)
+        was = compute_tally(old, old_body, day, positions)
+        now = compute_tally(new, new_body, day, then)
         if (was.verdict.outcome, was.leader) != (now.verdict.outcome, now.leader):
             leaders = was.leader != now.leader
             found.append((day, _verdict(was, leaders), _verdict(now, leaders)))

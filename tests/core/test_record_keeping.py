@@ -9,8 +9,11 @@ from typing import Any
 
 import pytest
 
+from bot.alerts.changes import read_change
+from bot.alerts.wording import event_alert
 from bot.app import Core
 from bot.demo import DEMO_COMMANDS
+from bot.events import DomainEvent, EventKind
 from bot.history import CONTINUED
 from tests.conftest import READER
 
@@ -159,6 +162,18 @@ async def test_edit_refusals(core: Core, run: Any, demo: None) -> None:
     assert not reader.ok and "Only moderators" in reader.title
 
 
+async def test_opened_moves_within_its_limits_and_is_recorded(
+    core: Core, run: Any, demo: None
+) -> None:
+    moved = await ok(run, "tracker edit nato-sg-2024 opened=2024-02-01")
+    assert moved.data["changed"] == {"opened": ["2024-02-22", "2024-02-01"]}
+    assert not any("outcome" in line for line in moved.lines)  # an opening counts no one
+    await ok(run, "declare SK lean-support rutte date=2024-02-10")
+    await refused(core, run, "declare SK support rutte date=2024-01-31", "opened on 2024-02-01")
+    (edited,) = await events(core, "edited")
+    assert edited["made_on"] == "2026-11-23"
+
+
 async def test_new_tracker_takes_visibility(run: Any) -> None:
     await ok(
         run,
@@ -295,9 +310,6 @@ async def test_amended_values_reach_the_tally_and_alerts(core: Core, run: Any, d
     await ok(run, f'amend {declaration_id} quote="what was really said" speaker="PM Fico"')
     tally = await ok(run, "/tally")
     assert any("what was really said" in c and "PM Fico" in c for c in tally.context)
-    from bot.alerts.changes import read_change
-    from bot.alerts.wording import event_alert
-    from bot.events import DomainEvent, EventKind
 
     def alert(repo: Any) -> str:
         event = DomainEvent(

@@ -81,6 +81,11 @@ class Confidence(StrEnum):
         return tuple(str(c) for c in cls if c is not cls.UNSTATED)
 
 
+class TrackerVisibility(StrEnum):
+    PRIVATE = "private"
+    PUBLIC = "public"
+
+
 @dataclass(frozen=True)
 class Candidate:
     id: int
@@ -107,6 +112,13 @@ class Tracker:
     """A member the question is about (an applicant): it never counts as a voter."""
     candidates: tuple[Candidate, ...] = ()
     stages: tuple[str, ...] = ()
+    visibility: TrackerVisibility = TrackerVisibility.PRIVATE
+    archived_at: datetime | None = None
+    """Hidden from /tally trackers and from the 'only open tracker' default; still readable."""
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
 
     def candidate_named(self, candidate_id: int | None) -> Candidate | None:
         return next((c for c in self.candidates if c.id == candidate_id), None)
@@ -141,9 +153,27 @@ class NewDeclaration:
     condition: str | None = None
 
 
+AMENDABLE = ("source", "quote", "speaker", "confidence", "condition")
+"""What an amendment may correct: the record of what was said, never the position itself."""
+
+
+@dataclass(frozen=True)
+class Amendment:
+    """A correction of a declaration's record: {field: new value}; None clears a field."""
+
+    changes: tuple[tuple[str, str | None], ...]
+    recorded_by: str
+    recorded_at: datetime
+
+
 @dataclass(frozen=True, kw_only=True)
 class Declaration(NewDeclaration):
-    """One reported position of one member: append-only; a later one is a change of position."""
+    """One reported position of one member: append-only; a later one is a change of position.
+
+    Its fields read with every amendment applied; `original` keeps the values as first recorded
+    for the fields an amendment changed."""
 
     id: int
     retraction: Retraction | None = None
+    amendments: tuple[Amendment, ...] = ()
+    original: tuple[tuple[str, str | None], ...] = ()

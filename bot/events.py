@@ -9,6 +9,8 @@ from enum import StrEnum
 
 class EventKind(StrEnum):
     DECLARATION = "declaration"
+    ROLL_CALL = "roll-call"
+    """Several members' declarations recorded by one command: one grouped alert."""
     RETRACTION = "retraction"
     WITHDRAWAL = "withdrawal"
     CLOSED = "closed"
@@ -22,3 +24,5 @@ class DomainEvent:
     made_on: date
     declaration_id: int | None = None
     detail: str = ""
+    declaration_ids: tuple[int, ...] = ()
+    """A roll-call's declarations, in the order named."""

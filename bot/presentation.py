@@ -255,7 +255,7 @@ def declaration_data(declaration: Declaration, tracker: Tracker) -> dict[str, ob
 def history_field(declaration: Declaration, tracker: Tracker, body: Body) -> Field:
     line = declaration_line(declaration, tracker, body)
     name = f"#{declaration.id} · {declaration.made_on} · {line}"
-    items = [provenance(declaration)]
+    items = [provenance(declaration), *amendment_lines(declaration)]
     if declaration.retraction:
         name = f"#{declaration.id} · {declaration.made_on} · RETRACTED"
         items = [
@@ -263,3 +263,41 @@ def history_field(declaration: Declaration, tracker: Tracker, body: Body) -> Fie
             f"retracted: {declaration.retraction.reason}",
         ]
     return Field(name, tuple(items), separator="\n")
+
+
+_PLURAL_VERBS = {
+    "backs": "back",
+    "leans": "lean",
+    "is": "are",
+    "opposes": "oppose",
+    "abstains": "abstain",
+    "approves": "approve",
+    "supports": "support",
+}
+
+
+def plural_verb(said: str) -> str:
+    """'backs Mark Rutte' -> 'back Mark Rutte', for several members at once."""
+    verb, _, rest = said.partition(" ")
+    return " ".join(part for part in (_PLURAL_VERBS.get(verb, verb), rest) if part)
+
+
+def who(ref: str) -> str:
+    """'console:local:operator (Operator)' -> 'Operator': the name people know."""
+    head, _, name = ref.rpartition(" (")
+    return name.removesuffix(")") if head and name.endswith(")") else ref
+
+
+def amendment_lines(declaration: Declaration) -> list[str]:
+    """'amended 2026-11-23 by Ann: quote → “...”' for each amendment, then the first record."""
+    lines = []
+    for amendment in declaration.amendments:
+        changed = "; ".join(f"{name} → {value or '—'}" for name, value in amendment.changes)
+        lines.append(
+            f"amended {amendment.recorded_at:%Y-%m-%d %H:%M} UTC by "
+            f"{who(amendment.recorded_by)}: {changed}"
+        )
+    if declaration.original:
+        first = "; ".join(f"{name}: {value or '—'}" for name, value in declaration.original)
+        lines.append(f"first recorded: {first}")
+    return lines

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlite_utils import Database
 
 from bot.domain import (
+    AMENDABLE,
+    Amendment,
     Candidate,
     Confidence,
     Declaration,
@@ -19,6 +23,7 @@ from bot.domain import (
     Tracker,
     TrackerKind,
     TrackerStatus,
+    TrackerVisibility,
 )
 from bot.errors import NotFound, UserError
 from bot.members import SHIPPED_BODIES, Body, Member, shipped_body
@@ -125,6 +130,7 @@ class Repository:
         subject: str | None,
         created_by: str,
         now: datetime,
+        visibility: TrackerVisibility = TrackerVisibility.PRIVATE,
     ) -> Tracker:
         tracker_id = (
             self.db["trackers"]
@@ -138,6 +144,7 @@ class Repository:
                     "opened": opened.isoformat(),
                     "status": str(TrackerStatus.OPEN),
                     "subject": subject,
+                    "visibility": str(visibility),
                     "stages": json.dumps(list(stages), ensure_ascii=False),
                     "created_by": created_by,
                     "created_at": utc_text(now),
@@ -164,8 +171,16 @@ class Repository:
         rows = list(self.db.query("SELECT * FROM trackers WHERE slug = ?", [slug]))
         return self._tracker(rows[0]) if rows else None
 
-    def trackers(self, status: TrackerStatus | None = None, limit: int = 50) -> list[Tracker]:
-        where, params = ("WHERE status = ?", [str(status)]) if status else ("", [])
+    def trackers(
+        self,
+        status: TrackerStatus | None = None,
+        limit: int = 50,
+        include_archived: bool = True,
+    ) -> list[Tracker]:
+        conditions, params = (["status = ?"], [str(status)]) if status else ([], [])
+        if not include_archived:
+            conditions.append("archived_at IS NULL")
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         rows = self.db.query(
             f"SELECT * FROM trackers {where} "
             "ORDER BY status = 'open' DESC, opened DESC, id DESC LIMIT ?",
@@ -197,7 +212,89 @@ class Repository:
             subject=row["subject"],
             candidates=candidates,
             stages=tuple(json.loads(row["stages"])),
+            visibility=TrackerVisibility(row["visibility"]),
+            archived_at=_moment(row["archived_at"]),
         )
+
+    def update_tracker(self, tracker_id: int, values: dict[str, Any]) -> None:
+        """Store new column values (dates and rules as text); the caller records the event."""
+        self.db["trackers"].update(tracker_id, {k: _column_text(v) for k, v in values.items()})
+
+    def add_candidate(self, tracker_id: int, name: str) -> None:
+        self.db["candidates"].insert({"tracker_id": tracker_id, "name": name})
+
+    def rename_candidate(self, candidate_id: int, name: str) -> None:
+        self.db["candidates"].update(candidate_id, {"name": name})
+
+    def reinstate_candidate(self, candidate_id: int) -> None:
+        self.db["candidates"].update(candidate_id, {"withdrawn_on": None})
+
+    def tracker_events(self, tracker_id: int) -> list[dict[str, Any]]:
+        """Every recorded event of a tracker (opened, edits, withdrawals, closes), oldest first."""
+        return list(
+            self.db.query(
+                "SELECT * FROM tracker_events WHERE tracker_id = ? ORDER BY id", [tracker_id]
+            )
+        )
+
+    def amendment_events(self, tracker_id: int) -> list[dict[str, Any]]:
+        """Amendments of the tracker's declarations, shaped as tracker events (kind 'amended',
+        dated the day they were recorded) so history lists them among the other changes."""
+        rows = self.db.query(
+            "SELECT a.id, a.declaration_id, d.member, a.changes, a.recorded_by, a.recorded_at "
+            "FROM amendments a JOIN declarations d ON d.id = a.declaration_id "
+            "WHERE d.tracker_id = ? ORDER BY a.id",
+            [tracker_id],
+        )
+        return [
+            {
+                "id": row["id"],
+                "kind": "amended",
+                "detail": json.dumps(
+                    {
+                        "declaration": row["declaration_id"],
+                        "member": row["member"],
+                        "changes": json.loads(row["changes"]),
+                    },
+                    ensure_ascii=False,
+                ),
+                "made_on": datetime.fromisoformat(row["recorded_at"]).date().isoformat(),
+                "recorded_by": row["recorded_by"],
+                "recorded_at": row["recorded_at"],
+            }
+            for row in rows
+        ]
+
+    def first_declaration_on(self, tracker_id: int) -> date | None:
+        """The earliest date of a standing or retracted declaration: an opening may not pass it."""
+        row = self.db.execute(
+            "SELECT MIN(made_on) FROM declarations WHERE tracker_id = ?", [tracker_id]
+        ).fetchone()
+        return _date(row[0])
+
+    def last_declaration_on(self, tracker_id: int) -> date | None:
+        row = self.db.execute(
+            "SELECT MAX(made_on) FROM declarations WHERE tracker_id = ?", [tracker_id]
+        ).fetchone()
+        return _date(row[0])
+
+    def declaration_dates(self, tracker_id: int) -> list[date]:
+        """Each date on which a declaration was made, oldest first."""
+        return [
+            date.fromisoformat(r[0])
+            for r in self.db.execute(
+                "SELECT DISTINCT made_on FROM declarations WHERE tracker_id = ? ORDER BY made_on",
+                [tracker_id],
+            )
+        ]
+
+    def declared_members(self, tracker_id: int) -> set[str]:
+        return {
+            r[0]
+            for r in self.db.execute(
+                "SELECT DISTINCT member FROM declarations WHERE tracker_id = ?", [tracker_id]
+            )
+        }
 
     def withdraw_candidate(self, candidate_id: int, on: date) -> None:
         self.db["candidates"].update(candidate_id, {"withdrawn_on": on.isoformat()})
@@ -231,6 +328,37 @@ class Repository:
         declaration_id = self.db["declarations"].insert(_declaration_row(new)).last_pk
         return self.declaration(declaration_id)
 
+    def add_amendment(
+        self, declaration_id: int, changes: dict[str, str], by: str, now: datetime
+    ) -> None:
+        self.db["amendments"].insert(
+            {
+                "declaration_id": declaration_id,
+                "changes": json.dumps(changes, ensure_ascii=False),
+                "recorded_by": by,
+                "recorded_at": utc_text(now),
+            }
+        )
+
+    def _amended(self, declarations: list[Declaration]) -> list[Declaration]:
+        """The declarations with their amendments applied in order (one query per 500)."""
+        found: dict[int, list[Amendment]] = {}
+        ids = [d.id for d in declarations]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.query(
+                f"SELECT * FROM amendments WHERE declaration_id IN ({marks}) ORDER BY id", chunk
+            ):
+                found.setdefault(row["declaration_id"], []).append(
+                    Amendment(
+                        tuple(json.loads(row["changes"]).items()),
+                        row["recorded_by"],
+                        datetime.fromisoformat(row["recorded_at"]),
+                    )
+                )
+        return [_apply(d, found[d.id]) if d.id in found else d for d in declarations]
+
     def add_declarations(self, rows: Iterable[NewDeclaration], batch_size: int = 1000) -> None:
         """Bulk load (benchmarks, imports): the same rows as add_declaration."""
         self.db["declarations"].insert_all(map(_declaration_row, rows), batch_size=batch_size)
@@ -245,7 +373,7 @@ class Repository:
         )
         if not rows:
             raise NotFound(f"No declaration #{declaration_id}.")
-        return _declaration(rows[0])
+        return self._amended([_declaration(rows[0])])[0]
 
     def positions(self, tracker: Tracker, as_of: date) -> dict[str, Declaration]:
         """Each member's latest standing declaration on or before `as_of`.
@@ -269,26 +397,46 @@ class Repository:
             """,
             {"tracker": tracker.id, "as_of": as_of.isoformat(), "body": tracker.body},
         )
-        return {row["member"]: _declaration(row) for row in rows}
+        found = self._amended([_declaration(row) for row in rows])
+        return {d.member: d for d in found}
 
     def history(
-        self, tracker_id: int, member: str | None = None, limit: int = 20
+        self,
+        tracker_id: int,
+        member: str | None = None,
+        limit: int = 20,
+        offset: int = 0,
+        before: Declaration | None = None,
     ) -> list[Declaration]:
-        """Newest first by date made, then by order recorded; retracted ones included."""
+        """Newest first by date made, then by order recorded; retracted ones included.
+
+        `before` pages on from a declaration (those listed after it), `offset` skips rows."""
         where, params = "d.tracker_id = ?", [tracker_id]
         if member:
             where += " AND d.member = ?"
             params.append(member)
+        if before is not None:
+            where += " AND (d.made_on < ? OR (d.made_on = ? AND d.id < ?))"
+            params += [before.made_on.isoformat(), before.made_on.isoformat(), before.id]
         rows = self.db.query(
             f"SELECT {_DECLARATION_COLUMNS} FROM declarations d "
             f"LEFT JOIN retractions r ON r.declaration_id = d.id WHERE {where} "
-            "ORDER BY d.made_on DESC, d.id DESC LIMIT ?",
-            [*params, limit],
+            "ORDER BY d.made_on DESC, d.id DESC LIMIT ? OFFSET ?",
+            [*params, limit, offset],
         )
-        return [_declaration(r) for r in rows]
+        return self._amended([_declaration(r) for r in rows])
 
-    def count_declarations(self, tracker_id: int) -> int:
-        return self.db["declarations"].count_where("tracker_id = ?", [tracker_id])
+    def count_declarations(
+        self, tracker_id: int, member: str | None = None, before: Declaration | None = None
+    ) -> int:
+        where, params = "tracker_id = ?", [tracker_id]
+        if member:
+            where += " AND member = ?"
+            params.append(member)
+        if before is not None:
+            where += " AND (made_on < ? OR (made_on = ? AND id < ?))"
+            params += [before.made_on.isoformat(), before.made_on.isoformat(), before.id]
+        return self.db["declarations"].count_where(where, params)
 
     def retract(self, declaration_id: int, reason: str, by: str, now: datetime) -> None:
         self.db["retractions"].insert(
@@ -351,6 +499,38 @@ class Repository:
                 [platform, workspace],
             )
         )
+
+
+def _moment(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _column_text(value: Any) -> Any:
+    """Dates, rules and enums as the text the trackers table stores."""
+    if value is None or (isinstance(value, int | str) and not isinstance(value, StrEnum)):
+        return value
+    if isinstance(value, datetime):
+        return utc_text(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _apply(declaration: Declaration, amendments: list[Amendment]) -> Declaration:
+    """The declaration as amended; `original` keeps the first-recorded value of each field."""
+    values: dict[str, Any] = {}
+    original: dict[str, str | None] = {}
+    for amendment in amendments:
+        for name, value in amendment.changes:
+            if name not in AMENDABLE:
+                continue
+            if name not in original:
+                first = getattr(declaration, name)
+                original[name] = str(first) if first is not None else None
+            values[name] = Confidence(value) if name == "confidence" and value else value
+    return dataclasses.replace(
+        declaration, **values, amendments=tuple(amendments), original=tuple(original.items())
+    )
 
 
 def _columns(db: Database, table: str) -> list[str]:

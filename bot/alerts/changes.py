@@ -35,6 +35,8 @@ class Change:
     """The member's standing declaration before the event."""
     position_after: Declaration | None = None
     """The member's standing declaration after it."""
+    roll_call: tuple[Declaration, ...] = ()
+    """A roll-call's declarations (the event names several members)."""
 
     @property
     def is_current(self) -> bool:
@@ -76,6 +78,18 @@ def read_change(repo: Repository, event: DomainEvent, today: date) -> Change:
             before_position,
             positions.get(member),
         )
+    if event.kind is EventKind.ROLL_CALL:
+        declarations = tuple(repo.declaration(i) for i in event.declaration_ids)
+        before_positions = dict(positions)
+        for declaration in declarations:
+            history = repo.history(tracker.id, declaration.member, limit=_HISTORY_LIMIT)
+            earlier = _standing(history, today, skip=declaration.id)
+            if earlier is None:
+                before_positions.pop(declaration.member, None)
+            else:
+                before_positions[declaration.member] = earlier
+        before = compute_tally(tracker, body, today, before_positions)
+        return Change(event, tracker, body, before, after, roll_call=declarations)
     if event.kind is EventKind.WITHDRAWAL:
         restored = tuple(
             dataclasses.replace(c, withdrawn_on=None) if c.name == event.detail else c

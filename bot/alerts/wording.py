@@ -15,6 +15,7 @@ from bot.presentation import (
     describe_stance,
     headline,
     names,
+    plural_verb,
     provenance,
     state_phrase,
 )
@@ -37,6 +38,8 @@ def event_alert(change: Change) -> EventAlert:
     kind = change.event.kind
     if kind is EventKind.DECLARATION:
         summary, reply = _declaration_alert(change)
+    elif kind is EventKind.ROLL_CALL:
+        summary, reply = _roll_call_alert(change)
     elif kind is EventKind.RETRACTION:
         summary, reply = _retraction_alert(change)
     else:
@@ -65,7 +68,7 @@ def count_phrase(tally: Tally, candidate: Candidate | None = None) -> str:
 
 
 def _subject(change: Change) -> Candidate | None:
-    declaration = change.declaration
+    declaration = change.declaration or next(iter(change.roll_call), None)
     if declaration is None or change.tracker.kind is not TrackerKind.SELECTION:
         return None
     return change.tracker.candidate_named(declaration.candidate_id)
@@ -102,6 +105,35 @@ def _declaration_alert(change: Change) -> tuple[str, Reply]:
         data={
             "alert": "declaration",
             "declaration": declaration_data(declaration, tracker),
+            "tally": change.after.to_data(),
+        },
+    )
+    return summary, reply
+
+
+def _roll_call_alert(change: Change) -> tuple[str, Reply]:
+    """'Austria, Belgium and Bulgaria back Mark Rutte — 31 of 32': one alert for a roll-call."""
+    declarations, tracker, body = change.roll_call, change.tracker, change.body
+    first = declarations[0]
+    codes = [d.member for d in declarations]
+    summary = f"{names(body, codes)} {plural_verb(describe_stance(first, tracker))}"
+    lines = [provenance(first)]
+    if first.condition:
+        lines.append(f"Condition: {first.condition}")
+    older = [d.member for d in declarations if change.after.positions.get(d.member, d).id != d.id]
+    if older:
+        lines.append(
+            f"Statement of {first.made_on}; a later position stands for {names(body, older)}."
+        )
+    reply = Reply(
+        title=f"{summary} — {count_phrase(change.after, _subject(change))}",
+        lines=tuple(lines),
+        context=_context(change),
+        colour=colour_for(change.after.verdict.outcome),
+        visibility=Visibility.PUBLIC,
+        data={
+            "alert": "roll-call",
+            "declarations": [declaration_data(d, tracker) for d in declarations],
             "tally": change.after.to_data(),
         },
     )

@@ -4,12 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.commands import bodies, exchange, moderators, reading, recording, subscriptions, trackers
+from bot.commands import (
+    amending,
+    bodies,
+    exchange,
+    moderators,
+    reading,
+    recording,
+    subscriptions,
+    tracker_edits,
+    trackers,
+)
 from bot.commands.context import Context
 from bot.commands.converters import MAX_NAME
 from bot.commands.parser import near_command
 from bot.commands.spec import Command, Param, ParamKind
-from bot.domain import STANCE_ALIASES, Confidence, Stance, TrackerKind, TrackerStatus
+from bot.domain import (
+    STANCE_ALIASES,
+    Confidence,
+    Stance,
+    TrackerKind,
+    TrackerStatus,
+    TrackerVisibility,
+)
 from bot.errors import UserError
 from bot.replies import Field, Reply
 from bot.rules import RULE_NAMES
@@ -27,6 +44,38 @@ AS_OF = Param(
 USER = Param("user", ParamKind.USER, "The user (@mention or id).", required=True, positional=True)
 DATE = Param(
     "date", ParamKind.DATE, "When it was said (YYYY-MM-DD); default today.", metavar="YYYY-MM-DD"
+)
+TRACKER_REQUIRED = Param(
+    "tracker", ParamKind.TRACKER, "Tracker slug.", required=True, positional=True
+)
+VISIBILITY = Param(
+    "visibility",
+    ParamKind.CHOICE,
+    "public or private (default).",
+    choices=tuple(str(v) for v in TrackerVisibility),
+)
+SOURCE = Param("source", ParamKind.URL, "Where it was reported (http(s) URL).", metavar="URL")
+QUOTE = Param(
+    "quote", ParamKind.TEXT, "What was said, in quotes.", metavar='"..."', max_length=4000
+)
+SPEAKER = Param(
+    "speaker",
+    ParamKind.TEXT,
+    'Who said it: "Foreign Minister Peter Szijjarto".',
+    metavar='"..."',
+    max_length=MAX_NAME,
+)
+CONFIDENCE = Param(
+    "confidence",
+    ParamKind.CHOICE,
+    "official (on the record) or reported (sources said).",
+    choices=Confidence.choices(),
+)
+CONDITION = Param(
+    "condition",
+    ParamKind.TEXT,
+    "A condition attached to the position.",
+    metavar='"..."',
 )
 
 
@@ -122,7 +171,22 @@ COMMANDS: tuple[Command, ...] = (
                 max_value=50,
                 metavar="N",
             ),
+            Param(
+                "page",
+                ParamKind.INTEGER,
+                "Which page, 1 the newest (default 1).",
+                min_value=1,
+                max_value=1_000_000,
+                metavar="N",
+            ),
+            Param(
+                "before",
+                ParamKind.TEXT,
+                "Declarations older than this id (#57), to read on from a page.",
+                metavar="ID",
+            ),
         ),
+        examples=("/tally history nato-sg-2024 member=HU", "/tally history page=2"),
     ),
     Command(
         path=("trackers",),
@@ -143,7 +207,7 @@ COMMANDS: tuple[Command, ...] = (
             Param(
                 "member",
                 ParamKind.MEMBER,
-                "Member state: code, name or alias.",
+                "Member state (code, name or alias), or several: AT,BE,BG.",
                 required=True,
                 positional=True,
             ),
@@ -166,38 +230,39 @@ COMMANDS: tuple[Command, ...] = (
             ),
             TRACKER_OPT,
             DATE,
-            Param("source", ParamKind.URL, "Where it was reported (http(s) URL).", metavar="URL"),
-            Param(
-                "quote",
-                ParamKind.TEXT,
-                "What was said, in quotes.",
-                metavar='"..."',
-                max_length=4000,
-            ),
-            Param(
-                "speaker",
-                ParamKind.TEXT,
-                'Who said it: "Foreign Minister Peter Szijjarto".',
-                metavar='"..."',
-                max_length=MAX_NAME,
-            ),
-            Param(
-                "confidence",
-                ParamKind.CHOICE,
-                "official (on the record) or reported (sources said).",
-                choices=Confidence.choices(),
-            ),
-            Param(
-                "condition",
-                ParamKind.TEXT,
-                "A condition attached to the position.",
-                metavar='"..."',
-            ),
+            SOURCE,
+            QUOTE,
+            SPEAKER,
+            CONFIDENCE,
+            CONDITION,
         ),
         examples=(
             '/tally declare LT support rutte date=2024-04-02 speaker="President Gitanas Nauseda"',
             "/tally declare HU support signature tracker=sweden-accession date=2024-03-05",
+            "/tally declare AT,BE,BG support rutte date=2024-04-02 (a roll-call: all or none)",
         ),
+    ),
+    Command(
+        path=("amend",),
+        summary="Correct a declaration's source, quote, speaker, confidence or condition.",
+        handler=amending.amend,
+        moderator_only=True,
+        params=(
+            Param(
+                "id",
+                ParamKind.TEXT,
+                "The declaration's id, as /tally history shows it (57 or #57).",
+                required=True,
+                positional=True,
+                metavar="ID",
+            ),
+            SOURCE,
+            QUOTE,
+            SPEAKER,
+            CONFIDENCE,
+            CONDITION,
+        ),
+        examples=('/tally amend #57 quote="We will not block it" confidence=official',),
     ),
     Command(
         path=("retract",),
@@ -280,6 +345,7 @@ COMMANDS: tuple[Command, ...] = (
                 ParamKind.MEMBER,
                 "A member the question is about (an applicant); it never votes on it.",
             ),
+            VISIBILITY,
         ),
         examples=(
             '/tally tracker new nato-sg-2024 "NATO Secretary General 2024" kind=selection '
@@ -326,6 +392,111 @@ COMMANDS: tuple[Command, ...] = (
             ),
             DATE,
         ),
+    ),
+    Command(
+        path=("tracker", "edit"),
+        summary="Change a tracker's title, opening, rule, body, subject or visibility.",
+        handler=tracker_edits.edit_tracker,
+        moderator_only=True,
+        params=(
+            TRACKER_REQUIRED,
+            Param("title", ParamKind.TEXT, "New title, in quotes.", metavar='"TITLE"'),
+            Param("opened", ParamKind.DATE, "When the question opened.", metavar="YYYY-MM-DD"),
+            Param(
+                "rule",
+                ParamKind.RULE,
+                f"Decision rule: {', '.join(RULE_NAMES)}.",
+                metavar="|".join(RULE_NAMES),
+            ),
+            Param("body", ParamKind.BODY, "Deciding body: nato or eu."),
+            Param(
+                "subject",
+                ParamKind.MEMBER,
+                "The member the question is about, or none.",
+            ),
+            VISIBILITY,
+        ),
+        examples=("/tally tracker edit nato-sg-2024 rule=majority",),
+    ),
+    Command(
+        path=("tracker", "candidate", "add"),
+        summary="Add a candidate to a selection.",
+        handler=tracker_edits.add_candidate,
+        moderator_only=True,
+        params=(
+            TRACKER_REQUIRED,
+            Param(
+                "name",
+                ParamKind.TEXT,
+                "The new candidate's name.",
+                required=True,
+                positional=True,
+                greedy=True,
+                metavar="NAME",
+            ),
+        ),
+        examples=('/tally tracker candidate add nato-sg-2024 "Kaja Kallas"',),
+    ),
+    Command(
+        path=("tracker", "candidate", "rename"),
+        summary="Correct a candidate's name (declarations follow).",
+        handler=tracker_edits.rename_candidate,
+        moderator_only=True,
+        params=(
+            TRACKER_REQUIRED,
+            Param(
+                "name",
+                ParamKind.CANDIDATE,
+                "The candidate, as now named.",
+                required=True,
+                positional=True,
+                greedy=True,
+                metavar="NAME",
+            ),
+            Param("to", ParamKind.TEXT, "The new name.", required=True, metavar='"NAME"'),
+        ),
+        examples=('/tally tracker candidate rename nato-sg-2024 rute to="Mark Rutte"',),
+    ),
+    Command(
+        path=("tracker", "reinstate"),
+        summary="Undo a candidate's withdrawal.",
+        handler=tracker_edits.reinstate_candidate,
+        moderator_only=True,
+        params=(
+            TRACKER_REQUIRED,
+            Param(
+                "candidate",
+                ParamKind.CANDIDATE,
+                "The withdrawn candidate.",
+                required=True,
+                positional=True,
+                greedy=True,
+            ),
+        ),
+        examples=("/tally tracker reinstate nato-sg-2024 iohannis",),
+    ),
+    Command(
+        path=("tracker", "reopen"),
+        summary="Open a decided or abandoned tracker again (its close stays in history).",
+        handler=tracker_edits.reopen_tracker,
+        moderator_only=True,
+        params=(TRACKER_REQUIRED,),
+        examples=("/tally tracker reopen nato-sg-2024",),
+    ),
+    Command(
+        path=("tracker", "archive"),
+        summary="Hide a tracker from /tally trackers; it stays readable by name.",
+        handler=tracker_edits.archive_tracker,
+        moderator_only=True,
+        params=(TRACKER_REQUIRED,),
+        examples=("/tally tracker archive nato-sg-2024",),
+    ),
+    Command(
+        path=("tracker", "unarchive"),
+        summary="Bring an archived tracker back to /tally trackers.",
+        handler=tracker_edits.unarchive_tracker,
+        moderator_only=True,
+        params=(TRACKER_REQUIRED,),
     ),
     Command(
         path=("export",),

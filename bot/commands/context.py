@@ -49,7 +49,8 @@ class Context:
         return self.now.date()
 
     def tracker(self, slug: str | None) -> Tracker:
-        """The named tracker; without a name, the only open one."""
+        """The named tracker; without a name, the only open one (archived ones are never
+        picked)."""
         if slug:
             tracker = self.repo.tracker_by_slug(slug.strip().lower())
             if tracker is None:
@@ -61,10 +62,16 @@ class Context:
                     listing = " There are no trackers yet: /tally tracker new (or tallybot demo)."
                 raise NotFound(f"No tracker '{slug}'.{hint}{listing}")
             return tracker
-        open_ones = self.repo.trackers(TrackerStatus.OPEN)
+        open_ones = self.repo.trackers(TrackerStatus.OPEN, include_archived=False)
         if len(open_ones) == 1:
             return open_ones[0]
         if not open_ones:
+            archived = [t.slug for t in self.repo.trackers(TrackerStatus.OPEN) if t.archived]
+            if archived:
+                raise UserError(
+                    f"No open tracker outside the archive: name one ({', '.join(archived)} "
+                    "is archived)."
+                )
             raise UserError(
                 "No open tracker. Name one (see /tally trackers) or create one with "
                 "/tally tracker new."

@@ -116,15 +116,17 @@ def _match(words: list[str], commands: Sequence[Command]) -> tuple[Command, list
             best = command
     if best is not None:
         return best, words[len(best.path) :]
-    groups = {c.path[0]: c for c in commands if len(c.path) > 1}
-    if lowered and lowered[0] in groups:
-        subs = sorted(c.path[1] for c in commands if c.path[:1] == (lowered[0],))
-        asked = f"'{words[1]}' is not" if len(words) > 1 else "Missing"
-        near = _near_word(words[1], subs) if len(words) > 1 else None
-        hint = f"Did you mean /tally {lowered[0]} {near}? " if near else ""
+    prefix = _group_prefix(lowered, commands)
+    if prefix:
+        depth = len(prefix)
+        subs = sorted({c.path[depth] for c in commands if c.path[:depth] == prefix})
+        group = " ".join(prefix)
+        asked = f"'{words[depth]}' is not" if len(words) > depth else "Missing"
+        near = _near_word(words[depth], subs) if len(words) > depth else None
+        hint = f"Did you mean /tally {group} {near}? " if near else ""
         raise UserError(
-            f"{asked} a '{lowered[0]}' subcommand. {hint}Try: "
-            + ", ".join(f"/tally {lowered[0]} {s}" for s in subs)
+            f"{asked} a '{group}' subcommand. {hint}Try: "
+            + ", ".join(f"/tally {group} {s}" for s in subs)
         )
     root = next(c for c in commands if not c.path)
     return root, words
@@ -139,6 +141,17 @@ class _Word:
 
 
 _SPACED_KINDS = {ParamKind.TEXT, ParamKind.MEMBER, ParamKind.CANDIDATE}
+
+
+def _group_prefix(lowered: list[str], commands: Sequence[Command]) -> tuple[str, ...]:
+    """The longest group ('tracker', 'tracker candidate') the words start with, if any."""
+    found: tuple[str, ...] = ()
+    for command in commands:
+        for depth in range(1, len(command.path)):
+            prefix = command.path[:depth]
+            if tuple(lowered[:depth]) == prefix and depth > len(found):
+                found = prefix
+    return found
 
 
 def _bind(command: Command, words: list[str]) -> dict[str, str]:
@@ -191,7 +204,10 @@ def _fill_slots(command: Command, positional: list[_Word], args: dict[str, str])
                 raise _spilled(command, positional=taken, word=glued)
             args[param.name] = " ".join(w.text for w in taken)
         else:
-            args[param.name] = positional.pop(0).text
+            value = positional.pop(0).text
+            while param.kind == "member" and value.endswith(",") and positional:
+                value += positional.pop(0).text  # a roll-call typed with spaces: AT, BE, BG
+            args[param.name] = value
     if positional:
         stray = next((w for w in positional if w.after), None)
         if stray is not None:

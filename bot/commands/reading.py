@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from typing import Any
 
+from bot.commands.amending import declaration_id
 from bot.commands.context import Context
-from bot.domain import Tracker, TrackerStatus
+from bot.domain import Declaration, Tracker, TrackerStatus
 from bot.errors import UserError
+from bot.history import day_fields, event_data
 from bot.holdouts import holdout_fields, holdout_groups, holdouts_line
 from bot.members import Member
 from bot.presentation import (
@@ -115,25 +118,91 @@ def show_history(ctx: Context, args: dict[str, Any]) -> Reply:
     tracker = ctx.tracker(args.get("tracker"))
     body = ctx.body(tracker)
     member = body.resolve(args["member"]) if args.get("member") else None
-    limit = args.get("limit", 10)
-    history = ctx.repo.history(tracker.id, member.code if member else None, limit=limit)
+    code = member.code if member else None
+    size = args.get("limit", 10)
+    if "page" in args and "before" in args:
+        raise UserError("Give page= or before=, not both.")
+    before = _history_anchor(ctx, tracker, args.get("before"))
+    page = args.get("page", 1)
     total = ctx.repo.count_declarations(tracker.id)
-    who = f" — {member.label}" if member else ""
+    matching = ctx.repo.count_declarations(tracker.id, code) if code else total
+    pages = max(1, math.ceil(matching / size))
+    if page > pages:
+        raise UserError(f"page={page} is past the end: {matching} declarations make {pages}.")
+    offset = 0 if before else (page - 1) * size
+    history = ctx.repo.history(tracker.id, code, limit=size, offset=offset, before=before)
+    left = ctx.repo.count_declarations(tracker.id, code, before) if before else matching - offset
+    more = left > len(history)
+    events = [] if member else _events_of_page(ctx, tracker, history, offset, before, more)
+    filtered = f"member={member.code}: " if member else ""
+    counted = f"{matching} of {total}" if member else f"{total}"
+    where = f"page {page} of {pages}" if not before else f"older than #{before.id}"
+    context = [f"{filtered}{counted} declarations, newest first; {where}."]
+    if more and history:
+        context.append(f"More: page={page + 1} or before=#{history[-1].id}.")
+    context.append("Ids are for /tally retract and /tally amend.")
+    empty = "No declarations recorded yet." if not total else "No declarations on this page."
     return Reply(
-        title=f"History — {tracker.title}{who}",
-        lines=() if history else ("No declarations recorded yet.",),
-        fields=tuple(history_field(d, tracker, body) for d in history),
-        context=(f"Newest first: {len(history)} of {total} declarations. Retract with an id.",),
+        title=f"History — {tracker.title}" + (f" — {member.label}" if member else ""),
+        lines=() if history or events else (empty,),
+        fields=day_fields(history, events, tracker, body),
+        context=tuple(context),
         data={
             "tracker": tracker.slug,
             "total": total,
+            "matching": matching,
+            "filter": {"member": code} if code else {},
+            "page": None if before else page,
+            "pages": pages,
             "declarations": [declaration_data(d, tracker) for d in history],
+            "events": [event_data(e) for e in events],
         },
     )
 
 
+def _history_anchor(ctx: Context, tracker: Tracker, text: str | None) -> Declaration | None:
+    if not text:
+        return None
+    anchor = ctx.repo.declaration(declaration_id(text))
+    if anchor.tracker_id != tracker.id:
+        raise UserError(f"#{anchor.id} is not a declaration on {tracker.slug}.")
+    return anchor
+
+
+def _events_of_page(
+    ctx: Context,
+    tracker: Tracker,
+    page: list[Declaration],
+    offset: int,
+    before: Declaration | None,
+    more: bool,
+) -> list[dict[str, Any]]:
+    """The tracker events dated within this page's span: from its oldest date (none on the last
+    page) up to, not including, the oldest date of the page before (none on the first)."""
+    if before is not None:
+        newer_than: date | None = before.made_on
+    elif offset:
+        newer_than = ctx.repo.history(tracker.id, limit=1, offset=offset - 1)[0].made_on
+    else:
+        newer_than = None
+    oldest = page[-1].made_on if page and more else None
+    return [
+        e
+        for e in ctx.repo.tracker_events(tracker.id) + ctx.repo.amendment_events(tracker.id)
+        if (oldest is None or date.fromisoformat(e["made_on"]) >= oldest)
+        and (newer_than is None or date.fromisoformat(e["made_on"]) < newer_than)
+    ]
+
+
+def _no_trackers(ctx: Context) -> str:
+    archived = [t.slug for t in ctx.repo.trackers(limit=25) if t.archived]
+    if archived:
+        return f"Every tracker is archived ({', '.join(archived)}); each reads by name."
+    return "No trackers yet: /tally tracker new, or `tallybot demo`."
+
+
 def list_trackers(ctx: Context, args: dict[str, Any]) -> Reply:
-    trackers = ctx.repo.trackers(limit=25)
+    trackers = ctx.repo.trackers(limit=25, include_archived=False)
     fields = []
     for tracker in trackers:
         body = f"body {ctx.repo.body(tracker.body).name} ({tracker.body})"
@@ -144,7 +213,7 @@ def list_trackers(ctx: Context, args: dict[str, Any]) -> Reply:
         fields.append(Field(f"{tracker.slug} — {tracker.title}", (" · ".join(detail),)))
     return Reply(
         title="Trackers",
-        lines=() if trackers else ("No trackers yet: /tally tracker new, or `tallybot demo`.",),
+        lines=() if trackers else (_no_trackers(ctx),),
         fields=tuple(fields),
         colour=Colour.INFO,
         data={
@@ -157,6 +226,7 @@ def list_trackers(ctx: Context, args: dict[str, Any]) -> Reply:
                     "rule": str(t.rule),
                     "body": t.body,
                     "opened": t.opened.isoformat(),
+                    "visibility": str(t.visibility),
                 }
                 for t in trackers
             ]

@@ -1,29 +1,34 @@
-"""Write commands on declarations: declare a position, retract a wrongly recorded one."""
+"""Write commands on declarations: declare a position (one member or a roll-call), retract a
+wrongly recorded one."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from bot.commands.context import Context
+from bot.commands.lifespan import check_within
 from bot.commands.reading import current_tally, when
 from bot.domain import (
     Candidate,
     Confidence,
+    Declaration,
     NewDeclaration,
     Stance,
     Tracker,
     TrackerKind,
-    TrackerStatus,
 )
 from bot.errors import UserError
 from bot.events import DomainEvent, EventKind
-from bot.members import Member, normalise
+from bot.members import Body, Member, normalise
 from bot.presentation import (
     colour_for,
     declaration_data,
     declaration_line,
     describe_stance,
     headline,
+    names,
+    plural_verb,
     provenance,
 )
 from bot.replies import Reply, Visibility
@@ -70,44 +75,24 @@ def checked_declaration(
     stance = Stance(args["stance"])
     made_on = args.get("date", ctx.today)
     _check_date(ctx, tracker, member, made_on)
-    candidate_id, stage = _target(tracker, stance, args.get("target"), made_on)
-    if stage is None and stance is Stance.SUPPORT and tracker.stages:
+    target = _target(tracker, stance, args.get("target"), made_on)
+    before = None
+    if target[1] is None and stance is Stance.SUPPORT and tracker.stages:
         before = ctx.repo.positions(tracker, made_on).get(member.code)
-        if before is not None and before.stance is Stance.SUPPORT and before.stage:
-            stage = before.stage  # reaffirmed support keeps the stage already reached
-    new = NewDeclaration(
-        tracker_id=tracker.id,
-        member=member.code,
-        stance=stance,
-        made_on=made_on,
-        recorded_by=ctx.actor.ref,
-        recorded_at=ctx.now,
-        candidate_id=candidate_id,
-        stage=stage,
-        source=args.get("source"),
-        quote=args.get("quote"),
-        speaker=args.get("speaker"),
-        confidence=Confidence(args.get("confidence", Confidence.UNSTATED)),
-        condition=args.get("condition"),
-    )
-    return new, member
+    return _new_declaration(ctx, tracker, member, args, target, before), member
 
 
 def declare(ctx: Context, args: dict[str, Any]) -> Reply:
     tracker = ctx.tracker(args.get("tracker"))
     body = ctx.body(tracker)
+    if "," in args["member"]:
+        return roll_call(ctx, tracker, body, args)
     new, member = checked_declaration(ctx, tracker, args)
-    stance, candidate_id, stage, made_on = new.stance, new.candidate_id, new.stage, new.made_on
+    made_on = new.made_on
     before = ctx.repo.positions(tracker, made_on).get(member.code)
     declaration = ctx.repo.add_declaration(new)
     ctx.emit(DomainEvent(EventKind.DECLARATION, tracker.id, made_on, declaration.id))
-    if before is None:
-        change = f"No earlier declaration of {member.name} on record."
-    elif (before.stance, before.candidate_id, before.stage) == (stance, candidate_id, stage):
-        change = f"Same position as before ({before.made_on}, #{before.id})."
-    else:
-        change = f"Change of position: was {describe_stance(before, tracker)} ({before.made_on})."
-    lines = [provenance(declaration), change]
+    lines = [provenance(declaration), change_line(declaration, before, tracker, member)]
     if not member.is_member_on(made_on):
         lines.append(f"{member.name} joins on {member.joined}; this counts from then.")
     tally = current_tally(ctx, tracker)
@@ -123,6 +108,113 @@ def declare(ctx: Context, args: dict[str, Any]) -> Reply:
         visibility=Visibility.PUBLIC,
         data={"declaration": declaration_data(declaration, tracker), "tally": tally.to_data()},
     )
+
+
+def roll_call(ctx: Context, tracker: Tracker, body: Body, args: dict[str, Any]) -> Reply:
+    """`declare AT,BE,BG support rutte`: every member or none, with every problem named."""
+    stance = Stance(args["stance"])
+    made_on = args.get("date", ctx.today)
+    check_within(tracker, made_on, ctx.today)
+    target = _target(tracker, stance, args.get("target"), made_on)
+    members: list[Member] = []
+    problems: list[str] = []
+    for word in (w.strip() for w in args["member"].split(",")):
+        try:
+            member = body.resolve(word)
+            if member in members:
+                raise UserError(f"{member.name} is named twice.")
+            _check_member(ctx, tracker, member, made_on)
+            members.append(member)
+        except UserError as exc:
+            problems.append(exc.message if word else "An empty name between two commas.")
+    if problems:
+        raise UserError("Nothing recorded: " + " ".join(problems))
+    positions = ctx.repo.positions(tracker, made_on)
+    recorded = []
+    for member in members:
+        before = positions.get(member.code)
+        new = _new_declaration(ctx, tracker, member, args, target, before)
+        recorded.append((ctx.repo.add_declaration(new), before, member))
+    ids = tuple(d.id for d, _, _ in recorded)
+    ctx.emit(DomainEvent(EventKind.ROLL_CALL, tracker.id, made_on, declaration_ids=ids))
+    first = recorded[0][0]
+    tally = current_tally(ctx, tracker)
+    said = describe_stance(first, tracker)
+    lines = [provenance(first)]
+    lines += [
+        f"#{d.id} {member.name}: {change_line(d, before, tracker, member)}"
+        for d, before, member in recorded
+    ]
+    lines += [
+        f"{m.name} joins on {m.joined}; this counts from then."
+        for m in members
+        if not m.is_member_on(made_on)
+    ]
+    lines.append(f"{when(tally, ctx.today)}: {headline(tally)}")
+    return Reply(
+        title=f"Recorded {len(ids)} declarations: {names(body, [m.code for m in members])} "
+        f"{plural_verb(said)}",
+        lines=tuple(lines),
+        context=(
+            f"Recorded by {ctx.actor.display_name} in one roll-call. Undo a mistake: "
+            '/tally retract ID reason="..."',
+        ),
+        colour=colour_for(tally.verdict.outcome),
+        visibility=Visibility.PUBLIC,
+        data={
+            "declarations": [declaration_data(d, tracker) for d, _, _ in recorded],
+            "tally": tally.to_data(),
+        },
+    )
+
+
+def _new_declaration(
+    ctx: Context,
+    tracker: Tracker,
+    member: Member,
+    args: dict[str, Any],
+    target: tuple[int | None, str | None],
+    before: Declaration | None,
+) -> NewDeclaration:
+    stance = Stance(args["stance"])
+    candidate_id, stage = target
+    if (
+        stage is None
+        and stance is Stance.SUPPORT
+        and before is not None
+        and before.stance is Stance.SUPPORT
+        and before.stage
+    ):
+        stage = before.stage  # reaffirmed support keeps the stage already reached
+    return NewDeclaration(
+        tracker_id=tracker.id,
+        member=member.code,
+        stance=stance,
+        made_on=args.get("date", ctx.today),
+        recorded_by=ctx.actor.ref,
+        recorded_at=ctx.now,
+        candidate_id=candidate_id,
+        stage=stage,
+        source=args.get("source"),
+        quote=args.get("quote"),
+        speaker=args.get("speaker"),
+        confidence=Confidence(args.get("confidence", Confidence.UNSTATED)),
+        condition=args.get("condition"),
+    )
+
+
+def change_line(
+    declaration: Declaration, before: Declaration | None, tracker: Tracker, member: Member
+) -> str:
+    if before is None:
+        return f"No earlier declaration of {member.name} on record."
+    if (before.stance, before.candidate_id, before.stage) == (
+        declaration.stance,
+        declaration.candidate_id,
+        declaration.stage,
+    ):
+        return f"Same position as before ({before.made_on}, #{before.id})."
+    return f"Change of position: was {describe_stance(before, tracker)} ({before.made_on})."
 
 
 def retract(ctx: Context, args: dict[str, Any]) -> Reply:
@@ -151,22 +243,16 @@ def retract(ctx: Context, args: dict[str, Any]) -> Reply:
     )
 
 
-def _check_date(ctx: Context, tracker: Tracker, member: Member, made_on: Any) -> None:
-    if made_on > ctx.today:
-        raise UserError(f"date={made_on} is in the future; record what has been said.")
+def _check_date(ctx: Context, tracker: Tracker, member: Member, made_on: date) -> None:
+    check_within(tracker, made_on, ctx.today)
+    _check_member(ctx, tracker, member, made_on)
+
+
+def _check_member(ctx: Context, tracker: Tracker, member: Member, made_on: date) -> None:
     if tracker.subject == member.code:
         raise UserError(f"{member.name} is the subject of {tracker.slug} and does not vote on it.")
     if member.left and made_on >= member.left:
         raise UserError(f"{member.name} left {ctx.body(tracker).name} on {member.left}.")
-    if (
-        tracker.status is not TrackerStatus.OPEN
-        and tracker.closed_on
-        and made_on > tracker.closed_on
-    ):
-        raise UserError(
-            f"{tracker.slug} was closed on {tracker.closed_on} ({tracker.status}); "
-            "only earlier declarations can still be added."
-        )
 
 
 def _target(

@@ -7,9 +7,10 @@ from typing import Any
 
 from bot.commands.bodies import DEFAULT_BODY, body_line
 from bot.commands.context import Context
+from bot.commands.lifespan import check_close, check_opened, check_within
 from bot.commands.reading import current_tally, when
 from bot.commands.recording import find_candidate
-from bot.domain import TrackerKind, TrackerStatus
+from bot.domain import TrackerKind, TrackerStatus, TrackerVisibility
 from bot.errors import UserError
 from bot.events import DomainEvent, EventKind
 from bot.members import normalise
@@ -31,6 +32,7 @@ RESERVED = {
     "subscribe",
     "unsubscribe",
     "subscriptions",
+    "amend",
 }
 
 
@@ -65,6 +67,7 @@ def new_tracker(ctx: Context, args: dict[str, Any]) -> Reply:
         raise UserError(f"qmv weighs population, and {body.name} has no population figures.")
     subject = body.resolve(args["subject"]).code if args.get("subject") else None
     opened = args.get("opened", ctx.today)
+    check_opened(opened, ctx.today)
     voters = len([m for m in body.members_on(opened) if m.code != subject])
     if rule.kind == "threshold" and (rule.threshold or 0) > len(body.members):
         raise UserError(
@@ -83,6 +86,7 @@ def new_tracker(ctx: Context, args: dict[str, Any]) -> Reply:
         subject=subject,
         created_by=ctx.actor.ref,
         now=ctx.now,
+        visibility=TrackerVisibility(args.get("visibility", "private")),
     )
     ctx.emit(DomainEvent(EventKind.OPENED, tracker.id, opened, detail=tracker.title))
     lines = [f"{kind} · {rule.describe(voters)}", body_line(body, "body" in args)]
@@ -108,8 +112,7 @@ def withdraw_candidate(ctx: Context, args: dict[str, Any]) -> Reply:
     if candidate.withdrawn_on:
         raise UserError(f"{candidate.name} already withdrew on {candidate.withdrawn_on}.")
     on = args.get("date", ctx.today)
-    if on > ctx.today:
-        raise UserError(f"date={on} is in the future.")
+    check_within(tracker, on, ctx.today)
     ctx.repo.withdraw_candidate(candidate.id, on)
     ctx.repo.add_tracker_event(tracker.id, "withdrawn", candidate.name, on, ctx.actor.ref, ctx.now)
     ctx.emit(DomainEvent(EventKind.WITHDRAWAL, tracker.id, on, detail=candidate.name))
@@ -129,8 +132,7 @@ def close_tracker(ctx: Context, args: dict[str, Any]) -> Reply:
         raise UserError(f"{tracker.slug} is already {tracker.status} ({tracker.outcome}).")
     status = TrackerStatus(args.get("status", "decided"))
     on = args.get("date", ctx.today)
-    if on > ctx.today:
-        raise UserError(f"date={on} is in the future.")
+    check_close(tracker, on, ctx.today, ctx.repo.last_declaration_on(tracker.id))
     ctx.repo.close_tracker(tracker.id, status, args["outcome"], on)
     ctx.repo.add_tracker_event(tracker.id, str(status), args["outcome"], on, ctx.actor.ref, ctx.now)
     ctx.emit(DomainEvent(EventKind.CLOSED, tracker.id, on, detail=args["outcome"]))

@@ -126,7 +126,8 @@ BAD_INPUT = [
     ("declare LT support rutte confidence=rumour", "Unknown confidence"),
     ("declare LT support rutte colour=blue", "Unknown option 'colour='"),
     ('declare LT support rutte quote="unclosed', "quote is not closed"),
-    ("declare SE oppose rutte date=2023-01-01", None),  # allowed: counts once Sweden joins
+    ("declare SE oppose rutte date=2024-03-01", None),  # allowed: counts once Sweden joins
+    ("declare SE oppose rutte date=2023-01-01", "before nato-sg-2024 opened on 2024-02-22"),
     ("retract 99999 reason=x", "No declaration #99999"),
     ("retract 1", "Missing"),
     ("retract one reason=x", "is not a whole number"),

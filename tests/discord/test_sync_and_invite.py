@@ -17,6 +17,7 @@ from tests.fakes.discord_api import FakeDiscord
 MANAGE_GUILD = 1 << 5
 OPTION_TYPES = {ParamKind.INTEGER: 4, ParamKind.USER: 6}
 SUBCOMMAND = 1
+SUBCOMMAND_GROUP = 2
 
 
 @pytest.fixture
@@ -53,9 +54,9 @@ async def test_global_sync_puts_every_spec_command(
     for command in COMMANDS:
         path = command.path or ("tally",)
         node = synced[path[0]]
-        for word in path[1:]:
+        for depth, word in enumerate(path[1:], start=2):
             node = next(o for o in node["options"] if o["name"] == word)
-            assert node["type"] == SUBCOMMAND
+            assert node["type"] == (SUBCOMMAND if depth == len(path) else SUBCOMMAND_GROUP)
         options = {o["name"]: o for o in node.get("options", [])}
         for param in command.params:
             sent = options[param.name]

@@ -30,12 +30,15 @@ SAMPLE_BY_NAME = {
     "slug": "slack-test",
     "candidates": '"Ann Example,Bob Example"',
     "declaration_id": "#1",
+    "id": "#1",
+    "to": '"Mark Rutte Jr"',
     "candidate": "iohannis",
     "command": "declare",
 }
-OPTIONAL_ALWAYS = {"candidates", "target"}
+OPTIONAL_ALWAYS = {"candidates", "target", "title", "quote", "tracker"}
 """Optional in the spec, yet the sample needs them: a selection lists candidates, a
-declaration names one."""
+declaration names one, an edit changes a title and an amendment a quote; the tracker is named
+because `tracker reopen` leaves two open."""
 
 
 def sample_value(param: Param) -> str:

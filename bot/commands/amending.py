@@ -1,0 +1,70 @@
+"""Correcting the record of a declaration without retracting it: `amend 57 quote="..."`.
+
+An amendment is a row of its own; the declaration then reads with the amended values
+everywhere, while /tally position and history still show what was first recorded."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.commands.context import Context
+from bot.domain import AMENDABLE
+from bot.errors import UserError
+from bot.presentation import declaration_data, declaration_line, provenance
+from bot.replies import Colour, Reply, Visibility
+
+_ID = re.compile(r"^#?\s*(\d{1,18})$")
+
+
+def declaration_id(text: str) -> int:
+    """'57' or '#57', as /tally history shows it."""
+    match = _ID.match(text.strip())
+    if not match or int(match.group(1)) < 1:
+        raise UserError(
+            f"'{text}' is not a declaration id: give it as /tally history shows it, e.g. #57."
+        )
+    return int(match.group(1))
+
+
+def amend(ctx: Context, args: dict[str, Any]) -> Reply:
+    declaration = ctx.repo.declaration(declaration_id(args["id"]))
+    if declaration.retraction:
+        raise UserError(
+            f"#{declaration.id} was retracted ({declaration.retraction.reason}): it can't be "
+            "amended. Record a new declaration instead."
+        )
+    asked = {name: args[name] for name in AMENDABLE if name in args}
+    if not asked:
+        raise UserError(
+            "Nothing to amend: give one or more of " + ", ".join(f"{n}=" for n in AMENDABLE) + "."
+        )
+    changes = {
+        name: value for name, value in asked.items() if value != _text(getattr(declaration, name))
+    }
+    if not changes:
+        raise UserError(f"#{declaration.id} already reads like that: nothing changed.")
+    ctx.repo.add_amendment(declaration.id, changes, ctx.actor.ref, ctx.now)
+    amended = ctx.repo.declaration(declaration.id)
+    tracker = ctx.repo.tracker_by_id(declaration.tracker_id)
+    body = ctx.body(tracker)
+    lines = [
+        f"{name}: {_text(getattr(declaration, name)) or '—'} → {value}"
+        for name, value in changes.items()
+    ]
+    lines.append(f"Now reads: {provenance(amended)}")
+    return Reply(
+        title=f"Amended #{declaration.id}: {declaration_line(amended, tracker, body)}",
+        lines=tuple(lines),
+        context=(
+            f"Amended by {ctx.actor.display_name}; the original stays visible in "
+            "/tally position and /tally history.",
+        ),
+        colour=Colour.INFO,
+        visibility=Visibility.PUBLIC,
+        data={"declaration": declaration_data(amended, tracker), "changes": changes},
+    )
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)

@@ -72,7 +72,9 @@ async def open_demo_core(settings: Settings, clock: Clock, skip: Iterable[str] =
     return core
 
 
-async def spawn_tallybot(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
+async def spawn_tallybot(
+    env: dict[str, str], *args: str, stdin: int | None = None
+) -> asyncio.subprocess.Process:
     """`python -m adapters.cli ARGS` as a real process from the repository root."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
@@ -81,6 +83,7 @@ async def spawn_tallybot(env: dict[str, str], *args: str) -> asyncio.subprocess.
         *args,
         cwd=REPO,
         env=env,
+        stdin=stdin,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )

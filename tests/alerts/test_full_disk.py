@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import re
 import resource
 import signal
@@ -26,6 +25,7 @@ import pytest
 from bot.app import Core
 from store.alerts import AlertRepository
 from tests.alerts.conftest import LITHUANIA, Run, slack_mod, until
+from tests.conftest import collect, isolated_env, spawn_tallybot
 from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlackApi
 
 pytestmark = pytest.mark.skipif(
@@ -41,18 +41,13 @@ MARKING_FAILED = re.compile(r"could not be marked sent: (disk I/O error|database
 
 
 def _env(db: Path, fake_slack: FakeSlackApi) -> dict[str, str]:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "TALLYBOT"))
-    }
-    env.update(
-        TALLYBOT_DB=str(db),
+    return isolated_env(
+        db,
         TALLYBOT_LOG_LEVEL="WARNING",
         SLACK_BOT_TOKEN=DEFAULT_TOKEN,
         SLACK_API_URL=fake_slack.api_url,
         DISCORD_TOKEN="",
-        PYTHONUNBUFFERED="1",
     )
-    return env
 
 
 def _limit_file_size() -> None:
@@ -72,27 +67,15 @@ async def test_accepted_alert_is_not_resent_while_its_marking_fails(
     with contextlib.closing(sqlite3.connect(db_path, isolation_level=None)) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "adapters.cli",
+    process = await spawn_tallybot(
+        _env(db_path, fake_slack),
         "dispatch",
         "--interval",
         "0.2",  # the safety net fires often: it must not resend either
-        cwd=Path(__file__).resolve().parents[2],
-        env=_env(db_path, fake_slack),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
         preexec_fn=_limit_file_size,
     )
     stderr = bytearray()
-
-    async def collect() -> None:
-        assert process.stderr is not None
-        while chunk := await process.stderr.read(4096):
-            stderr.extend(chunk)
-
-    reader = asyncio.create_task(collect())
+    reader = asyncio.create_task(collect(process.stderr, stderr))
     try:
         await until(
             lambda: (

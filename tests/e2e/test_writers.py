@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
@@ -19,7 +18,7 @@ from bot.app import Core
 from bot.commands.context import Actor
 from bot.settings import Settings
 from store.schema import migrations
-from tests.conftest import spawn_tallybot
+from tests.conftest import collect, isolated_env, spawn_tallybot
 
 WRITERS = 50
 OPENERS = 30
@@ -34,21 +33,14 @@ DESK = Actor("console", "local", "desk", "Desk", platform_moderator=True, channe
 
 def _env(db: Path) -> dict[str, str]:
     """The console alone: no chat tokens from the tester's environment or a .env file."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SLACK_", "DISCORD_", "TALLYBOT_", "PORT"))
-    }
-    env.update(
-        TALLYBOT_DB=str(db),
+    return isolated_env(
+        db,
         TALLYBOT_LOG_LEVEL="WARNING",
         SLACK_BOT_TOKEN="",
         SLACK_APP_TOKEN="",
         SLACK_SIGNING_SECRET="",
         DISCORD_TOKEN="",
-        PYTHONUNBUFFERED="1",
     )
-    return env
 
 
 async def _exec(env: dict[str, str], command: str) -> tuple[int, str]:
@@ -107,13 +99,7 @@ async def test_fifty_writers_while_the_bot_delivers_alerts(
     db, bot = delivering_bot
     assert bot.stdout is not None and bot.stdin is not None
     output = bytearray()
-
-    async def collect() -> None:
-        assert bot.stdout is not None
-        while chunk := await bot.stdout.read(65536):
-            output.extend(chunk)
-
-    reader = asyncio.create_task(collect())
+    reader = asyncio.create_task(collect(bot.stdout, output))
     async with asyncio.timeout(WAIT_SECONDS):
         while b"alert for console" not in output:
             assert bot.returncode is None, output.decode(errors="replace")

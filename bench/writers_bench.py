@@ -1,6 +1,9 @@
 """Writers on one SQLite file: 50 `tallybot exec "/tally declare ..."` processes started at
-once, against the same 50 declarations one after the other in one process; and the cost of one
-declaration with 10 and with 10,000 earlier declarations of the same member.
+once (how many succeed, how long each takes), against baselines measured in the same run: 50
+reader processes (`/tally`, which never waits for the write lock) started at once on the same
+busy machine, one exec process alone, and the same 50 declarations one after the other in one
+process. Then the cost of one declaration with 10 and with 10,000 earlier declarations of the
+same member.
 
     .venv/bin/python -m bench.writers_bench
 """
@@ -105,6 +108,13 @@ def parallel_writers(tmp: Path) -> None:
     makespan = time.perf_counter() - started
     ok = [elapsed for status, elapsed, _ in results if status == 0]
     failed = [out for status, _, out in results if status != 0]
+    readers = asyncio.run(
+        _parallel(
+            db,
+            [f"/tally crowd as_of={date(2024, 1, 1) + timedelta(days=n)}" for n in range(WRITERS)],
+        )
+    )
+    read_ok = [elapsed for status, elapsed, _ in readers if status == 0]
     core = Core.open(Settings(db_path=db))
     stored = _stored(core, "crowd")
     core.close()
@@ -121,12 +131,20 @@ def parallel_writers(tmp: Path) -> None:
             reasons[line[:100]] = reasons.get(line[:100], 0) + 1
         for line, count in sorted(reasons.items(), key=lambda kv: -kv[1])[:3]:
             print(f"  {count} x {line}")
+    print(
+        f"baseline, {WRITERS} parallel reader processes (/tally): {len(read_ok)} succeeded; "
+        f"{summary_ms(read_ok)}"
+    )
     print(f"baseline, one exec process alone: {summary_ms(lone)}")
     print(f"baseline, the same {WRITERS} declarations in one process: {summary_ms(baseline)}")
     print(f"  in {sum(baseline):.2f} s")
     if ok:
-        ratio = statistics.median(ok) / statistics.median(lone)
-        print(f"median ratio parallel process / lone process: {ratio:.2f}")
+        waited = statistics.median(ok) - statistics.median(read_ok)
+        print(
+            f"median ratio parallel writer / parallel reader: "
+            f"{statistics.median(ok) / statistics.median(read_ok):.2f} "
+            f"(writers' median wait beyond the readers': {waited * 1000:.0f} ms)"
+        )
 
 
 def _load_history(core: Core, slug: str, member: str, count: int) -> None:

@@ -17,3 +17,7 @@ class NotFound(UserError):
 
 class PermissionDenied(UserError):
     """The user may not run this command."""
+
+
+class Busy(UserError):
+    """Another process held the record's write lock for longer than we wait for it."""

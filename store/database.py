@@ -26,12 +26,12 @@ BUSY_TIMEOUT = 10.0
 """Seconds a writer waits for another process's write to finish before giving up."""
 
 
-def open_database(path: str | Path) -> Database:
+def open_database(path: str | Path, busy_timeout: float = BUSY_TIMEOUT) -> Database:
     """A connection usable from the store's worker thread (check_same_thread off)."""
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(
-        str(path), check_same_thread=False, timeout=BUSY_TIMEOUT, isolation_level=None
+        str(path), check_same_thread=False, timeout=busy_timeout, isolation_level=None
     )
     db = Database(conn)
     if str(path) != ":memory:":

@@ -9,27 +9,30 @@ takes the write lock up front (see store.database.transaction) and waits its tur
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
+from bot.errors import Busy
 from bot.members import SHIPPED_BODIES
-from store.database import open_database, transaction
+from store.database import BUSY_TIMEOUT, open_database, transaction
 from store.repository import Repository
 
 T = TypeVar("T")
 
 
 class Store:
-    def __init__(self, path: str | Path, now: datetime) -> None:
+    def __init__(self, path: str | Path, now: datetime, busy_timeout: float = BUSY_TIMEOUT) -> None:
         self.path = str(path)
+        self.busy_timeout = busy_timeout
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tallybot-db")
         self._repo = self._executor.submit(self._open, now).result()
 
     def _open(self, now: datetime) -> Repository:
-        repo = Repository(open_database(self.path))
+        repo = Repository(open_database(self.path, self.busy_timeout))
         with transaction(repo.db, write=False):
             missing = set(SHIPPED_BODIES) - set(repo.body_slugs())
         if missing:
@@ -50,8 +53,16 @@ class Store:
         return self._executor.submit(self._in_transaction, work, write).result()
 
     def _in_transaction(self, work: Callable[[Repository], T], write: bool) -> T:
-        with transaction(self._repo.db, write=write):
-            return work(self._repo)
+        try:
+            with transaction(self._repo.db, write=write):
+                return work(self._repo)
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                raise
+            raise Busy(
+                f"Another process has been writing to the record for over "
+                f"{self.busy_timeout:g} s; nothing was saved. Try again in a moment."
+            ) from exc
 
     def close(self) -> None:
         self._executor.submit(self._repo.db.close).result()

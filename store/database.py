@@ -14,13 +14,17 @@ write by mistake. sqlite-utils' own atomic() blocks nest inside as savepoints.
 from __future__ import annotations
 
 import contextlib
+import logging
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from sqlite_utils import Database
 
 from store.schema import migrations
+
+log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT = 10.0
 """Seconds a writer waits for another process's write to finish before giving up."""
@@ -60,7 +64,12 @@ def transaction(db: Database, *, write: bool) -> Iterator[Database]:
     if not write:
         conn.execute("PRAGMA query_only = ON")
     try:
-        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        if write:
+            asked = time.perf_counter()
+            conn.execute("BEGIN IMMEDIATE")
+            log.debug("write lock taken after %.1f ms", (time.perf_counter() - asked) * 1000)
+        else:
+            conn.execute("BEGIN")
         try:
             yield db
         except BaseException:

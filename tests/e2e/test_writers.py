@@ -22,9 +22,9 @@ from tests.conftest import collect, isolated_env, spawn_tallybot
 
 WRITERS = 50
 OPENERS = 30
-BACKLOG = 400
+BACKLOG = 750
 """Alerts waiting when the bot starts: the console channel takes 50 a second, so the bot marks
-rows sent (a write each) for about 8 s, while the writers write."""
+rows sent (a write each) for about 15 s, while the writers write."""
 WAIT_SECONDS = 120.0
 """Only stops a broken run from hanging (50 Python processes on a busy 2-core machine)."""
 

@@ -33,7 +33,7 @@ _THRESHOLD = re.compile(r"^threshold\s*=\s*\d+$")
 
 
 class StoreLike(Protocol):
-    async def run(self, work: Callable[[Repository], T]) -> T: ...
+    async def run(self, work: Callable[[Repository], T], *, write: bool = True) -> T: ...
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,9 @@ async def suggest(
         return _ranked(((c, c) for c in param.choices), text, limit)
     if param.kind not in COMPLETED_KINDS:
         return []
-    return await store.run(lambda repo: suggestions(repo, param, text, tracker, body, limit))
+    return await store.run(
+        lambda repo: suggestions(repo, param, text, tracker, body, limit), write=False
+    )
 
 
 def suggestions(

@@ -48,3 +48,7 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc)
+
+
+class Busy(UserError):
+    """Another process held the record's write lock for longer than we wait for it."""

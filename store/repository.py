@@ -400,6 +400,37 @@ class Repository:
         found = self._amended([_declaration(row) for row in rows])
         return {d.member: d for d in found}
 
+    def standing(
+        self,
+        tracker_id: int,
+        member: str,
+        as_of: date,
+        *,
+        skip: int | None = None,
+        revive: int | None = None,
+    ) -> Declaration | None:
+        """The member's latest standing declaration on or before `as_of`, as `positions` picks
+        it, leaving out `skip` and counting `revive` as not retracted (what an alert compares
+        with). One seek down the position index: the cost does not follow the member's history.
+        """
+        rows = list(
+            self.db.query(
+                f"SELECT {_DECLARATION_COLUMNS} FROM declarations d "
+                "LEFT JOIN retractions r ON r.declaration_id = d.id "
+                "WHERE d.tracker_id = :tracker AND d.member = :member AND d.made_on <= :as_of "
+                "AND d.id IS NOT :skip AND (r.declaration_id IS NULL OR d.id IS :revive) "
+                "ORDER BY d.made_on DESC, d.id DESC LIMIT 1",
+                {
+                    "tracker": tracker_id,
+                    "member": member,
+                    "as_of": as_of.isoformat(),
+                    "skip": skip,
+                    "revive": revive,
+                },
+            )
+        )
+        return _declaration(rows[0]) if rows else None
+
     def history(
         self,
         tracker_id: int,

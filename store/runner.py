@@ -1,48 +1,68 @@
 """The store on an asyncio loop: one worker thread owns the connection.
 
 sqlite-utils is synchronous; running every unit of work on one thread keeps the event loop
-free (Discord, Slack and the scheduler share it) and serialises writers without locks.
+free (Discord, Slack and the scheduler share it) and serialises this process's writers without
+locks. Other processes on the same file are serialised by SQLite: a unit of work that writes
+takes the write lock up front (see store.database.transaction) and waits its turn.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
-from store.database import open_database
+from bot.errors import Busy
+from bot.members import SHIPPED_BODIES
+from store.database import BUSY_TIMEOUT, open_database, transaction
 from store.repository import Repository
 
 T = TypeVar("T")
 
 
 class Store:
-    def __init__(self, path: str | Path, now: datetime) -> None:
+    def __init__(self, path: str | Path, now: datetime, busy_timeout: float = BUSY_TIMEOUT) -> None:
         self.path = str(path)
+        self.busy_timeout = busy_timeout
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tallybot-db")
         self._repo = self._executor.submit(self._open, now).result()
 
     def _open(self, now: datetime) -> Repository:
-        repo = Repository(open_database(self.path))
-        with repo.db.atomic():
-            repo.ensure_shipped_bodies(now)
+        repo = Repository(open_database(self.path, self.busy_timeout))
+        with transaction(repo.db, write=False):
+            missing = set(SHIPPED_BODIES) - set(repo.body_slugs())
+        if missing:
+            with transaction(repo.db, write=True):
+                repo.ensure_shipped_bodies(now)
         return repo
 
-    async def run(self, work: Callable[[Repository], T]) -> T:
-        """Run `work` on the store thread inside one transaction (rolled back if it raises)."""
+    async def run(self, work: Callable[[Repository], T], *, write: bool = True) -> T:
+        """Run `work` on the store thread inside one transaction (rolled back if it raises).
+
+        `write=False` for work that only reads: it never waits for another process's writer
+        (and SQLite refuses any write it attempts)."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._in_transaction, work)
+        return await loop.run_in_executor(self._executor, self._in_transaction, work, write)
 
-    def run_blocking(self, work: Callable[[Repository], T]) -> T:
+    def run_blocking(self, work: Callable[[Repository], T], *, write: bool = True) -> T:
         """The same, from code that has no event loop (CLI set-up, benchmarks' loaders)."""
-        return self._executor.submit(self._in_transaction, work).result()
+        return self._executor.submit(self._in_transaction, work, write).result()
 
-    def _in_transaction(self, work: Callable[[Repository], T]) -> T:
-        with self._repo.db.atomic():
-            return work(self._repo)
+    def _in_transaction(self, work: Callable[[Repository], T], write: bool) -> T:
+        try:
+            with transaction(self._repo.db, write=write):
+                return work(self._repo)
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                raise
+            raise Busy(
+                f"Another process has been writing to the record for over "
+                f"{self.busy_timeout:g} s; nothing was saved. Try again in a moment."
+            ) from exc
 
     def close(self) -> None:
         self._executor.submit(self._repo.db.close).result()

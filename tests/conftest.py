@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import UTC, datetime
@@ -72,7 +73,33 @@ async def open_demo_core(settings: Settings, clock: Clock, skip: Iterable[str] =
     return core
 
 
-async def spawn_tallybot(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
+def isolated_env(db: Path, **settings: str) -> dict[str, str]:
+    """The tester's environment without SLACK_*, DISCORD_*, TALLYBOT_* or PORT, plus `settings`
+    and TALLYBOT_DB: a developer's shell or `.env` cannot point a spawned bot at real services
+    (set-but-empty values stay empty: load_dotenv() never overrides a variable that is set)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "DISCORD_", "TALLYBOT_", "PORT"))
+    }
+    env.update(TALLYBOT_DB=str(db), PYTHONUNBUFFERED="1", **settings)
+    return env
+
+
+async def collect(stream: asyncio.StreamReader | None, into: bytearray) -> None:
+    """Read a child's pipe as it comes (so it never fills) into `into`."""
+    if stream is None:
+        return
+    while chunk := await stream.read(65536):
+        into.extend(chunk)
+
+
+async def spawn_tallybot(
+    env: dict[str, str],
+    *args: str,
+    stdin: int | None = None,
+    preexec_fn: Callable[[], object] | None = None,
+) -> asyncio.subprocess.Process:
     """`python -m adapters.cli ARGS` as a real process from the repository root."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
@@ -81,6 +108,8 @@ async def spawn_tallybot(env: dict[str, str], *args: str) -> asyncio.subprocess.
         *args,
         cwd=REPO,
         env=env,
+        stdin=stdin,
+        preexec_fn=preexec_fn,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )

@@ -19,8 +19,6 @@ from bot.tally import Tally, compute_tally, reading_day
 if TYPE_CHECKING:
     from store.repository import Repository
 
-_HISTORY_LIMIT = 10_000
-
 
 @dataclass(frozen=True)
 class Change:
@@ -57,11 +55,10 @@ def read_change(repo: Repository, event: DomainEvent, today: date) -> Change:
     if event.kind in (EventKind.DECLARATION, EventKind.RETRACTION) and event.declaration_id:
         declaration = repo.declaration(event.declaration_id)
         member = declaration.member
-        history = repo.history(tracker.id, member, limit=_HISTORY_LIMIT)
         if event.kind is EventKind.DECLARATION:
-            before_position = _standing(history, today, skip=declaration.id)
+            before_position = repo.standing(tracker.id, member, today, skip=declaration.id)
         else:
-            before_position = _standing(history, today, revive=declaration.id)
+            before_position = repo.standing(tracker.id, member, today, revive=declaration.id)
         before_positions = dict(positions)
         if before_position is None:
             before_positions.pop(member, None)
@@ -98,16 +95,3 @@ def read_change(repo: Repository, event: DomainEvent, today: date) -> Change:
         earlier = dataclasses.replace(tracker, candidates=restored)
         return Change(event, tracker, body, compute_tally(earlier, body, today, positions), after)
     return Change(event, tracker, body, after, after)
-
-
-def _standing(
-    history: list[Declaration], today: date, skip: int | None = None, revive: int | None = None
-) -> Declaration | None:
-    """The latest standing declaration in `history` (newest first), as `positions` picks it,
-    leaving out `skip` and counting `revive` as not retracted."""
-    for declaration in history:
-        if declaration.id == skip or declaration.made_on > today:
-            continue
-        if declaration.retraction is None or declaration.id == revive:
-            return declaration
-    return None

@@ -1,7 +1,10 @@
 """Delivering the outbox: one worker per channel, in order, paced, retried, never stalled by
 another channel.
 
-A row is marked sent with the platform's message id only after `send` returned it. Faults:
+A row is marked sent with the platform's message id only after `send` returned it. If that
+marking fails (a full disk, a database locked too long), the accepted message id is kept in
+memory and only the marking is retried, with backoff, until it is written: the platform is
+never sent the same row again meanwhile. Faults:
 `RetryLater` waits as long as the platform asked; `TransientFailure` (and a send that outlives
 its timeout) backs off exponentially; `ChannelGone` pauses the channel after
 `gone_pause_after` answers in a row; `Rejected` (the platform refuses this message for good),
@@ -107,6 +110,8 @@ class Deliverer:
         self._given_up: set[ChannelRef] = set()
         self._stopping = False
         self._warned: set[str] = set()
+        self._accepted: dict[int, str] = {}
+        """Rows a platform accepted that are not yet marked sent: outbox id -> message id."""
 
     # lifecycle ----------------------------------------------------------------
 
@@ -164,7 +169,7 @@ class Deliverer:
                 log.exception("alert scan failed; the next wake-up retries")
 
     async def _scan(self) -> None:
-        heads = await self._db(lambda alerts: alerts.due_heads())
+        heads = await self._db(lambda alerts: alerts.due_heads(), write=False)
         for head in heads:
             channel = head.channel
             if channel.platform not in self.senders:
@@ -194,7 +199,7 @@ class Deliverer:
                 if head is not None:
                     row, head = head, None  # read by the scan: saves a query per channel
                 else:
-                    row = await self._db(lambda alerts: alerts.next_pending(channel))
+                    row = await self._db(lambda alerts: alerts.next_pending(channel), write=False)
                 if row is None:
                     if worker.kick.is_set():
                         continue
@@ -219,6 +224,9 @@ class Deliverer:
                 del self._workers[channel]
 
     async def _deliver(self, row: PendingAlert) -> str:
+        accepted = self._accepted.get(row.id)
+        if accepted is not None:
+            return await self._mark_sent(row, accepted)  # sent already: never send it twice
         channel = row.channel
         sender = self.senders[channel.platform]
         reply = reply_from_json(row.reply_json)
@@ -272,7 +280,24 @@ class Deliverer:
                 return "rejected"
             await self._record_failure(row, f"error: {type(exc).__name__}")
             return "failed"
-        await self._db(lambda alerts: alerts.mark_sent(row.id, str(message_id), self.clock()))
+        self._accepted[row.id] = str(message_id)
+        return await self._mark_sent(row, str(message_id))
+
+    async def _mark_sent(self, row: PendingAlert, message_id: str) -> str:
+        """Record what the platform accepted; on failure keep it to retry the marking alone."""
+        try:
+            await self._db(lambda alerts: alerts.mark_sent(row.id, message_id, self.clock()))
+        except Exception as exc:
+            log.warning(
+                "alert %d to %s was accepted (message %s) but could not be marked sent: %s; "
+                "retrying the marking only",
+                row.id,
+                row.channel,
+                message_id,
+                exc,
+            )
+            return "unmarked"
+        del self._accepted[row.id]
         self.stats.sent += 1
         return "sent"
 
@@ -309,8 +334,8 @@ class Deliverer:
         log.info("alert %d to %s not delivered: %s", row.id, row.channel, error)
         await self._db(lambda alerts: alerts.record_failure(row.id, error, self.clock()))
 
-    async def _db(self, work: Callable[[AlertRepository], T]) -> T:
+    async def _db(self, work: Callable[[AlertRepository], T], *, write: bool = True) -> T:
         def run(repo: Repository) -> T:
             return work(AlertRepository(repo.db))
 
-        return await self.store.run(run)
+        return await self.store.run(run, write=write)

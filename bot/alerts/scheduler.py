@@ -142,11 +142,15 @@ class AlertScheduler:
 
     async def sync_digests(self, force: bool = False) -> None:
         """Rebuild the digest cron jobs from the subscriptions table when it changed."""
-        version = await self.store.run(lambda r: AlertRepository(r.db).subscriptions_version())
+        version = await self.store.run(
+            lambda r: AlertRepository(r.db).subscriptions_version(), write=False
+        )
         if version == self._subscriptions_version and not force:
             return
         self._subscriptions_version = version
-        subs = await self.store.run(lambda r: AlertRepository(r.db).digest_subscriptions())
+        subs = await self.store.run(
+            lambda r: AlertRepository(r.db).digest_subscriptions(), write=False
+        )
         wanted = {f"digest:{s.id}": s for s in subs if s.digest_at}
         if self.scheduler is not None:
             for job_id in self._digest_jobs - set(wanted):
@@ -165,7 +169,9 @@ class AlertScheduler:
 
     async def catch_up_digests(self, subs: list[Subscription] | None = None) -> int:
         if subs is None:
-            subs = await self.store.run(lambda r: AlertRepository(r.db).digest_subscriptions())
+            subs = await self.store.run(
+                lambda r: AlertRepository(r.db).digest_subscriptions(), write=False
+            )
         now = self.clock()
         written = 0
         for sub in subs:

@@ -29,7 +29,9 @@ CommitListener = Callable[[list[DomainEvent]], Awaitable[None] | None]
 
 
 class StoreLike(Protocol):
-    async def run(self, work: Callable[[Repository], T]) -> T: ...
+    async def run(self, work: Callable[[Repository], T], *, write: bool = True) -> T:
+        """`work` in one transaction; `write=False` only for work that never writes."""
+        ...
 
 
 def utc_now() -> datetime:
@@ -108,7 +110,9 @@ class Dispatcher:
             return reply, ctx.events
 
         try:
-            reply, events = await self.store.run(work)
+            # Only moderators' commands change the record: they take the write lock up front and
+            # wait their turn; everyone else's are reads that never wait for a writer.
+            reply, events = await self.store.run(work, write=command.moderator_only)
         except UserError as exc:
             return Reply.error(exc.message)
         except Exception:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import signal
 import socket
 import sqlite3
@@ -25,7 +24,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.conftest import spawn_tallybot
+from tests.conftest import collect, isolated_env, spawn_tallybot
 from tests.discord.payloads import (
     ADMIN_ID,
     CHANNEL_ID,
@@ -166,13 +165,8 @@ def bot_env(db: Path, port: int, slack: FakeSlackApi, discord: FakeDiscord) -> d
     """Only what a user would set; everything else from the tester's environment is dropped so
     a developer's `.env` or shell cannot point the bot at real services. Set-but-empty values
     stay empty: load_dotenv() never overrides a variable that is already set."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SLACK_", "DISCORD_", "TALLYBOT_", "PORT"))
-    }
-    env.update(
-        TALLYBOT_DB=str(db),
+    return isolated_env(
+        db,
         TALLYBOT_LOG_LEVEL="INFO",
         TALLYBOT_SLACK_MODERATORS=SLACK_MOD[0],
         TALLYBOT_DISCORD_MOD_ROLE="",
@@ -184,16 +178,7 @@ def bot_env(db: Path, port: int, slack: FakeSlackApi, discord: FakeDiscord) -> d
         DISCORD_TOKEN=DISCORD_TOKEN,
         DISCORD_API_URL=discord.api_url,
         DISCORD_APPLICATION_ID="",
-        PYTHONUNBUFFERED="1",
     )
-    return env
-
-
-async def collect(stream: asyncio.StreamReader | None, into: bytearray) -> None:
-    if stream is None:
-        return
-    while chunk := await stream.read(65536):
-        into.extend(chunk)
 
 
 async def load_demo(env: dict[str, str]) -> None:

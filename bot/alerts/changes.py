@@ -79,8 +79,7 @@ def read_change(repo: Repository, event: DomainEvent, today: date) -> Change:
         declarations = tuple(repo.declaration(i) for i in event.declaration_ids)
         before_positions = dict(positions)
         for declaration in declarations:
-            history = repo.history(tracker.id, declaration.member, limit=_HISTORY_LIMIT)
-            earlier = _standing(history, today, skip=declaration.id)
+            earlier = repo.standing(tracker.id, declaration.member, today, skip=declaration.id)
             if earlier is None:
                 before_positions.pop(declaration.member, None)
             else:

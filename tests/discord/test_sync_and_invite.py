@@ -8,10 +8,10 @@ from urllib.parse import parse_qs, urlparse
 import discord
 import pytest
 
-from adapters.cli import main
 from adapters.discord.commands import default_permissions
 from bot.commands.catalog import COMMANDS
 from bot.commands.spec import ParamKind
+from tallybot.cli import main
 from tests.fakes.discord_api import FakeDiscord
 
 MANAGE_GUILD = 1 << 5

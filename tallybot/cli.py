@@ -210,10 +210,19 @@ def _stdout_closed() -> int:
     return STDOUT_CLOSED
 
 
-def _main(argv: Sequence[str] | None) -> int:
+def _load_dotenv() -> None:
+    """python-dotenv's `load_dotenv()`, as before; skipped (with its import) when no `.env`
+    exists where it looks: up from this file, or up from the working directory."""
+    places = (Path(__file__).resolve().parent, Path.cwd())
+    if not any((d / ".env").exists() for place in places for d in (place, *place.parents)):
+        return
     from dotenv import load_dotenv
 
     load_dotenv()
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    _load_dotenv()
     args = build_parser().parse_args(argv)
     try:
         settings = Settings.from_env()

@@ -23,10 +23,10 @@ import discord
 from discord import app_commands
 
 from adapters.discord.client import TallyClient
-from bot.app import Core
 from bot.commands.context import Actor
 from bot.demo import DEMO_COMMANDS
 from bot.settings import Settings
+from tallybot.wiring import open_core
 from tests.discord.payloads import interaction, option
 from tests.fakes.discord_api import FakeDiscord
 
@@ -100,7 +100,7 @@ async def run() -> None:
                 discord_token=fake.token,
                 discord_api_url=fake.api_url,
             )
-            core = Core.open(settings)
+            core = open_core(settings)
             try:
                 for text in DEMO_COMMANDS:
                     await core.dispatcher.run_text(text, OPERATOR)

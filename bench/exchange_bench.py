@@ -26,6 +26,7 @@ from bot.commands.context import Context
 from bot.commands.exchange import export_file, import_roll_call
 from bot.settings import Settings
 from store.repository import Repository
+from tallybot.wiring import open_core
 
 DECLARE = next(c for c in COMMANDS if c.key == "declare")
 SIZES = (1_000, 100_000)
@@ -105,7 +106,7 @@ def _line(what: str, seconds: dict[int, float], size: dict[int, int] | None = No
 def _cli(db: Path, *args: str) -> float:
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "adapters.cli", "--db", str(db), *args],
+        [sys.executable, "-m", "tallybot", "--db", str(db), *args],
         check=True,
         capture_output=True,
         env=os.environ.copy(),
@@ -115,8 +116,8 @@ def _cli(db: Path, *args: str) -> float:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        source = Core.open(Settings(db_path=Path(tmp) / "source.db"))
-        target = Core.open(Settings(db_path=Path(tmp) / "target.db"))
+        source = open_core(Settings(db_path=Path(tmp) / "source.db"))
+        target = open_core(Settings(db_path=Path(tmp) / "target.db"))
         started = time.perf_counter()
         for count in SIZES:
             _load(source, f"t{count}", count)

@@ -25,12 +25,12 @@ from adapters.slack.sender import create_sender as create_slack_sender
 from bot.alerts.channels import AlertSender, ChannelRef
 from bot.alerts.model import Mode
 from bot.alerts.scheduler import AlertScheduler
-from bot.app import Core
 from bot.commands.context import Actor
 from bot.demo import DEMO_COMMANDS
 from bot.replies import Reply
 from bot.settings import Settings
 from store.alerts import AlertRepository
+from tallybot.wiring import open_core
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.slack_api import DEFAULT_TEAM, DEFAULT_TOKEN, FakeSlackApi
 
@@ -76,7 +76,7 @@ async def run(channels: int) -> dict[str, float]:
             discord_token=fake_discord.token,
             discord_api_url=fake_discord.api_url,
         )
-        core = Core.open(settings)
+        core = open_core(settings)
         original_base = discord.http.Route.BASE
         try:
             for text in DEMO_COMMANDS:

@@ -31,9 +31,9 @@ import aiohttp
 
 from bench.launcher import parse_launcher, shown
 from bench.trackers import OPERATOR, load_random
-from bot.app import Core
 from bot.demo import DEMO_COMMANDS
 from bot.settings import Settings
+from tallybot.wiring import open_core
 from tests.discord.payloads import (
     ADMIN_ID,
     CHANNEL_ID,
@@ -115,7 +115,7 @@ def libraries_floor_mb() -> float:
 # -- the database -----------------------------------------------------------------------------
 def prepare_db(db: Path, declarations: int) -> None:
     """The demo tracker, and tracker `big` with `declarations` bulk-loaded ones."""
-    core = Core.open(Settings(db_path=db))
+    core = open_core(Settings(db_path=db))
     try:
 
         async def demo() -> None:

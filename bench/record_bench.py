@@ -21,6 +21,7 @@ from bench.stats import summary_ms
 from bench.tally_bench import OPERATOR, _in_process, _load
 from bot.app import Core
 from bot.settings import Settings
+from tallybot.wiring import open_core
 
 ROLL = ["BE", "CA", "DK", "IS", "IT", "LU", "NL", "NO", "PT", "GR"]
 
@@ -45,7 +46,7 @@ def _ratio(big: list[float], small: list[float]) -> str:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        core = Core.open(Settings(db_path=Path(tmp) / "bench.db"))
+        core = open_core(Settings(db_path=Path(tmp) / "bench.db"))
         _load(core, "big", 100_000)
         _load(core, "small", 100)
         edit_big, edit_small = _edits(core, "big", 6), _edits(core, "small", 30)

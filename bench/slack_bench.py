@@ -39,10 +39,10 @@ from adapters.slack.blocks import render
 from adapters.slack.client import interactive_client
 from adapters.slack.http import bound_port, serve_http
 from adapters.slack.service import start_slack
-from bot.app import Core
 from bot.commands.context import Actor
 from bot.demo import DEMO_COMMANDS
 from bot.settings import Settings
+from tallybot.wiring import open_core
 from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlackApi, signed_headers, slash_command_body
 
 SECRET = "bench-signing-secret"
@@ -258,7 +258,7 @@ async def bench(seconds: float, turns: int, workers: int, ack_only: bool) -> Non
                 slack_api_url=api.api_url,
                 port=0,
             )
-            core = Core.open(settings)
+            core = open_core(settings)
             operator = Actor("console", "local", "bench", "bench", platform_moderator=True)
             for text in DEMO_COMMANDS:
                 await core.dispatcher.run_text(text, operator)

@@ -20,6 +20,7 @@ from bench.stats import summary_ms
 from bench.trackers import OPERATOR, load_random
 from bot.app import Core
 from bot.settings import Settings
+from tallybot.wiring import open_core
 
 
 def _in_process(core: Core, text: str, runs: int) -> list[float]:
@@ -53,7 +54,7 @@ def _through_exec(db: Path, text: str, runs: int) -> list[float]:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.db"
-        core = Core.open(Settings(db_path=db))
+        core = open_core(Settings(db_path=db))
         started = time.perf_counter()
         load_random(core, "big", 100_000)
         load_random(core, "small", 100)

@@ -25,6 +25,7 @@ from bot.app import Core
 from bot.commands.context import Actor
 from bot.domain import NewDeclaration, Stance
 from bot.settings import Settings
+from tallybot.wiring import open_core
 
 OPERATOR = Actor("console", "local", "bench", "bench", platform_moderator=True)
 WRITERS = 50
@@ -62,7 +63,7 @@ async def _spawn(db: Path, text: str) -> tuple[int, float, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "adapters.cli",
+        "tallybot",
         "exec",
         text,
         cwd=REPO,
@@ -100,7 +101,7 @@ def _stored(core: Core, slug: str) -> int:
 
 def parallel_writers(tmp: Path) -> None:
     db = tmp / "writers.db"
-    core = Core.open(Settings(db_path=db))
+    core = open_core(Settings(db_path=db))
     codes = _open_tracker(core, "alone")
     _open_tracker(core, "crowd")
     baseline = _sequential(core, declarations(codes, "alone"))
@@ -118,7 +119,7 @@ def parallel_writers(tmp: Path) -> None:
         )
     )
     read_ok = [elapsed for status, elapsed, _ in readers if status == 0]
-    core = Core.open(Settings(db_path=db))
+    core = open_core(Settings(db_path=db))
     stored = _stored(core, "crowd")
     core.close()
     lone = [asyncio.run(_spawn(db, declarations(codes, "alone")[0]))[1] for _ in range(5)]
@@ -178,7 +179,7 @@ def _load_history(core: Core, slug: str, member: str, count: int) -> None:
 
 def history_cost(tmp: Path, runs: int = 200) -> None:
     db = tmp / "history.db"
-    core = Core.open(Settings(db_path=db))
+    core = open_core(Settings(db_path=db))
     _open_tracker(core, "short")
     _open_tracker(core, "long")
     _load_history(core, "short", "HU", 10)

@@ -1,19 +1,18 @@
-"""The shared core every adapter talks to: the store, the command dispatcher and the clock."""
+"""The shared core every adapter talks to: the store, the command dispatcher and the settings.
+
+A plain value: only the launcher (tallybot/wiring.py `open_core`) builds one, so the core never
+chooses a store implementation."""
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.alerts.outbox import alert_writer
-from bot.commands.catalog import COMMANDS
-from bot.commands.dispatcher import Dispatcher, utc_now
-from bot.errors import DatabaseUnusable
+from bot.commands.dispatcher import Dispatcher
 from bot.settings import Settings
-from store.runner import Store
+
+if TYPE_CHECKING:
+    from store.runner import Store  # becomes bot.storage.Store with the storage contract
 
 
 @dataclass
@@ -21,17 +20,6 @@ class Core:
     settings: Settings
     store: Store
     dispatcher: Dispatcher
-
-    @classmethod
-    def open(cls, settings: Settings, clock: Callable[[], datetime] = utc_now) -> Core:
-        try:
-            store = Store(settings.db_path, clock())
-        except (sqlite3.DatabaseError, OSError) as exc:
-            raise DatabaseUnusable(Path(settings.db_path), exc) from None
-        dispatcher = Dispatcher(store, COMMANDS, clock)
-        # Alerts are written in each command's own transaction (the outbox), whoever runs it.
-        dispatcher.event_writers.append(alert_writer(clock))
-        return cls(settings, store, dispatcher)
 
     def close(self) -> None:
         self.store.close()

@@ -1,19 +1,19 @@
 """Suggestions while a user types an option: trackers, members, candidates, rules, bodies.
 
-Platform-neutral (no chat library here): Discord maps them to autocomplete choices, the console
-could offer them on tab. Best matches first, at most `limit` (Discord allows 25).
+Platform-neutral (no chat library here): Discord maps them to autocomplete choices; the
+console's tab offers `line_words`. Best matches first, at most `limit` (Discord allows 25).
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from bot.commands.spec import Param, ParamKind
-from bot.domain import Tracker, TrackerKind, TrackerStatus
+from bot.commands.spec import Command, Param, ParamKind
+from bot.domain import Stance, Tracker, TrackerKind, TrackerStatus
 from bot.errors import NotFound
 from bot.members import Body, normalise
 from bot.rules import RULE_NAMES
@@ -101,6 +101,22 @@ def suggestions(
     if param.kind is ParamKind.RULE:
         return _rules(text, limit)
     return []
+
+
+def command_words(commands: Sequence[Command]) -> set[str]:
+    """The words of a typed command line that come from the spec: command words, stances and
+    `option=` names (for completers that see one word, such as readline's tab)."""
+    words = {part for command in commands for part in command.path}
+    words |= {str(s) for s in Stance}
+    words |= {f"{p.name}=" for c in commands for p in c.params if not p.positional}
+    return words
+
+
+def record_words(repo: Repository) -> list[str]:
+    """The words of a typed command line that come from the record: tracker slugs, and every
+    body's member codes and names."""
+    members = [m for slug in repo.body_slugs() for m in repo.body(slug).members]
+    return [*repo.tracker_slugs(), *(m.code for m in members), *(m.name for m in members)]
 
 
 def _trackers(repo: Repository, text: str, limit: int) -> list[Suggestion]:

@@ -52,3 +52,8 @@ def _reason(exc: BaseException) -> str:
 
 class Busy(UserError):
     """Another process held the record's write lock for longer than we wait for it."""
+
+
+class ServiceFailed(Exception):
+    """A platform refused the bot for good (a rejected token, a gateway that will not take it):
+    `tallybot run` stops and prints this one sentence, exit status 1, no traceback."""

@@ -37,7 +37,9 @@ def open_database(path: str | Path, busy_timeout: float = BUSY_TIMEOUT) -> Datab
     conn = sqlite3.connect(
         str(path), check_same_thread=False, timeout=busy_timeout, isolation_level=None
     )
-    db = Database(conn)
+    # No sqlite-utils plugins prepare our connection: none is a dependency, and looking for
+    # them reads every installed package's metadata at each start (`tallybot exec` stays quick).
+    db = Database(conn, execute_plugins=False)
     if str(path) != ":memory:":
         db.enable_wal()
     db.execute("PRAGMA foreign_keys = ON")

@@ -16,6 +16,7 @@ from bot.commands.context import Actor
 from bot.demo import DEMO_COMMANDS
 from bot.replies import Reply
 from bot.settings import Settings
+from tallybot.wiring import open_core
 
 OPERATOR = Actor("console", "local", "operator", "Operator", platform_moderator=True)
 READER = Actor("console", "local", "reader", "Reader", platform_moderator=False)
@@ -43,7 +44,7 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def core(db_path: Path, clock: Clock) -> AsyncIterator[Core]:
-    instance = Core.open(Settings(db_path=db_path), clock)
+    instance = open_core(Settings(db_path=db_path), clock)
     yield instance
     instance.close()
 
@@ -63,7 +64,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 async def open_demo_core(settings: Settings, clock: Clock, skip: Iterable[str] = ()) -> Core:
     """A core on `settings` with the demo tracker loaded through the ordinary commands."""
-    core = Core.open(settings, clock)
+    core = open_core(settings, clock)
     left_out = set(skip)
     for text in DEMO_COMMANDS:
         if text in left_out:
@@ -100,11 +101,11 @@ async def spawn_tallybot(
     stdin: int | None = None,
     preexec_fn: Callable[[], object] | None = None,
 ) -> asyncio.subprocess.Process:
-    """`python -m adapters.cli ARGS` as a real process from the repository root."""
+    """`python -m tallybot ARGS` as a real process from the repository root."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "adapters.cli",
+        "tallybot",
         *args,
         cwd=REPO,
         env=env,

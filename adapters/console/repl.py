@@ -12,7 +12,7 @@ from adapters.console.files import save_attachments, saved_lines
 from adapters.console.render import render_text
 from bot.app import Core
 from bot.commands.context import Actor
-from bot.domain import Stance
+from bot.completion import command_words, record_words
 from bot.errors import UserError
 
 HISTORY_FILE = Path.home() / ".tallybot_history"
@@ -55,17 +55,9 @@ class Completer:
 
 
 def completion_words(core: Core) -> list[str]:
-    words = {part for command in core.dispatcher.commands for part in command.path}
-    words |= {str(s) for s in Stance}
-    words |= {f"{p.name}=" for c in core.dispatcher.commands for p in c.params if not p.positional}
-    repo_words = core.store.run_blocking(
-        lambda repo: (
-            [*repo.tracker_slugs()]
-            + [m.code for slug in repo.body_slugs() for m in repo.body(slug).members]
-            + [m.name for slug in repo.body_slugs() for m in repo.body(slug).members]
-        )
-    )
-    return sorted(words | set(repo_words))
+    """Every word tab offers: the spec's and the record's, as bot/completion.py lists them."""
+    found = core.store.run_blocking(record_words, write=False)
+    return sorted(command_words(core.dispatcher.commands) | set(found))
 
 
 async def run_console(core: Core, actor: Actor) -> None:

@@ -22,9 +22,9 @@ from adapters.discord.commands import build_commands
 from adapters.discord.interactions import DEFER_AFTER_SECONDS, InteractionHandler
 from adapters.discord.moderation import ModeratorCheck
 from adapters.discord.render import NO_MENTIONS
-from adapters.service import ServiceFailed
 from bot.commands.dispatcher import Dispatcher
 from bot.completion import StoreLike
+from bot.errors import ServiceFailed
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -149,7 +149,7 @@ def _slash_command(
 def default_permissions(command: Command) -> dict[str, bool]:
     """What Discord shows a write command to by default (admins can change it per server):
     Manage Server, or Manage Channels for commands channel managers may run."""
-    if getattr(command, "channel_managers", False):
+    if command.channel_managers:
         return {"manage_channels": True}
     return {"manage_guild": True}
 

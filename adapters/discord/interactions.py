@@ -9,7 +9,6 @@ recorded change meant for the channel, by a short private note plus a public fol
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import io
 import logging
 from typing import Any
@@ -57,7 +56,7 @@ class InteractionHandler:
             display_name=user.display_name,
             platform_moderator=await self.moderators.is_platform_moderator(interaction),
             channel=str(interaction.channel_id) if interaction.channel_id else None,
-            **_channel_manager(interaction),
+            channel_manager=_channel_manager(interaction),
         )
 
     async def handle(
@@ -125,16 +124,13 @@ def raw_args(command: Command, options: dict[str, Any]) -> dict[str, object]:
     return raw
 
 
-def _channel_manager(interaction: discord.Interaction) -> dict[str, bool]:
+def _channel_manager(interaction: discord.Interaction) -> bool:
     """Manage Channels here (payload permissions include channel overwrites), for commands
-    the core lets channel managers run (alert subscriptions), when the core knows the field."""
-    if "channel_manager" not in {f.name for f in dataclasses.fields(Actor)}:
-        return {}
+    the core lets channel managers run (alert subscriptions)."""
     permissions = interaction.permissions
-    allowed = interaction.guild_id is not None and (
+    return interaction.guild_id is not None and (
         permissions.manage_channels or permissions.administrator
     )
-    return {"channel_manager": allowed}
 
 
 def fit_attachments(reply: Reply) -> Reply:

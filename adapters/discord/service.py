@@ -17,8 +17,8 @@ import discord
 
 from adapters.discord.client import TOKEN_REJECTED, TallyClient
 from adapters.discord.sender import DiscordSender
-from adapters.service import ServiceFailed
 from bot.app import Core
+from bot.errors import ServiceFailed
 
 log = logging.getLogger(__name__)
 

@@ -142,20 +142,13 @@ class TallyCommands:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    def needs_rights(self, text: str) -> bool:
-        try:
-            return self.core.dispatcher.parse(text).command.moderator_only
-        except UserError:
-            return False
-
     async def run_command(
         self, body: Mapping[str, Any], respond: Respond, client: AsyncWebClient
     ) -> None:
         try:
             text = decode_slack_text(str(body.get("text") or ""))
             asker = Asker.from_command(body)
-            actor = await self.identity.actor(client, asker, self.needs_rights(text))
-            reply = await self.core.dispatcher.run_text(text, actor)
+            reply = await self.run_parsed(text, asker, client)
             if reply.attachments:
                 refused = await post_files(client, asker.channel_id or "", reply.attachments)
                 if refused:
@@ -164,6 +157,21 @@ class TallyCommands:
         except Exception:
             log.exception("/tally failed")
             await _apologise(respond)
+
+    async def run_parsed(
+        self, text: str, asker: Asker, client: AsyncWebClient, *, reads_only: bool = False
+    ) -> Reply:
+        """Parse once: the command says whether Slack must be asked about the user's rights
+        (users.info), then the same invocation runs; `reads_only` refuses a write."""
+        try:
+            invocation = self.core.dispatcher.parse(text)
+        except UserError as exc:
+            return Reply.error(exc.message)
+        needs_rights = invocation.command.moderator_only
+        if reads_only and needs_rights:
+            return Reply.error("Only a read can be run again to share it.")
+        actor = await self.identity.actor(client, asker, needs_rights)
+        return await self.core.dispatcher.run_invocation(invocation, actor)
 
     async def answer(self, respond: Respond, reply: Reply, text: str) -> None:
         if reply.visibility is Visibility.PUBLIC:
@@ -206,10 +214,9 @@ class TallyCommands:
             return None
         reply = self.shares.get(str(value.get("k", "")))
         text = value.get("q")
-        if reply is None and isinstance(text, str) and not self.needs_rights(text):
+        if reply is None and isinstance(text, str):
             # Kept replies are lost on restart: the same read, run again for the sharer.
-            actor = await self.identity.actor(client, asker, needs_rights=False)
-            reply = await self.core.dispatcher.run_text(text, actor)
+            reply = await self.run_parsed(text, asker, client, reads_only=True)
         return reply if reply is not None and reply.ok else None
 
 

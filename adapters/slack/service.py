@@ -17,12 +17,12 @@ import aiohttp
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.errors import SlackApiError
 
-from adapters.service import ServiceFailed
 from adapters.slack.app import TallyCommands, build_app
 from adapters.slack.client import error_code, interactive_client
 from adapters.slack.http import bound_port, serve_http
 from adapters.slack.sender import SlackSender, create_sender
 from bot.app import Core
+from bot.errors import ServiceFailed
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,6 @@ from bot.alerts.model import Mode, Subscription, Variant
 from bot.alerts.serialize import reply_to_json
 from bot.alerts.wording import event_alert
 from bot.events import DomainEvent, EventKind
-from store.alerts import AlertRepository
 
 if TYPE_CHECKING:
     from store.repository import Repository
@@ -33,6 +32,8 @@ def alert_writer(clock: Callable[[], datetime]) -> Callable[[Repository, list[Do
 
 def write_alerts(repo: Repository, events: list[DomainEvent], now: datetime) -> int:
     """Record each event's wording and queue it for every matching subscription; returns rows."""
+    from store.alerts import AlertRepository  # not at import: `tallybot exec` stays quick
+
     alerts = AlertRepository(repo.db)
     written = 0
     for event in events:

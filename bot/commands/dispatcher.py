@@ -64,6 +64,10 @@ class Dispatcher:
             return Reply.error(exc.message)
         except Exception:
             return self._failure(self.commands[0])
+        return await self.run_invocation(invocation, actor)
+
+    async def run_invocation(self, invocation: Invocation, actor: Actor) -> Reply:
+        """A command already parsed (an adapter that needed its spec first parses only once)."""
         if invocation.near and not await self._is_tracker(invocation.args.get("tracker")):
             word = invocation.args.get("tracker")
             return Reply.error(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-TALLYBOT = [sys.executable, "-m", "adapters.cli"]
+TALLYBOT = [sys.executable, "-m", "tallybot"]
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -124,3 +124,13 @@ def test_body_import_never_drops_a_member_that_declared(demo_db: Path, tmp_path:
     assert result.returncode == 2 and "leaves out LT" in result.stderr
     bad = tallybot("body", "import", str(without_lt), "--slug", "Bad Slug!", db=demo_db)
     assert bad.returncode == 2 and "can't be a body name" in bad.stderr
+
+
+def test_the_launchers_defaults_are_the_cores() -> None:
+    """tallybot/cli.py repeats two defaults so that building the parser stays light."""
+    from bot.alerts.delivery import DeliveryPolicy
+    from bot.commands.exchange import FORMATS
+    from tallybot.cli import EXPORT_FORMATS, SEND_TIMEOUT
+
+    assert tuple(FORMATS) == EXPORT_FORMATS
+    assert DeliveryPolicy().send_timeout == SEND_TIMEOUT

@@ -16,12 +16,13 @@ from typing import Any
 
 import pytest
 
-from adapters.cli import main
 from bot.app import Core
 from bot.demo import DEMO_TRACKER
 from bot.settings import Settings
 from bot.tally import compute_tally
 from store.repository import Repository
+from tallybot.cli import main
+from tallybot.wiring import open_core
 from tests.conftest import OPERATOR, REPO, Clock, open_demo_core
 
 
@@ -69,7 +70,7 @@ def cli(db: Path, *args: str) -> int:
 
 def readings(db: Path, slug: str) -> list[dict[str, Any]]:
     """compute_tally at the opening and at every declaration date."""
-    core = Core.open(Settings(db_path=db))
+    core = open_core(Settings(db_path=db))
     try:
 
         def read(repo: Repository) -> list[dict[str, Any]]:
@@ -314,7 +315,7 @@ def test_exec_export_saves_the_file_and_prints_its_path(demo: Core, tmp_path: Pa
     db = str(demo.settings.db_path)
 
     def tallybot(*args: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "adapters.cli", "--db", db, *args]
+        command = [sys.executable, "-m", "tallybot", "--db", db, *args]
         return subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60)
 
     first, second = tallybot("exec", "/tally export format=csv"), tallybot("exec", "/tally export")

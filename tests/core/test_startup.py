@@ -14,7 +14,7 @@ import pytest
 from bot.settings import Settings, SettingsError
 from tests.conftest import REPO
 
-TALLYBOT = [sys.executable, "-m", "adapters.cli"]
+TALLYBOT = [sys.executable, "-m", "tallybot"]
 SETTINGS = (
     "TALLYBOT_DB",
     "TALLYBOT_LOG_LEVEL",

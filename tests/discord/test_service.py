@@ -11,9 +11,9 @@ from dataclasses import replace
 import pytest
 
 from adapters.discord.service import start_discord
-from adapters.service import ServiceFailed
 from bot.alerts.channels import ChannelRef
 from bot.app import Core
+from bot.errors import ServiceFailed
 from bot.replies import Reply
 from bot.settings import Settings
 from tests.discord.payloads import EVERYDAY, GUILD_ID, READER_ID, interaction, option

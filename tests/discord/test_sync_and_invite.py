@@ -8,10 +8,10 @@ from urllib.parse import parse_qs, urlparse
 import discord
 import pytest
 
-from adapters.cli import main
 from adapters.discord.commands import default_permissions
 from bot.commands.catalog import COMMANDS
 from bot.commands.spec import ParamKind
+from tallybot.cli import main
 from tests.fakes.discord_api import FakeDiscord
 
 MANAGE_GUILD = 1 << 5
@@ -44,6 +44,7 @@ async def test_global_sync_puts_every_spec_command(
     fake: FakeDiscord, env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert await _in_thread("discord", "sync", db=env) == 0
+    assert not env.exists()  # the spec is all sync needs: no database opened, none created
     puts = fake.requests_to(f"/applications/{fake.application_id}/commands", "PUT")
     assert len(puts) == 1
     synced = {c["name"]: c for c in fake.commands["global"]}

@@ -1,4 +1,4 @@
-"""The whole bot as a user runs it: `python -m adapters.cli run` in its own process, Slack in
+"""The whole bot as a user runs it: `python -m tallybot run` in its own process, Slack in
 HTTP mode and Discord over a gateway, both pointed at the local fakes through settings alone.
 
 One story through the real process: subscribe a channel on each platform, record a declaration
@@ -69,7 +69,7 @@ DECLARE_TR = (
 
 @dataclass
 class BotProcess:
-    """`python -m adapters.cli run`, its output collected as it comes (pipes never fill)."""
+    """`python -m tallybot run`, its output collected as it comes (pipes never fill)."""
 
     process: asyncio.subprocess.Process
     port: int

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Core
 from bot.commands.context import Actor
 from bot.settings import Settings
 from store.schema import migrations
+from tallybot.wiring import open_core
 from tests.conftest import collect, isolated_env, spawn_tallybot
 
 WRITERS = 50
@@ -57,7 +57,7 @@ def _read(db: Path, sql: str) -> list[tuple[object, ...]]:
 
 async def _record_backlog(db: Path) -> None:
     """Two trackers, the console channel subscribed to both, BACKLOG alerts not yet sent."""
-    core = Core.open(Settings(db_path=db))
+    core = open_core(Settings(db_path=db))
     try:
         for slug in ("backlog", "crowd"):
             for text in (

@@ -9,6 +9,8 @@ import pytest
 from adapters.slack.blocks import MARKS
 from adapters.slack.escape import plain
 from bot.app import Core
+from bot.commands.context import Actor
+from bot.commands.parser import Invocation
 from bot.commands.spec import Command, Param, ParamKind
 from bot.replies import Reply, Visibility
 from tests.fakes.slack_api import FakeSlackApi
@@ -66,14 +68,14 @@ async def test_every_command_of_the_spec_answers_through_slack(
     slack: SlackHarness, slack_core: Core, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[Reply] = []
-    run_text = slack_core.dispatcher.run_text
+    run_invocation = slack_core.dispatcher.run_invocation
 
-    async def recording(text: str, actor: object) -> Reply:
-        reply = await run_text(text, actor)  # type: ignore[arg-type]
+    async def recording(invocation: Invocation, actor: Actor) -> Reply:
+        reply = await run_invocation(invocation, actor)
         seen.append(reply)
         return reply
 
-    monkeypatch.setattr(slack_core.dispatcher, "run_text", recording)
+    monkeypatch.setattr(slack_core.dispatcher, "run_invocation", recording)
     covered = []
     for command in slack_core.dispatcher.commands:
         answer = await slack.command(sample_text(command), user=LISTED)
@@ -196,10 +198,10 @@ async def test_a_mistyped_command_gets_did_you_mean_in_slack(slack: SlackHarness
 async def test_a_crash_in_the_adapter_is_an_apology_not_a_traceback(
     slack: SlackHarness, slack_core: Core, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def broken(text: str, actor: object) -> Reply:
+    async def broken(invocation: Invocation, actor: Actor) -> Reply:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(slack_core.dispatcher, "run_text", broken)
+    monkeypatch.setattr(slack_core.dispatcher, "run_invocation", broken)
     answer = await slack.command("")
     assert answer.status == 200
     assert answer.post.payload["text"].startswith("Something went wrong")

@@ -11,11 +11,11 @@ import contextlib
 import logging
 import signal
 
-from adapters.alerts_cli import start_alerts
 from adapters.console.repl import operator_actor, run_console
 from adapters.console.sender import ConsoleSender
-from bot.app import Core
 from bot.settings import Settings, SettingsError
+from tallybot.dispatch import start_alerts
+from tallybot.wiring import open_core
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 async def run_bot(settings: Settings) -> int:
     if missing := settings.slack_missing():
         raise SettingsError(missing)
-    core = Core.open(settings)
+    core = open_core(settings)
     alerts = None
     try:
         services = []

@@ -1,4 +1,6 @@
-"""What `tallybot discord sync` and `tallybot discord invite` do (REST only, no gateway)."""
+"""`tallybot discord sync [--guild ID]` and `tallybot discord invite` (REST only, no gateway).
+
+Imported only when one of them runs: discord.py is heavy and `tallybot exec` stays quick."""
 
 from __future__ import annotations
 
@@ -6,11 +8,13 @@ import argparse
 import asyncio
 import logging
 import sys
+from typing import NoReturn
 
 import discord
 
 from adapters.discord.client import TallyClient, login_checked
-from bot.app import Core
+from adapters.discord.commands import build_commands
+from bot.commands.catalog import COMMANDS
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -42,9 +46,11 @@ def sync_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def sync_tree(settings: Settings, guild_id: int | None) -> list[str]:
-    """Log in over REST and PUT the generated command tree; return the synced names."""
-    core = Core.open(settings)
-    client = TallyClient(core.dispatcher, core.store, settings, rest_only=True)
+    """Log in over REST and PUT the command tree generated from the spec; return the synced
+    names. Only the spec's shape is needed, so no database is opened."""
+    client = TallyClient(None, None, settings, rest_only=True)
+    for command in build_commands(COMMANDS, _not_served, _not_served):
+        client.tree.add_command(command)
     try:
         await login_checked(client, settings.discord_token or "")
         guild = discord.Object(id=guild_id) if guild_id else None
@@ -54,7 +60,11 @@ async def sync_tree(settings: Settings, guild_id: int | None) -> list[str]:
         return [command.name for command in synced]
     finally:
         await client.close()
-        core.close()
+
+
+async def _not_served(*_: object) -> NoReturn:
+    """The synced tree's callbacks: this process never serves interactions."""
+    raise RuntimeError("a tree built for `discord sync` does not answer interactions")
 
 
 def invite_command(args: argparse.Namespace, settings: Settings) -> int:

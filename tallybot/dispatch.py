@@ -1,8 +1,5 @@
-"""`tallybot dispatch`: deliver alerts; and the composition of senders the scheduler uses.
-
-Which platforms can be posted to is decided here, in adapters/ (the core never imports one):
-Slack when SLACK_BOT_TOKEN is set, Discord when DISCORD_TOKEN is set, and the console always.
-"""
+"""`tallybot dispatch`: deliver alerts, once (cron) or until stopped; and the scheduler
+`tallybot run` starts beside its services. Which senders exist is wiring.build_senders' call."""
 
 from __future__ import annotations
 
@@ -12,46 +9,21 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import replace
 
-from adapters.console.sender import ConsoleSender
 from bot.alerts.channels import AlertSender
 from bot.alerts.delivery import DeliveryPolicy, DeliveryStats
 from bot.alerts.lock import DispatchLock
 from bot.alerts.scheduler import AlertScheduler
 from bot.app import Core
 from bot.settings import Settings
+from tallybot.wiring import build_senders, close_all, open_core
 
 log = logging.getLogger(__name__)
 
 EXIT_BUSY = 75
 """EX_TEMPFAIL: another process delivers for this database; try again later."""
-
-
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "dispatch",
-        help="deliver alerts to subscribed channels (--once: what is due, then exit)",
-    )
-    parser.add_argument(
-        "--once", action="store_true", help="deliver everything due and exit (for cron)"
-    )
-    parser.add_argument(
-        "--send-timeout",
-        type=float,
-        default=DeliveryPolicy.send_timeout,
-        metavar="SECONDS",
-        help=f"give up on one send after this long (default {DeliveryPolicy.send_timeout:g})",
-    )
-    parser.add_argument(
-        "--interval",
-        type=float,
-        default=30.0,
-        metavar="SECONDS",
-        help="without --once: look for due alerts at least this often (default 30)",
-    )
-    parser.set_defaults(func=dispatch_command)
 
 
 def dispatch_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -70,7 +42,7 @@ async def dispatch_once(settings: Settings, policy: DeliveryPolicy | None = None
             file=sys.stderr,
         )
         return EXIT_BUSY
-    core = Core.open(settings)
+    core = open_core(settings)
     senders, closers = await build_senders(settings)
     try:
         scheduler = AlertScheduler(core.store, senders, core.dispatcher.clock, policy)
@@ -78,7 +50,7 @@ async def dispatch_once(settings: Settings, policy: DeliveryPolicy | None = None
         print(_summary(stats))
         return 1 if stats.left_pending else 0
     finally:
-        await _close_all(closers)
+        await close_all(closers)
         core.close()
         lock.release()
 
@@ -88,7 +60,7 @@ async def dispatch_forever(
 ) -> int:
     """Deliver until SIGINT/SIGTERM (a delivery-only process beside `tallybot exec`)."""
     quiet_scheduler_logs()
-    core = Core.open(settings)
+    core = open_core(settings)
     senders, closers = await build_senders(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -110,34 +82,8 @@ async def dispatch_forever(
         return 0
     finally:
         await scheduler.stop()
-        await _close_all(closers)
+        await close_all(closers)
         core.close()
-
-
-async def build_senders(
-    settings: Settings, console: bool = True
-) -> tuple[dict[str, AlertSender], list[Callable[[], Awaitable[None]]]]:
-    """Senders from settings alone, plus how to close them."""
-    senders: dict[str, AlertSender] = {}
-    closers: list[Callable[[], Awaitable[None]]] = []
-    if settings.slack_bot_token:
-        from adapters.slack.sender import create_sender as create_slack_sender
-
-        slack = create_slack_sender(settings)
-        senders[slack.platform] = slack
-    if settings.discord_token:
-        from adapters.discord.sender import create_sender as create_discord_sender
-
-        try:
-            discord_sender = await create_discord_sender(settings)
-        except Exception as exc:
-            log.error("discord alerts unavailable: %s", type(exc).__name__)
-        else:
-            senders[discord_sender.platform] = discord_sender
-            closers.append(discord_sender.close)
-    if console:
-        senders["console"] = ConsoleSender()
-    return senders, closers
 
 
 async def start_alerts(
@@ -156,12 +102,6 @@ async def start_alerts(
     )
     await scheduler.start(core.dispatcher)
     return scheduler
-
-
-async def _close_all(closers: list[Callable[[], Awaitable[None]]]) -> None:
-    for close in closers:
-        with contextlib.suppress(Exception):
-            await close()
 
 
 def quiet_scheduler_logs() -> None:

@@ -13,47 +13,22 @@ from typing import TypeVar
 
 from adapters.console.repl import operator_actor
 from bot import exchange
-from bot.app import Core
 from bot.commands.catalog import COMMANDS
 from bot.commands.context import Context
-from bot.commands.exchange import FORMATS, export_file, import_roll_call
+from bot.commands.exchange import export_file, import_roll_call
 from bot.commands.trackers import SLUG
 from bot.errors import UserError
 from bot.settings import Settings
+from tallybot.wiring import open_core
 
 T = TypeVar("T")
-
-
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    export = subparsers.add_parser("export", help="write a tracker's record as JSON or CSV")
-    export.add_argument("tracker", help="tracker slug")
-    export.add_argument("--format", choices=FORMATS, default="json", help="default: json")
-    export.add_argument("--out", type=Path, help="file to write (default: standard output)")
-    export.set_defaults(func=_export)
-    imp = subparsers.add_parser(
-        "import", help="recreate a tracker from its JSON export, or add a CSV roll-call to one"
-    )
-    imp.add_argument("file", type=Path, help="a JSON export, or a CSV roll-call with --tracker")
-    imp.add_argument("--as-slug", help="import the JSON export under this new slug")
-    imp.add_argument(
-        "--tracker",
-        help="add the CSV roll-call (member,stance,date[,candidate,source,quote,speaker,"
-        "confidence,condition]) to this tracker",
-    )
-    imp.set_defaults(func=_import)
-    backup = subparsers.add_parser(
-        "backup", help="copy the database consistently, even while the bot runs"
-    )
-    backup.add_argument("file", type=Path, help="where to write the copy")
-    backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
-    backup.set_defaults(func=_backup)
 
 
 def _in_context(settings: Settings, work: Callable[[Context], T], create: bool = False) -> T:
     """`work` in one transaction of the store, run by the local operator."""
     if not create:
         _require_database(settings.db_path)
-    core = Core.open(settings)
+    core = open_core(settings)
     now = datetime.now(UTC)
     try:
         return core.store.run_blocking(lambda repo: work(Context(repo, operator_actor(), now)))
@@ -61,7 +36,7 @@ def _in_context(settings: Settings, work: Callable[[Context], T], create: bool =
         core.close()
 
 
-def _export(args: argparse.Namespace, settings: Settings) -> int:
+def export_command(args: argparse.Namespace, settings: Settings) -> int:
     file = _in_context(
         settings, lambda ctx: export_file(ctx, ctx.tracker(args.tracker), args.format)
     )
@@ -77,7 +52,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _import(args: argparse.Namespace, settings: Settings) -> int:
+def import_command(args: argparse.Namespace, settings: Settings) -> int:
     data = _read(args.file)
     if args.tracker:
         if args.as_slug:
@@ -115,7 +90,7 @@ def _import_roll_call(settings: Settings, file: Path, slug: str, data: bytes) ->
     return 0
 
 
-def _backup(args: argparse.Namespace, settings: Settings) -> int:
+def backup_command(args: argparse.Namespace, settings: Settings) -> int:
     source = Path(settings.db_path)
     target: Path = args.file
     _require_database(source)

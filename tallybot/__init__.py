@@ -1,0 +1,1 @@
+"""The launcher: the only package that knows every part (core, store, adapters) and wires them."""

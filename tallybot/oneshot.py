@@ -1,0 +1,89 @@
+"""`tallybot exec`, `tallybot demo` and `tallybot body import`: one piece of work against the
+database as the local operator, then exit."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from adapters.console.files import save_attachments, saved_lines
+from adapters.console.render import json_text, neutralise, render_text
+from adapters.console.repl import operator_actor
+from bot.commands.trackers import SLUG
+from bot.demo import DEMO_COMMANDS, DEMO_TRACKER
+from bot.errors import UserError
+from bot.member_file import read_members_csv
+from bot.settings import Settings
+from tallybot.wiring import open_core
+
+
+def exec_command(settings: Settings, command: str, as_user: str | None, as_json: bool) -> int:
+    return asyncio.run(_exec(settings, command, as_user, as_json))
+
+
+async def _exec(settings: Settings, command: str, as_user: str | None, as_json: bool) -> int:
+    actor = operator_actor(as_user)  # refuses a blank --as before anything opens
+    core = open_core(settings)
+    try:
+        reply = await core.dispatcher.run_text(command, actor)
+    finally:
+        core.close()
+    saved = save_attachments(reply, Path.cwd())
+    if as_json:
+        data = {**reply.data, "saved": [str(p) for p in saved]} if saved else reply.data
+        print(json_text(data))
+    else:
+        print(render_text(reply))
+        if saved:
+            print(saved_lines(saved))
+    if not reply.ok:
+        if as_json:
+            print(f"error: {neutralise(str(reply.data.get('error')))}", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def load_demo(settings: Settings) -> int:
+    core = open_core(settings)
+    try:
+        exists = await core.store.run(lambda repo: repo.tracker_exists(DEMO_TRACKER))
+        if exists:
+            print(f"The demo tracker {DEMO_TRACKER} is already loaded in {settings.db_path}.")
+            return 0
+        actor = operator_actor()
+        for command in DEMO_COMMANDS:
+            reply = await core.dispatcher.run_text(command, actor)
+            if not reply.ok:
+                print(f"demo step failed: {command}\n{render_text(reply)}", file=sys.stderr)
+                return 1
+        reply = await core.dispatcher.run_text(f"/tally {DEMO_TRACKER}", actor)
+        print(f"Loaded {DEMO_TRACKER} into {settings.db_path}. Try /tally, /tally holdouts,")
+        print("/tally position HU, /tally nato-sg-2024 as_of=2024-03-06.\n")
+        print(render_text(reply))
+        return 0
+    finally:
+        core.close()
+
+
+def import_body(settings: Settings, file: Path, slug: str | None, name: str | None) -> int:
+    if not file.exists():
+        raise UserError(f"No file {file}.")
+    members = read_members_csv(file)
+    slug = (slug or file.stem).lower()
+    if not SLUG.match(slug):
+        raise UserError(
+            f"'{slug}' can't be a body name: use 2-40 lower-case letters, digits, dashes."
+        )
+    core = open_core(settings)
+    try:
+        now = datetime.now(UTC)
+        core.store.run_blocking(
+            lambda repo: repo.save_body(slug, name or slug.upper(), members, now)
+        )
+    finally:
+        core.close()
+    print(f"Imported {len(members)} members into body '{slug}'. Use body={slug} in tracker new.")
+    print("A bot already running keeps the list it loaded until it restarts.")
+    return 0

@@ -1,0 +1,74 @@
+"""Composition: the one place that picks the store and the senders and builds the core."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.alerts.outbox import alert_writer
+from bot.app import Core
+from bot.commands.catalog import COMMANDS
+from bot.commands.dispatcher import Dispatcher, utc_now
+from bot.errors import DatabaseUnusable
+from bot.settings import Settings
+from store.runner import Store
+
+if TYPE_CHECKING:
+    from bot.alerts.channels import AlertSender
+
+log = logging.getLogger(__name__)
+
+
+def open_core(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Core:
+    """The SQLite store at settings.db_path and a dispatcher writing alerts to its outbox."""
+    try:
+        store = Store(settings.db_path, clock())
+    except (sqlite3.DatabaseError, OSError) as exc:
+        raise DatabaseUnusable(Path(settings.db_path), exc) from None
+    dispatcher = Dispatcher(store, COMMANDS, clock)
+    # Alerts are written in each command's own transaction (the outbox), whoever runs it.
+    dispatcher.event_writers.append(alert_writer(clock))
+    return Core(settings, store, dispatcher)
+
+
+Closer = Callable[[], Awaitable[None]]
+
+
+async def build_senders(
+    settings: Settings, console: bool = True
+) -> tuple[dict[str, AlertSender], list[Closer]]:
+    """Senders from settings alone, plus how to close them: Slack when SLACK_BOT_TOKEN is set,
+    Discord when DISCORD_TOKEN is set, and the console unless told not to."""
+    senders: dict[str, AlertSender] = {}
+    closers: list[Closer] = []
+    if settings.slack_bot_token:
+        from adapters.slack.sender import create_sender as create_slack_sender
+
+        slack = create_slack_sender(settings)
+        senders[slack.platform] = slack
+    if settings.discord_token:
+        from adapters.discord.sender import create_sender as create_discord_sender
+
+        try:
+            discord_sender = await create_discord_sender(settings)
+        except Exception as exc:
+            log.error("discord alerts unavailable: %s", type(exc).__name__)
+        else:
+            senders[discord_sender.platform] = discord_sender
+            closers.append(discord_sender.close)
+    if console:
+        from adapters.console.sender import ConsoleSender
+
+        senders["console"] = ConsoleSender()
+    return senders, closers
+
+
+async def close_all(closers: list[Closer]) -> None:
+    for close in closers:
+        with contextlib.suppress(Exception):
+            await close()

@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 
 from bench.stats import summary_ms
-from bench.tally_bench import OPERATOR, _in_process, _load
+from bench.tally_bench import _in_process
+from bench.trackers import OPERATOR, load_random
 from bot.app import Core
 from bot.settings import Settings
 from tallybot.wiring import open_core
@@ -47,8 +48,8 @@ def _ratio(big: list[float], small: list[float]) -> str:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         core = open_core(Settings(db_path=Path(tmp) / "bench.db"))
-        _load(core, "big", 100_000)
-        _load(core, "small", 100)
+        load_random(core, "big", 100_000)
+        load_random(core, "small", 100)
         edit_big, edit_small = _edits(core, "big", 6), _edits(core, "small", 30)
         print(f"tracker edit rule=, 100,000 declarations: {summary_ms(edit_big)}")
         print(f"tracker edit rule=, 100 declarations:     {summary_ms(edit_small)}")

@@ -151,7 +151,7 @@ async def _exec(settings: Settings, command: str, as_user: str | None, as_json: 
 async def _demo(settings: Settings) -> int:
     core = Core.open(settings)
     try:
-        exists = await core.store.run(lambda repo: repo.tracker_exists(DEMO_TRACKER))
+        exists = await core.store.run(lambda tx: tx.records.tracker_exists(DEMO_TRACKER))
         if exists:
             print(f"The demo tracker {DEMO_TRACKER} is already loaded in {settings.db_path}.")
             return 0
@@ -185,7 +185,7 @@ def _import_body(settings: Settings, file: Path, slug: str | None, name: str | N
     try:
         now = datetime.now(UTC)
         core.store.run_blocking(
-            lambda repo: repo.save_body(slug, name or slug.upper(), members, now)
+            lambda tx: tx.records.save_body(slug, name or slug.upper(), members, now)
         )
     finally:
         core.close()

@@ -13,7 +13,7 @@ from bot.commands.catalog import COMMANDS
 from bot.commands.dispatcher import Dispatcher, utc_now
 from bot.errors import DatabaseUnusable
 from bot.settings import Settings
-from store.runner import Store
+from bot.storage import Store
 
 
 @dataclass
@@ -24,8 +24,10 @@ class Core:
 
     @classmethod
     def open(cls, settings: Settings, clock: Callable[[], datetime] = utc_now) -> Core:
+        from store.thread import SqliteStore  # wiring moves to tallybot/wiring.py
+
         try:
-            store = Store(settings.db_path, clock())
+            store = SqliteStore(settings.db_path, clock())
         except (sqlite3.DatabaseError, OSError) as exc:
             raise DatabaseUnusable(Path(settings.db_path), exc) from None
         dispatcher = Dispatcher(store, COMMANDS, clock)

@@ -59,10 +59,10 @@ def completion_words(core: Core) -> list[str]:
     words |= {str(s) for s in Stance}
     words |= {f"{p.name}=" for c in core.dispatcher.commands for p in c.params if not p.positional}
     repo_words = core.store.run_blocking(
-        lambda repo: (
-            [*repo.tracker_slugs()]
-            + [m.code for slug in repo.body_slugs() for m in repo.body(slug).members]
-            + [m.name for slug in repo.body_slugs() for m in repo.body(slug).members]
+        lambda tx: (
+            [*tx.records.tracker_slugs()]
+            + [m.code for slug in tx.records.body_slugs() for m in tx.records.body(slug).members]
+            + [m.name for slug in tx.records.body_slugs() for m in tx.records.body(slug).members]
         )
     )
     return sorted(words | set(repo_words))

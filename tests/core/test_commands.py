@@ -18,7 +18,7 @@ from .test_seed_stories import replay
 async def snapshot(core: Core) -> dict[str, int]:
     """Row counts of every table: proof that a refused command wrote nothing."""
     return await core.store.run(
-        lambda repo: {name: repo.db[name].count for name in repo.db.table_names()}
+        lambda tx: {name: tx.records.db[name].count for name in tx.records.db.table_names()}
     )
 
 
@@ -195,7 +195,7 @@ async def test_several_open_trackers_need_a_name(run: Any, demo: None) -> None:
 async def test_a_failure_mid_command_rolls_back_every_write(
     core: Core, run: Any, demo: None
 ) -> None:
-    def explode(repo: Any, events: Any) -> None:
+    def explode(tx: Any, events: Any) -> None:
         raise RuntimeError("disk on fire")
 
     core.dispatcher.event_writers.append(explode)

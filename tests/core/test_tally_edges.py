@@ -256,7 +256,9 @@ async def test_a_confidence_nobody_gave_is_not_called_official(core: Core, run: 
     assert unstated.data["declaration"]["confidence"] is None
     assert official.lines[0] == "2024-02-01 · official"
     stored = await core.store.run(
-        lambda repo: [r["confidence"] for r in repo.db.query("SELECT confidence FROM declarations")]
+        lambda tx: [
+            r["confidence"] for r in tx.records.db.query("SELECT confidence FROM declarations")
+        ]
     )
     assert stored == ["unstated", "official"]
     refused = await run("declare DK support confidence=unstated")

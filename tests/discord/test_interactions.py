@@ -145,7 +145,7 @@ async def test_dm_reads_work_with_the_dm_workspace(bot: Bot) -> None:
 
 async def declarations(bot: Bot) -> int:
     return await bot.core.store.run(
-        lambda repo: repo.db.execute("SELECT count(*) FROM declarations").fetchone()[0]
+        lambda tx: tx.records.db.execute("SELECT count(*) FROM declarations").fetchone()[0]
     )
 
 
@@ -164,7 +164,7 @@ async def test_manage_server_may_write_and_it_is_posted_publicly(bot: Bot) -> No
     assert not body["data"].get("flags", 0) & EPHEMERAL
     assert await declarations(bot) == before + 1
     recorded_by = await bot.core.store.run(
-        lambda repo: repo.db.execute(
+        lambda tx: tx.records.db.execute(
             "SELECT recorded_by FROM declarations ORDER BY id DESC LIMIT 1"
         ).fetchone()[0]
     )

@@ -26,7 +26,7 @@ from bot.commands.context import Context
 from bot.commands.exchange import export_file, import_roll_call
 from bot.settings import Settings
 from bot.storage import Transaction
-from store.thread import SqliteTransaction
+from store.thread import as_sqlite
 
 DECLARE = next(c for c in COMMANDS if c.key == "declare")
 SIZES = (1_000, 100_000)
@@ -38,8 +38,8 @@ def _load(core: Core, slug: str, count: int) -> None:
     load_random(core, slug, count, source="https://example.org/report")
     now = datetime.now(UTC)
 
-    def extras(tx: SqliteTransaction) -> None:
-        repo = tx.records
+    def extras(tx: Transaction) -> None:
+        repo = as_sqlite(tx).records
         tracker = repo.tracker_by_slug(slug)
         assert tracker is not None
         rows = [

@@ -30,6 +30,7 @@ from bot.commands.context import Actor
 from bot.demo import DEMO_COMMANDS
 from bot.replies import Reply
 from bot.settings import Settings
+from store.thread import as_sqlite
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.slack_api import DEFAULT_TEAM, DEFAULT_TOKEN, FakeSlackApi
 
@@ -120,7 +121,7 @@ async def run(channels: int) -> dict[str, float]:
             finally:
                 await scheduler.stop()
                 await discord_sender.close()
-            counts = await core.store.run(lambda tx: tx.alerts.outbox_counts())
+            counts = await core.store.run(lambda tx: as_sqlite(tx).alerts.outbox_counts())
         finally:
             discord.http.Route.BASE = original_base
             core.close()

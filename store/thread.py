@@ -36,6 +36,14 @@ class SqliteTransaction:
     alerts: AlertRepository
 
 
+def as_sqlite(tx: Transaction) -> SqliteTransaction:
+    """The SQLite classes behind a unit of work, for code that knows it runs on SQLite (tests
+    that read the tables themselves, benches' bulk loaders); never for bot/ or adapters/."""
+    if not isinstance(tx, SqliteTransaction):
+        raise TypeError(f"not a SQLite transaction: {type(tx).__name__}")
+    return tx
+
+
 class SqliteStore:
     """bot.storage.Store on one SQLite file."""
 

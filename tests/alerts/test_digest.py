@@ -16,6 +16,7 @@ from bot.alerts.scheduler import AlertScheduler
 from bot.alerts.serialize import reply_from_json
 from bot.app import Core
 from bot.replies import Reply
+from store.thread import as_sqlite
 from tests.alerts.conftest import FAST, LITHUANIA, Run, slack_mod, slack_titles, until
 from tests.conftest import Clock
 from tests.fakes.slack_api import FakeSlackApi
@@ -42,7 +43,7 @@ async def _tick(scheduler: AlertScheduler) -> None:
 
 
 async def _digests(core: Core) -> list[dict[str, object]]:
-    rows = await core.store.run(lambda tx: tx.alerts.outbox())
+    rows = await core.store.run(lambda tx: as_sqlite(tx).alerts.outbox())
     return [r for r in rows if r["variant"] == "digest"]
 
 

@@ -7,11 +7,12 @@ import pytest
 
 from bot.alerts.serialize import reply_from_json
 from bot.app import Core
+from store.thread import as_sqlite
 from tests.alerts.conftest import LITHUANIA, Run, discord_mod, slack_mod
 
 
 async def _rows(core: Core) -> list[dict[str, object]]:
-    return await core.store.run(lambda tx: tx.alerts.outbox())
+    return await core.store.run(lambda tx: as_sqlite(tx).alerts.outbox())
 
 
 async def _titles(core: Core) -> list[tuple[str, str, str]]:

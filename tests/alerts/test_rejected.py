@@ -13,6 +13,7 @@ from bot.alerts.channels import AlertSender, ChannelRef
 from bot.alerts.delivery import Deliverer
 from bot.app import Core
 from bot.replies import Reply
+from store.thread import as_sqlite
 from tests.alerts.conftest import (
     CONSOLE,
     FAST,
@@ -38,7 +39,7 @@ async def _record_three(run_as: Run) -> None:
 
 
 async def _rows(core: Core, channel: str) -> list[dict[str, object]]:
-    rows = await core.store.run(lambda tx: tx.alerts.outbox())
+    rows = await core.store.run(lambda tx: as_sqlite(tx).alerts.outbox())
     return [r for r in rows if r["channel"] == channel]
 
 

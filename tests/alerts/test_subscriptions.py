@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.app import Core
 from bot.commands.context import Actor
+from store.thread import as_sqlite
 from tests.alerts.conftest import GUILD, SLACK_TEAM, Run, discord_mod, slack_mod
 
 MEMBER = Actor("discord", GUILD, "77", "Member", channel="500")
@@ -94,7 +95,7 @@ async def test_unsubscribing_drops_alerts_not_yet_sent(demo: Core, run_as: Run) 
     await run_as("/tally subscribe nato-sg-2024", mod)
     await run_as('declare LT support rutte quote="Yes"')
     await run_as("/tally unsubscribe", mod)
-    rows = await demo.store.run(lambda tx: tx.alerts.outbox())
+    rows = await demo.store.run(lambda tx: as_sqlite(tx).alerts.outbox())
     assert [(r["status"], r["last_error"]) for r in rows] == [("cancelled", "unsubscribed")]
 
 

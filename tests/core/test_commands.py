@@ -10,6 +10,8 @@ import pytest
 from bot.app import Core
 from bot.demo import DEMO_COMMANDS
 from bot.replies import Visibility
+from bot.storage import Transaction
+from store.thread import as_sqlite
 from tests.conftest import OPERATOR, READER
 
 from .test_seed_stories import replay
@@ -17,9 +19,12 @@ from .test_seed_stories import replay
 
 async def snapshot(core: Core) -> dict[str, int]:
     """Row counts of every table: proof that a refused command wrote nothing."""
-    return await core.store.run(
-        lambda tx: {name: tx.records.db[name].count for name in tx.records.db.table_names()}
-    )
+
+    def counts(tx: Transaction) -> dict[str, int]:
+        db = as_sqlite(tx).records.db
+        return {name: db[name].count for name in db.table_names()}
+
+    return await core.store.run(counts)
 
 
 @pytest.fixture

@@ -20,8 +20,9 @@ from adapters.cli import main
 from bot.app import Core
 from bot.demo import DEMO_TRACKER
 from bot.settings import Settings
+from bot.storage import Transaction
 from bot.tally import compute_tally
-from store.thread import SqliteTransaction
+from store.thread import as_sqlite
 from tests.conftest import OPERATOR, REPO, Clock, open_demo_core
 
 
@@ -38,8 +39,8 @@ async def demo(db_path: Path, clock: Clock) -> Any:
         reply = await core.dispatcher.run_text(text, OPERATOR)
         assert reply.ok, reply.title
 
-    def extras(tx: SqliteTransaction) -> None:
-        repo = tx.records
+    def extras(tx: Transaction) -> None:
+        repo = as_sqlite(tx).records
         repo.db["amendments"].insert(
             {
                 "declaration_id": 2,
@@ -73,8 +74,8 @@ def readings(db: Path, slug: str) -> list[dict[str, Any]]:
     core = Core.open(Settings(db_path=db))
     try:
 
-        def read(tx: SqliteTransaction) -> list[dict[str, Any]]:
-            repo = tx.records
+        def read(tx: Transaction) -> list[dict[str, Any]]:
+            repo = as_sqlite(tx).records
             tracker = repo.tracker_by_slug(slug)
             assert tracker is not None
             days = sorted(

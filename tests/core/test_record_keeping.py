@@ -15,6 +15,7 @@ from bot.app import Core
 from bot.demo import DEMO_COMMANDS
 from bot.events import DomainEvent, EventKind
 from bot.history import CONTINUED
+from store.thread import as_sqlite
 from tests.conftest import READER
 
 from .test_commands import snapshot
@@ -47,7 +48,9 @@ async def refused(core: Core, run: Any, text: str, *expected: str) -> str:
 async def events(core: Core, kind: str) -> list[dict[str, Any]]:
     return await core.store.run(
         lambda tx: list(
-            tx.records.db.query("SELECT * FROM tracker_events WHERE kind = ? ORDER BY id", [kind])
+            as_sqlite(tx).records.db.query(
+                "SELECT * FROM tracker_events WHERE kind = ? ORDER BY id", [kind]
+            )
         )
     )
 

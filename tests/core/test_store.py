@@ -15,6 +15,7 @@ from bot.app import Core
 from bot.demo import DEMO_COMMANDS
 from store.database import open_database
 from store.repository import utc_text
+from store.thread import as_sqlite
 
 from .test_seed_stories import replay
 
@@ -43,7 +44,9 @@ def test_naive_timestamps_are_refused() -> None:
 async def test_recorded_at_is_timezone_aware_utc(core: Core, run: Any) -> None:
     await replay(run, DEMO_COMMANDS[:2])
     stamps = await core.store.run(
-        lambda tx: [r[0] for r in tx.records.db.execute("SELECT recorded_at FROM declarations")]
+        lambda tx: [
+            r[0] for r in as_sqlite(tx).records.db.execute("SELECT recorded_at FROM declarations")
+        ]
     )
     assert stamps and all(s.endswith("+00:00") for s in stamps)
     assert datetime.fromisoformat(stamps[0]).tzinfo is not None

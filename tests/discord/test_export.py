@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime
 
 from bot.demo import DEMO_TRACKER
 from bot.domain import NewDeclaration, Stance
-from store.thread import SqliteTransaction
+from bot.storage import Transaction
+from store.thread import as_sqlite
 from tests.discord.conftest import Bot
 from tests.discord.payloads import EVERYDAY, READER_ID, interaction, option
 
@@ -55,8 +56,8 @@ async def test_readers_get_no_file(bot: Bot) -> None:
 
 
 async def test_a_file_over_discords_limit_gets_a_sentence_instead(bot: Bot) -> None:
-    def grow(tx: SqliteTransaction) -> None:
-        repo = tx.records
+    def grow(tx: Transaction) -> None:
+        repo = as_sqlite(tx).records
         tracker = repo.tracker_by_slug(DEMO_TRACKER)
         assert tracker is not None
         repo.add_declarations(

@@ -4,6 +4,7 @@ sqlite-utils is synchronous; running every unit of work on one thread keeps the 
 free (Discord, Slack and the scheduler share it) and serialises this process's writers without
 locks. Other processes on the same file are serialised by SQLite: a unit of work that writes
 takes the write lock up front (see store.database.transaction) and waits its turn.
+Each unit of work is handed a SqliteTransaction: bot.storage.Transaction on that connection.
 """
 
 from __future__ import annotations

@@ -25,7 +25,8 @@ from bot.commands.catalog import COMMANDS
 from bot.commands.context import Context
 from bot.commands.exchange import export_file, import_roll_call
 from bot.settings import Settings
-from store.repository import Repository
+from bot.storage import Transaction
+from store.thread import as_sqlite
 from tallybot.wiring import open_core
 
 DECLARE = next(c for c in COMMANDS if c.key == "declare")
@@ -38,7 +39,8 @@ def _load(core: Core, slug: str, count: int) -> None:
     load_random(core, slug, count, source="https://example.org/report")
     now = datetime.now(UTC)
 
-    def extras(repo: Repository) -> None:
+    def extras(tx: Transaction) -> None:
+        repo = as_sqlite(tx).records
         tracker = repo.tracker_by_slug(slug)
         assert tracker is not None
         rows = [
@@ -69,8 +71,8 @@ def _timed(work: Callable[[], T]) -> tuple[float, T]:
 
 
 def _export(core: Core, slug: str, fmt: str) -> bytes:
-    def work(repo: Repository) -> bytes:
-        ctx = Context(repo, OPERATOR, datetime.now(UTC))
+    def work(tx: Transaction) -> bytes:
+        ctx = Context(tx.records, tx.alerts, OPERATOR, datetime.now(UTC))
         return export_file(ctx, ctx.tracker(slug), fmt).content
 
     return core.store.run_blocking(work)
@@ -79,14 +81,14 @@ def _export(core: Core, slug: str, fmt: str) -> bytes:
 def _import_json(core: Core, data: bytes, slug: str) -> None:
     record = exchange.parse_json(data)
     now = datetime.now(UTC)
-    core.store.run_blocking(lambda repo: repo.import_tracker_record(record, slug, "bench", now))
+    core.store.run_blocking(lambda tx: tx.records.import_tracker_record(record, slug, "bench", now))
 
 
 def _import_csv(core: Core, data: bytes, slug: str) -> int:
     create_selection(core, slug, f"Bench {slug}")
 
-    def work(repo: Repository) -> int:
-        ctx = Context(repo, OPERATOR, datetime.now(UTC))
+    def work(tx: Transaction) -> int:
+        ctx = Context(tx.records, tx.alerts, OPERATOR, datetime.now(UTC))
         return import_roll_call(ctx, ctx.tracker(slug), data, DECLARE)[0]
 
     return core.store.run_blocking(work)

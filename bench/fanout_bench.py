@@ -29,7 +29,7 @@ from bot.commands.context import Actor
 from bot.demo import DEMO_COMMANDS
 from bot.replies import Reply
 from bot.settings import Settings
-from store.alerts import AlertRepository
+from store.thread import as_sqlite
 from tallybot.wiring import open_core
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.slack_api import DEFAULT_TEAM, DEFAULT_TOKEN, FakeSlackApi
@@ -84,8 +84,8 @@ async def run(channels: int) -> dict[str, float]:
                     reply = await core.dispatcher.run_text(text, OPERATOR)
                     assert reply.ok, reply.title
 
-            def subscribe_all(repo):  # type: ignore[no-untyped-def]
-                alerts = AlertRepository(repo.db)
+            def subscribe_all(tx):  # type: ignore[no-untyped-def]
+                repo, alerts = tx.records, tx.alerts
                 tracker = repo.tracker_by_slug("nato-sg-2024")
                 now = datetime.now(UTC)
                 refs = [ChannelRef("slack", DEFAULT_TEAM, f"C{n:05d}") for n in range(slack_n)]
@@ -121,7 +121,7 @@ async def run(channels: int) -> dict[str, float]:
             finally:
                 await scheduler.stop()
                 await discord_sender.close()
-            counts = await core.store.run(lambda r: AlertRepository(r.db).outbox_counts())
+            counts = await core.store.run(lambda tx: as_sqlite(tx).alerts.outbox_counts())
         finally:
             discord.http.Route.BASE = original_base
             core.close()

@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 from bot.app import Core
 from bot.commands.context import Actor
 from bot.domain import NewDeclaration, Stance
-from store.repository import Repository
+from bot.storage import Transaction
+from store.thread import as_sqlite
 
 OPERATOR = Actor("console", "local", "bench", "bench", platform_moderator=True)
 
@@ -34,7 +35,8 @@ def load_random(core: Core, slug: str, count: int, source: str | None = None) ->
     rng = random.Random(count)
     now = datetime.now(UTC)
 
-    def bulk(repo: Repository) -> None:
+    def bulk(tx: Transaction) -> None:
+        repo = as_sqlite(tx).records
         tracker = repo.tracker_by_slug(slug)
         assert tracker is not None
         codes = [m.code for m in repo.body("nato").members]

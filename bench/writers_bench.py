@@ -54,7 +54,7 @@ def _open_tracker(core: Core, slug: str) -> list[str]:
         assert reply.ok, reply.title
 
     asyncio.run(create())
-    return [m.code for m in core.store.run_blocking(lambda repo: repo.body("nato")).members]
+    return [m.code for m in core.store.run_blocking(lambda tx: tx.records.body("nato")).members]
 
 
 async def _spawn(db: Path, text: str) -> tuple[int, float, str]:
@@ -95,7 +95,7 @@ def _sequential(core: Core, texts: list[str]) -> list[float]:
 
 def _stored(core: Core, slug: str) -> int:
     return core.store.run_blocking(
-        lambda repo: repo.count_declarations(repo.tracker_by_slug(slug).id)
+        lambda tx: tx.records.count_declarations(tx.records.tracker_by_slug(slug).id)
     )
 
 
@@ -159,7 +159,8 @@ def parallel_writers(tmp: Path) -> None:
 def _load_history(core: Core, slug: str, member: str, count: int) -> None:
     now = datetime.now(UTC)
 
-    def bulk(repo):  # type: ignore[no-untyped-def]
+    def bulk(tx):  # type: ignore[no-untyped-def]
+        repo = tx.records
         tracker = repo.tracker_by_slug(slug)
         start = date(2020, 1, 1)
         repo.add_declarations(

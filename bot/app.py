@@ -6,13 +6,10 @@ chooses a store implementation."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from bot.commands.dispatcher import Dispatcher
 from bot.settings import Settings
-
-if TYPE_CHECKING:
-    from store.runner import Store  # becomes bot.storage.Store with the storage contract
+from bot.storage import Store
 
 
 @dataclass

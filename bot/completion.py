@@ -10,18 +10,14 @@ import difflib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from bot.commands.spec import Command, Param, ParamKind
 from bot.domain import Stance, Tracker, TrackerKind, TrackerStatus
 from bot.errors import NotFound
 from bot.members import Body, normalise
 from bot.rules import RULE_NAMES
+from bot.storage import Records, Store
 
-if TYPE_CHECKING:
-    from store.repository import Repository
-
-T = TypeVar("T")
 MAX_SUGGESTIONS = 25
 LABEL_LIMIT = 100
 """Discord caps a choice's name and value at 100 characters; a fine cap for any list."""
@@ -30,10 +26,6 @@ COMPLETED_KINDS = frozenset(
     {ParamKind.TRACKER, ParamKind.MEMBER, ParamKind.CANDIDATE, ParamKind.RULE, ParamKind.BODY}
 )
 _THRESHOLD = re.compile(r"^threshold\s*=\s*\d+$")
-
-
-class StoreLike(Protocol):
-    async def run(self, work: Callable[[Repository], T], *, write: bool = True) -> T: ...
 
 
 @dataclass(frozen=True)
@@ -50,7 +42,7 @@ def completes(param: Param) -> bool:
 
 
 async def suggest(
-    store: StoreLike,
+    store: Store,
     param: Param,
     text: str,
     *,
@@ -66,12 +58,12 @@ async def suggest(
     if param.kind not in COMPLETED_KINDS:
         return []
     return await store.run(
-        lambda repo: suggestions(repo, param, text, tracker, body, limit), write=False
+        lambda tx: suggestions(tx.records, param, text, tracker, body, limit), write=False
     )
 
 
 def suggestions(
-    repo: Repository,
+    repo: Records,
     param: Param,
     text: str,
     tracker: str | None = None,
@@ -112,14 +104,14 @@ def command_words(commands: Sequence[Command]) -> set[str]:
     return words
 
 
-def record_words(repo: Repository) -> list[str]:
+def record_words(repo: Records) -> list[str]:
     """The words of a typed command line that come from the record: tracker slugs, and every
     body's member codes and names."""
     members = [m for slug in repo.body_slugs() for m in repo.body(slug).members]
     return [*repo.tracker_slugs(), *(m.code for m in members), *(m.name for m in members)]
 
 
-def _trackers(repo: Repository, text: str, limit: int) -> list[Suggestion]:
+def _trackers(repo: Records, text: str, limit: int) -> list[Suggestion]:
     pairs = []
     for tracker in repo.trackers(None, limit=200):
         state = "" if tracker.status is TrackerStatus.OPEN else f" ({tracker.status})"
@@ -151,7 +143,7 @@ def _rules(text: str, limit: int) -> list[Suggestion]:
     return _ranked(named, text, limit)
 
 
-def _tracker(repo: Repository, slug: str | None) -> Tracker | None:
+def _tracker(repo: Records, slug: str | None) -> Tracker | None:
     """The named tracker, else the only open one (as the commands themselves default)."""
     if slug:
         return repo.tracker_by_slug(slug.strip().lower())
@@ -159,7 +151,7 @@ def _tracker(repo: Repository, slug: str | None) -> Tracker | None:
     return open_ones[0] if len(open_ones) == 1 else None
 
 
-def _body(repo: Repository, tracker: str | None, body: str | None) -> Body | None:
+def _body(repo: Records, tracker: str | None, body: str | None) -> Body | None:
     """Whose members to offer: an explicit body, the tracker's, the open trackers' if they
     share one, else the default body."""
     slugs: list[str] = []

@@ -326,10 +326,6 @@ class AlertRepository:
             )
         )
 
-    def due_channels(self) -> list[ChannelRef]:
-        """Channels with undelivered rows, except paused ones."""
-        return [alert.channel for alert in self.due_heads()]
-
     def due_heads(self) -> list[PendingAlert]:
         """Each unpaused channel's oldest undelivered row, in one query (a fan-out's start)."""
         rows = self.db.query(

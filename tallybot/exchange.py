@@ -31,7 +31,9 @@ def _in_context(settings: Settings, work: Callable[[Context], T], create: bool =
     core = open_core(settings)
     now = datetime.now(UTC)
     try:
-        return core.store.run_blocking(lambda repo: work(Context(repo, operator_actor(), now)))
+        return core.store.run_blocking(
+            lambda tx: work(Context(tx.records, tx.alerts, operator_actor(), now))
+        )
     finally:
         core.close()
 

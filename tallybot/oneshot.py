@@ -48,7 +48,7 @@ async def _exec(settings: Settings, command: str, as_user: str | None, as_json: 
 async def load_demo(settings: Settings) -> int:
     core = open_core(settings)
     try:
-        exists = await core.store.run(lambda repo: repo.tracker_exists(DEMO_TRACKER))
+        exists = await core.store.run(lambda tx: tx.records.tracker_exists(DEMO_TRACKER))
         if exists:
             print(f"The demo tracker {DEMO_TRACKER} is already loaded in {settings.db_path}.")
             return 0
@@ -80,7 +80,7 @@ def import_body(settings: Settings, file: Path, slug: str | None, name: str | No
     try:
         now = datetime.now(UTC)
         core.store.run_blocking(
-            lambda repo: repo.save_body(slug, name or slug.upper(), members, now)
+            lambda tx: tx.records.save_body(slug, name or slug.upper(), members, now)
         )
     finally:
         core.close()

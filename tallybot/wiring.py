@@ -16,7 +16,7 @@ from bot.commands.catalog import COMMANDS
 from bot.commands.dispatcher import Dispatcher, utc_now
 from bot.errors import DatabaseUnusable
 from bot.settings import Settings
-from store.runner import Store
+from store.thread import SqliteStore
 
 if TYPE_CHECKING:
     from bot.alerts.channels import AlertSender
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 def open_core(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Core:
     """The SQLite store at settings.db_path and a dispatcher writing alerts to its outbox."""
     try:
-        store = Store(settings.db_path, clock())
+        store = SqliteStore(settings.db_path, clock())
     except (sqlite3.DatabaseError, OSError) as exc:
         raise DatabaseUnusable(Path(settings.db_path), exc) from None
     dispatcher = Dispatcher(store, COMMANDS, clock)

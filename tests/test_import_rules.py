@@ -20,27 +20,6 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("bot", "store", "adapters", "tallybot")
 
-PENDING_CONTRACT: frozenset[tuple[str, str]] = frozenset(
-    {
-        # Today's bot -> store imports, each (file, imported module). The storage contract
-        # (bot/storage.py, issue 9) removes them; the coordinator deletes this list when it lands,
-        # and from then on any bot -> store import fails the test.
-        ("bot/alerts/changes.py", "store.repository"),
-        ("bot/alerts/delivery.py", "store.alerts"),
-        ("bot/alerts/delivery.py", "store.repository"),
-        ("bot/alerts/digest.py", "store.alerts"),
-        ("bot/alerts/digest.py", "store.repository"),
-        ("bot/alerts/outbox.py", "store.alerts"),
-        ("bot/alerts/outbox.py", "store.repository"),
-        ("bot/alerts/scheduler.py", "store.alerts"),
-        ("bot/app.py", "store.runner"),
-        ("bot/commands/context.py", "store.repository"),
-        ("bot/commands/dispatcher.py", "store.repository"),
-        ("bot/commands/subscriptions.py", "store.alerts"),
-        ("bot/completion.py", "store.repository"),
-    }
-)
-
 
 @dataclass(frozen=True)
 class Breach:
@@ -98,16 +77,9 @@ def breaches_in(path: Path, root: Path = REPO) -> list[Breach]:
     found: dict[int, Breach] = {}  # one breach a line: `from P import x` is P's breach
     for line, module in imported_modules(tree, package):
         rule = rule_broken(file, module)
-        if rule and line not in found and not _pending(file, module):
+        if rule and line not in found:
             found[line] = Breach(file, line, module, rule)
     return sorted(found.values(), key=lambda b: b.line)
-
-
-def _pending(file: str, module: str) -> bool:
-    return any(
-        file == pending_file and (module == pending or module.startswith(f"{pending}."))
-        for pending_file, pending in PENDING_CONTRACT
-    )
 
 
 def all_sources(root: Path = REPO) -> list[Path]:
@@ -119,17 +91,6 @@ def test_every_package_keeps_to_its_imports() -> None:
     assert len(sources) > 50  # the scan did find the code
     breaches = [b for path in sources for b in breaches_in(path)]
     assert not breaches, "import rules broken:\n" + "\n".join(map(str, breaches))
-
-
-def test_the_pending_list_names_only_imports_that_exist() -> None:
-    """So the list shrinks as the contract lands, and never hides a new breach."""
-    present = set()
-    for path in all_sources():
-        file = path.relative_to(REPO).as_posix()
-        for _, module in imported_modules(ast.parse(path.read_text(encoding="utf-8")), ""):
-            if (file, module) in PENDING_CONTRACT:
-                present.add((file, module))
-    assert present == PENDING_CONTRACT
 
 
 @pytest.mark.parametrize(

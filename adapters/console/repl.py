@@ -56,7 +56,7 @@ class Completer:
 
 def completion_words(core: Core) -> list[str]:
     """Every word tab offers: the spec's and the record's, as bot/completion.py lists them."""
-    found = core.store.run_blocking(record_words, write=False)
+    found = core.store.run_blocking(lambda tx: record_words(tx.records), write=False)
     return sorted(command_words(core.dispatcher.commands) | set(found))
 
 

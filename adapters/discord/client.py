@@ -23,9 +23,9 @@ from adapters.discord.interactions import DEFER_AFTER_SECONDS, InteractionHandle
 from adapters.discord.moderation import ModeratorCheck
 from adapters.discord.render import NO_MENTIONS
 from bot.commands.dispatcher import Dispatcher
-from bot.completion import StoreLike
 from bot.errors import ServiceFailed
 from bot.settings import Settings
+from bot.storage import Store
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ class TallyClient(discord.Client):
     def __init__(
         self,
         dispatcher: Dispatcher | None,
-        store: StoreLike | None,
+        store: Store | None,
         settings: Settings,
         *,
         defer_after: float = DEFER_AFTER_SECONDS,

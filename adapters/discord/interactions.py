@@ -21,8 +21,9 @@ from adapters.discord.render import NO_MENTIONS, reply_embed
 from bot.commands.context import Actor
 from bot.commands.dispatcher import Dispatcher
 from bot.commands.spec import Command, Param, ParamKind
-from bot.completion import StoreLike, Suggestion, suggest
+from bot.completion import Suggestion, suggest
 from bot.replies import Reply, Visibility
+from bot.storage import Store
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ class InteractionHandler:
     def __init__(
         self,
         dispatcher: Dispatcher,
-        store: StoreLike,
+        store: Store,
         moderators: ModeratorCheck,
         defer_after: float = DEFER_AFTER_SECONDS,
     ) -> None:

@@ -9,15 +9,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
 
 from bot.domain import Declaration, Tracker
 from bot.events import DomainEvent, EventKind
 from bot.members import Body
+from bot.storage import Records
 from bot.tally import Tally, compute_tally, reading_day
-
-if TYPE_CHECKING:
-    from store.repository import Repository
 
 
 @dataclass(frozen=True)
@@ -46,7 +43,7 @@ class Change:
         )
 
 
-def read_change(repo: Repository, event: DomainEvent, today: date) -> Change:
+def read_change(repo: Records, event: DomainEvent, today: date) -> Change:
     tracker = repo.tracker_by_id(event.tracker_id)
     body = repo.body(tracker.body)
     today = reading_day(tracker, None, today)  # a closed tracker reads as of its closing day

@@ -23,7 +23,7 @@ import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from bot.alerts.channels import (
     AlertSender,
@@ -36,11 +36,7 @@ from bot.alerts.channels import (
 from bot.alerts.model import PendingAlert
 from bot.alerts.pacing import DEFAULT_LIMITS, PlatformLimits, RateWindow
 from bot.alerts.serialize import reply_from_json
-from store.alerts import AlertRepository
-
-if TYPE_CHECKING:
-    from bot.commands.dispatcher import StoreLike
-    from store.repository import Repository
+from bot.storage import Alerts, Store, Transaction
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -90,7 +86,7 @@ class DeliveryStats:
 class Deliverer:
     def __init__(
         self,
-        store: StoreLike,
+        store: Store,
         senders: Mapping[str, AlertSender],
         clock: Callable[[], datetime],
         policy: DeliveryPolicy | None = None,
@@ -334,8 +330,8 @@ class Deliverer:
         log.info("alert %d to %s not delivered: %s", row.id, row.channel, error)
         await self._db(lambda alerts: alerts.record_failure(row.id, error, self.clock()))
 
-    async def _db(self, work: Callable[[AlertRepository], T], *, write: bool = True) -> T:
-        def run(repo: Repository) -> T:
-            return work(AlertRepository(repo.db))
+    async def _db(self, work: Callable[[Alerts], T], *, write: bool = True) -> T:
+        def run(tx: Transaction) -> T:
+            return work(tx.alerts)
 
         return await self.store.run(run, write=write)

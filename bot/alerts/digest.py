@@ -8,7 +8,6 @@ the catch-up digest; the first digest of a subscription looks back one day.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.alerts.model import Subscription, Variant
@@ -17,23 +16,20 @@ from bot.alerts.timing import last_due, previous_due, to_utc
 from bot.domain import Tracker, TrackerStatus
 from bot.presentation import colour_for, headline, tally_reply
 from bot.replies import Colour, Field, Reply, Visibility
+from bot.storage import Alerts, Records, Transaction
 from bot.tally import Tally, compute_tally
-from store.alerts import AlertRepository
-
-if TYPE_CHECKING:
-    from store.repository import Repository
 
 
 def digest_key(sub: Subscription, due: datetime) -> str:
     return f"{sub.id}:{due.date().isoformat()}"
 
 
-def write_digest(repo: Repository, sub_id: int, now: datetime) -> int | None:
+def write_digest(tx: Transaction, sub_id: int, now: datetime) -> int | None:
     """Write the digest that fell due last (once per subscription and local day) and queue it.
 
     Returns the outbox event id, or None when there is nothing to write (already written,
     unsubscribed, or no longer a digest)."""
-    alerts = AlertRepository(repo.db)
+    alerts = tx.alerts
     sub = alerts.active_subscription(sub_id)
     if sub is None or sub.digest_at is None or str(sub.mode) != "digest":
         return None
@@ -41,7 +37,7 @@ def write_digest(repo: Repository, sub_id: int, now: datetime) -> int | None:
     key = digest_key(sub, due)
     if alerts.digest_written(key):
         return None
-    reply = digest_reply(repo, sub, digest_start(alerts, sub, due), due)
+    reply = digest_reply(tx, sub, digest_start(alerts, sub, due), due)
     event_id = alerts.add_event(
         kind="digest",
         tracker_id=sub.tracker_id,
@@ -58,7 +54,7 @@ def write_digest(repo: Repository, sub_id: int, now: datetime) -> int | None:
     return event_id
 
 
-def digest_start(alerts: AlertRepository, sub: Subscription, due: datetime) -> datetime:
+def digest_start(alerts: Alerts, sub: Subscription, due: datetime) -> datetime:
     """Where the last written digest of `sub` stopped; a day before `due` for the first one."""
     start = alerts.last_digest_end(sub.id) or previous_due(due)
     return min(start, due)
@@ -71,8 +67,8 @@ def missed_digest(sub: Subscription, now: datetime) -> bool:
     return last_due(sub.digest_at, sub.tz, now) >= sub.updated_at
 
 
-def digest_reply(repo: Repository, sub: Subscription, start: datetime, end: datetime) -> Reply:
-    alerts = AlertRepository(repo.db)
+def digest_reply(tx: Transaction, sub: Subscription, start: datetime, end: datetime) -> Reply:
+    repo, alerts = tx.records, tx.alerts
     day = end.date()
     if sub.tracker_id is not None:
         trackers = [repo.tracker_by_id(sub.tracker_id)]
@@ -127,7 +123,7 @@ def digest_reply(repo: Repository, sub: Subscription, start: datetime, end: date
     )
 
 
-def _tally(repo: Repository, tracker: Tracker, day: date) -> Tally:
+def _tally(repo: Records, tracker: Tracker, day: date) -> Tally:
     body = repo.body(tracker.body)
     return compute_tally(tracker, body, day, repo.positions(tracker, day))
 

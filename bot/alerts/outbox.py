@@ -9,35 +9,30 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from bot.alerts.changes import read_change
 from bot.alerts.model import Mode, Subscription, Variant
 from bot.alerts.serialize import reply_to_json
 from bot.alerts.wording import event_alert
 from bot.events import DomainEvent, EventKind
-
-if TYPE_CHECKING:
-    from store.repository import Repository
+from bot.storage import Transaction
 
 
-def alert_writer(clock: Callable[[], datetime]) -> Callable[[Repository, list[DomainEvent]], None]:
+def alert_writer(clock: Callable[[], datetime]) -> Callable[[Transaction, list[DomainEvent]], None]:
     """The event writer to append to `dispatcher.event_writers`."""
 
-    def write(repo: Repository, events: list[DomainEvent]) -> None:
-        write_alerts(repo, events, clock())
+    def write(tx: Transaction, events: list[DomainEvent]) -> None:
+        write_alerts(tx, events, clock())
 
     return write
 
 
-def write_alerts(repo: Repository, events: list[DomainEvent], now: datetime) -> int:
+def write_alerts(tx: Transaction, events: list[DomainEvent], now: datetime) -> int:
     """Record each event's wording and queue it for every matching subscription; returns rows."""
-    from store.alerts import AlertRepository  # not at import: `tallybot exec` stays quick
-
-    alerts = AlertRepository(repo.db)
+    alerts = tx.alerts
     written = 0
     for event in events:
-        alert = event_alert(read_change(repo, event, now.date()))
+        alert = event_alert(read_change(tx.records, event, now.date()))
         event_id = alerts.add_event(
             kind=str(event.kind),
             tracker_id=event.tracker_id,

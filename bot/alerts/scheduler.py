@@ -29,9 +29,9 @@ from bot.alerts.delivery import Deliverer, DeliveryPolicy, DeliveryStats
 from bot.alerts.digest import missed_digest, write_digest
 from bot.alerts.lock import DispatchLock
 from bot.alerts.model import Subscription
-from bot.commands.dispatcher import Dispatcher, StoreLike
+from bot.commands.dispatcher import Dispatcher
 from bot.events import DomainEvent
-from store.alerts import AlertRepository
+from bot.storage import Store
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ DELIVER_JOB = "deliver"
 class AlertScheduler:
     def __init__(
         self,
-        store: StoreLike,
+        store: Store,
         senders: Mapping[str, AlertSender],
         clock: Callable[[], datetime],
         policy: DeliveryPolicy | None = None,
@@ -142,15 +142,11 @@ class AlertScheduler:
 
     async def sync_digests(self, force: bool = False) -> None:
         """Rebuild the digest cron jobs from the subscriptions table when it changed."""
-        version = await self.store.run(
-            lambda r: AlertRepository(r.db).subscriptions_version(), write=False
-        )
+        version = await self.store.run(lambda tx: tx.alerts.subscriptions_version(), write=False)
         if version == self._subscriptions_version and not force:
             return
         self._subscriptions_version = version
-        subs = await self.store.run(
-            lambda r: AlertRepository(r.db).digest_subscriptions(), write=False
-        )
+        subs = await self.store.run(lambda tx: tx.alerts.digest_subscriptions(), write=False)
         wanted = {f"digest:{s.id}": s for s in subs if s.digest_at}
         if self.scheduler is not None:
             for job_id in self._digest_jobs - set(wanted):
@@ -169,15 +165,13 @@ class AlertScheduler:
 
     async def catch_up_digests(self, subs: list[Subscription] | None = None) -> int:
         if subs is None:
-            subs = await self.store.run(
-                lambda r: AlertRepository(r.db).digest_subscriptions(), write=False
-            )
+            subs = await self.store.run(lambda tx: tx.alerts.digest_subscriptions(), write=False)
         now = self.clock()
         written = 0
         for sub in subs:
             if missed_digest(sub, now):
                 sub_id = sub.id
-                if await self.store.run(lambda r, sub_id=sub_id: write_digest(r, sub_id, now)):
+                if await self.store.run(lambda tx, sub_id=sub_id: write_digest(tx, sub_id, now)):
                     written += 1
         if written:
             self.deliverer.wake()
@@ -187,7 +181,7 @@ class AlertScheduler:
         """A digest's cron time came: write it (once per local day) and deliver it."""
         now = self.clock()
         with self._tracked():
-            if await self.store.run(lambda r: write_digest(r, sub_id, now)):
+            if await self.store.run(lambda tx: write_digest(tx, sub_id, now)):
                 self.deliverer.wake()
 
     def next_digest(self, sub_id: int) -> datetime | None:

@@ -1,19 +1,17 @@
-"""What a command handler runs with: the repository inside its transaction, who asks, and when."""
+"""What a command handler runs with: the records and alerts inside its transaction, who asks,
+and when."""
 
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 
 from bot.domain import Tracker, TrackerStatus
 from bot.errors import NotFound, UserError
 from bot.events import DomainEvent
 from bot.members import Body
-
-if TYPE_CHECKING:
-    from store.repository import Repository
+from bot.storage import Alerts, Records
 
 
 @dataclass(frozen=True)
@@ -39,7 +37,8 @@ class Actor:
 
 @dataclass
 class Context:
-    repo: Repository
+    repo: Records
+    alerts: Alerts
     actor: Actor
     now: datetime
     events: list[DomainEvent] = field(default_factory=list)

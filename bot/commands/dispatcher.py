@@ -6,7 +6,6 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from bot.commands.context import Actor, Context
 from bot.commands.converters import convert_args
@@ -15,23 +14,14 @@ from bot.commands.spec import Command
 from bot.errors import PermissionDenied, UserError
 from bot.events import DomainEvent
 from bot.replies import Reply
-
-if TYPE_CHECKING:
-    from store.repository import Repository
+from bot.storage import Records, Store, Transaction
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
-EventWriter = Callable[["Repository", list[DomainEvent]], None]
+EventWriter = Callable[[Transaction, list[DomainEvent]], None]
 """Runs inside the command's transaction (alerts write their outbox rows here)."""
 CommitListener = Callable[[list[DomainEvent]], Awaitable[None] | None]
 """Runs after the commit (alerts wake the scheduler here)."""
-
-
-class StoreLike(Protocol):
-    async def run(self, work: Callable[[Repository], T], *, write: bool = True) -> T:
-        """`work` in one transaction; `write=False` only for work that never writes."""
-        ...
 
 
 def utc_now() -> datetime:
@@ -41,7 +31,7 @@ def utc_now() -> datetime:
 class Dispatcher:
     def __init__(
         self,
-        store: StoreLike,
+        store: Store,
         commands: Sequence[Command],
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
@@ -80,7 +70,7 @@ class Dispatcher:
         if not slug:
             return False
         try:
-            return await self.store.run(lambda repo: repo.tracker_exists(slug.strip().lower()))
+            return await self.store.run(lambda tx: tx.records.tracker_exists(slug.strip().lower()))
         except Exception:
             log.exception("tracker look-up failed")
             return True
@@ -94,9 +84,9 @@ class Dispatcher:
         except Exception:
             return self._failure(command)
 
-        def work(repo: Repository) -> tuple[Reply, list[DomainEvent]]:
-            ctx = Context(repo, actor, now)
-            if command.moderator_only and not _may_write(repo, actor):
+        def work(tx: Transaction) -> tuple[Reply, list[DomainEvent]]:
+            ctx = Context(tx.records, tx.alerts, actor, now)
+            if command.moderator_only and not _may_write(tx.records, actor):
                 if command.channel_managers and not actor.channel_manager:
                     raise PermissionDenied(
                         "Only moderators or people who manage this channel can run "
@@ -110,7 +100,7 @@ class Dispatcher:
                     )
             reply = command.handler(ctx, args)
             for writer in self.event_writers:
-                writer(repo, ctx.events)
+                writer(tx, ctx.events)
             return reply, ctx.events
 
         try:
@@ -141,7 +131,7 @@ class Dispatcher:
                 log.exception("commit listener failed")
 
 
-def _may_write(repo: Repository, actor: Actor) -> bool:
+def _may_write(repo: Records, actor: Actor) -> bool:
     return actor.platform_moderator or repo.is_moderator(
         actor.platform, actor.workspace, actor.user_id
     )

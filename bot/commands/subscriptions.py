@@ -15,7 +15,6 @@ from bot.commands.context import Context
 from bot.domain import Tracker
 from bot.errors import UserError
 from bot.replies import Colour, Field, Reply, Visibility
-from store.alerts import AlertRepository
 
 ALL = "all"
 
@@ -32,7 +31,7 @@ def subscribe(ctx: Context, args: dict[str, Any]) -> Reply:
     tz = resolve_tz(args["tz"]) if args.get("tz") else DEFAULT_TZ
     if mode is Mode.DIGEST:
         at = at or DEFAULT_DIGEST_AT
-    alerts = AlertRepository(ctx.repo.db)
+    alerts = ctx.alerts
     was_paused = alerts.channel_state(channel).paused
     sub, created = alerts.subscribe(
         channel,
@@ -65,7 +64,7 @@ def subscribe(ctx: Context, args: dict[str, Any]) -> Reply:
 
 def unsubscribe(ctx: Context, args: dict[str, Any]) -> Reply:
     channel = _channel(ctx)
-    alerts = AlertRepository(ctx.repo.db)
+    alerts = ctx.alerts
     current = alerts.channel_subscriptions(channel)
     if not current:
         raise UserError("This channel has no subscriptions.")
@@ -95,7 +94,7 @@ def unsubscribe(ctx: Context, args: dict[str, Any]) -> Reply:
 
 def list_subscriptions(ctx: Context, args: dict[str, Any]) -> Reply:
     channel = _channel(ctx)
-    alerts = AlertRepository(ctx.repo.db)
+    alerts = ctx.alerts
     subs = alerts.channel_subscriptions(channel)
     state = alerts.channel_state(channel)
     lines = []

@@ -11,7 +11,7 @@ import signal
 from pathlib import Path
 
 from bot.app import Core
-from store.alerts import AlertRepository
+from store.thread import as_sqlite
 from tests.alerts.conftest import (
     LITHUANIA,
     Run,
@@ -55,7 +55,7 @@ async def test_killed_mid_fanout_and_restarted(
         await run_as("/tally subscribe nato-sg-2024", discord_mod(str(800 + n)))
     await run_as(LITHUANIA)
     await run_as('declare EE support rutte quote="Estonia backs him again" date=2024-04-03')
-    written = await demo.store.run(lambda r: AlertRepository(r.db).outbox())
+    written = await demo.store.run(lambda tx: as_sqlite(tx).alerts.outbox())
     assert len(written) == 4 * CHANNELS_PER_PLATFORM
 
     env = _env(db_path, fake_slack, fake_discord)
@@ -65,7 +65,7 @@ async def test_killed_mid_fanout_and_restarted(
     assert await first.wait() == -signal.SIGKILL
     await asyncio.sleep(0.2)  # requests already on the wire reach the fakes' handlers
 
-    at_kill = await demo.store.run(lambda r: AlertRepository(r.db).outbox())
+    at_kill = await demo.store.run(lambda tx: as_sqlite(tx).alerts.outbox())
     accepted = platform_messages(fake_slack, fake_discord)
     delivered = sum(len(m) for m in accepted.values())
     assert KILL_AFTER <= delivered < len(at_kill), "the kill should land mid fan-out"
@@ -87,7 +87,7 @@ async def test_killed_mid_fanout_and_restarted(
     assert second.returncode == 0, err.decode()
     assert out.decode().startswith("alerts sent: ")
 
-    final = await demo.store.run(lambda r: AlertRepository(r.db).outbox())
+    final = await demo.store.run(lambda tx: as_sqlite(tx).alerts.outbox())
     assert [r["id"] for r in final] == [r["id"] for r in written]  # nothing lost
     assert_ledger(final, fake_slack, fake_discord, may_repeat)
     for key, messages in platform_messages(fake_slack, fake_discord).items():

@@ -16,7 +16,7 @@ from bot.alerts.scheduler import AlertScheduler
 from bot.alerts.serialize import reply_from_json
 from bot.app import Core
 from bot.replies import Reply
-from store.alerts import AlertRepository
+from store.thread import as_sqlite
 from tests.alerts.conftest import FAST, LITHUANIA, Run, slack_mod, slack_titles, until
 from tests.conftest import Clock
 from tests.fakes.slack_api import FakeSlackApi
@@ -43,7 +43,7 @@ async def _tick(scheduler: AlertScheduler) -> None:
 
 
 async def _digests(core: Core) -> list[dict[str, object]]:
-    rows = await core.store.run(lambda r: AlertRepository(r.db).outbox())
+    rows = await core.store.run(lambda tx: as_sqlite(tx).alerts.outbox())
     return [r for r in rows if r["variant"] == "digest"]
 
 
@@ -64,7 +64,7 @@ async def test_a_digest_fires_at_its_time_and_once(
     scheduler = AlertScheduler(demo.store, senders, demo.dispatcher.clock, FAST)
     await scheduler.start(demo.dispatcher)
     try:
-        subs = await demo.store.run(lambda r: AlertRepository(r.db).digest_subscriptions())
+        subs = await demo.store.run(lambda tx: tx.alerts.digest_subscriptions())
         assert [s.tz for s in subs] == ["Europe/Brussels"]
         due = scheduler.next_digest(subs[0].id)
         assert due == datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
@@ -103,7 +103,8 @@ async def test_a_digest_fires_at_its_time_and_once(
 
 
 async def _digest_events(core: Core) -> list[Reply]:
-    def read(repo):  # type: ignore[no-untyped-def]
+    def read(tx):  # type: ignore[no-untyped-def]
+        repo = tx.records
         rows = repo.db.query("SELECT reply FROM alert_events WHERE kind = 'digest' ORDER BY id")
         return [reply_from_json(r["reply"]) for r in rows]
 

@@ -4,7 +4,7 @@ for its mode, through the real senders to the local fakes."""
 from __future__ import annotations
 
 from bot.app import Core
-from store.alerts import AlertRepository
+from store.thread import as_sqlite
 from tests.alerts.conftest import (
     CONSOLE,
     LITHUANIA,
@@ -50,7 +50,7 @@ async def test_a_declaration_reaches_every_subscribed_channel_on_both_platforms(
         assert "one of those politicians who recognised the Russian threat" in body
         assert "curacaochronicle.com" in body
     # Every row is marked sent with the platform's own message id.
-    rows = await demo.store.run(lambda r: AlertRepository(r.db).outbox())
+    rows = await demo.store.run(lambda tx: as_sqlite(tx).alerts.outbox())
     assert len(rows) == 5
     assert all(row["status"] == "sent" and row["message_id"] for row in rows)
     slack_ts = {m.ts for m in fake_slack.messages}

@@ -5,7 +5,7 @@ After each: every alert delivered, none twice, each channel in order, nothing lo
 from __future__ import annotations
 
 from bot.app import Core
-from store.alerts import AlertRepository
+from store.thread import as_sqlite
 from tests.alerts.conftest import (
     LITHUANIA,
     Delivery,
@@ -38,7 +38,7 @@ async def _record_two(run_as: Run) -> None:
 
 
 async def _outbox(core: Core) -> list[dict[str, object]]:
-    return await core.store.run(lambda r: AlertRepository(r.db).outbox())
+    return await core.store.run(lambda tx: as_sqlite(tx).alerts.outbox())
 
 
 def _in_order(titles: list[str]) -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import Core
-from store.alerts import AlertRepository
+from store.thread import as_sqlite
 from tests.alerts.conftest import LITHUANIA, Run, slack_mod, until
 from tests.conftest import collect, isolated_env, spawn_tallybot
 from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlackApi
@@ -61,7 +61,7 @@ async def test_accepted_alert_is_not_resent_while_its_marking_fails(
 ) -> None:
     await run_as("/tally subscribe nato-sg-2024", slack_mod("C0FULL"))
     await run_as(LITHUANIA)
-    [row] = await demo.store.run(lambda r: AlertRepository(r.db).outbox())
+    [row] = await demo.store.run(lambda tx: as_sqlite(tx).alerts.outbox())
     assert row["status"] == "pending"
     # An empty WAL: the dispatcher's first write is its first frame, which cannot fit.
     with contextlib.closing(sqlite3.connect(db_path, isolation_level=None)) as conn:
@@ -103,6 +103,6 @@ async def test_accepted_alert_is_not_resent_while_its_marking_fails(
         await reader
     assert status_code == 0, stderr.decode()
     [message] = fake_slack.messages_in("C0FULL")
-    [row] = await demo.store.run(lambda r: AlertRepository(r.db).outbox())
+    [row] = await demo.store.run(lambda tx: as_sqlite(tx).alerts.outbox())
     assert (row["status"], row["message_id"]) == ("sent", message.ts)
     assert "Traceback" not in stderr.decode()

@@ -7,16 +7,17 @@ import pytest
 
 from bot.alerts.serialize import reply_from_json
 from bot.app import Core
-from store.alerts import AlertRepository
+from store.thread import as_sqlite
 from tests.alerts.conftest import LITHUANIA, Run, discord_mod, slack_mod
 
 
 async def _rows(core: Core) -> list[dict[str, object]]:
-    return await core.store.run(lambda r: AlertRepository(r.db).outbox())
+    return await core.store.run(lambda tx: as_sqlite(tx).alerts.outbox())
 
 
 async def _titles(core: Core) -> list[tuple[str, str, str]]:
-    def read(repo):  # type: ignore[no-untyped-def]
+    def read(tx):  # type: ignore[no-untyped-def]
+        repo = tx.records
         rows = repo.db.query(
             "SELECT o.channel, o.variant, CASE o.variant WHEN 'milestone' THEN e.milestone_reply "
             "ELSE e.reply END AS body FROM alert_outbox o JOIN alert_events e "
@@ -32,7 +33,7 @@ async def test_alert_rows_commit_with_the_declaration_or_not_at_all(
 ) -> None:
     await run_as("/tally subscribe", slack_mod("C1"))
 
-    def boom(repo, events):  # type: ignore[no-untyped-def]
+    def boom(tx, events):  # type: ignore[no-untyped-def]
         raise RuntimeError("disk full")
 
     demo.dispatcher.event_writers.append(boom)
@@ -53,7 +54,8 @@ async def test_one_row_per_event_and_subscription(demo: Core, run_as: Run) -> No
     await run_as(LITHUANIA)
     rows = await _rows(demo)
 
-    def again(repo):  # type: ignore[no-untyped-def]
+    def again(tx):  # type: ignore[no-untyped-def]
+        repo = tx.records
         repo.db.execute(
             "INSERT INTO alert_outbox (event_id, subscription_id, platform, workspace, channel, "
             "variant, created_at) VALUES (?, ?, 'slack', 'T', 'C1', 'every', 'now')",

@@ -13,7 +13,7 @@ from bot.alerts.channels import AlertSender, ChannelRef
 from bot.alerts.delivery import Deliverer
 from bot.app import Core
 from bot.replies import Reply
-from store.alerts import AlertRepository
+from store.thread import as_sqlite
 from tests.alerts.conftest import (
     CONSOLE,
     FAST,
@@ -39,7 +39,7 @@ async def _record_three(run_as: Run) -> None:
 
 
 async def _rows(core: Core, channel: str) -> list[dict[str, object]]:
-    rows = await core.store.run(lambda r: AlertRepository(r.db).outbox())
+    rows = await core.store.run(lambda tx: as_sqlite(tx).alerts.outbox())
     return [r for r in rows if r["channel"] == channel]
 
 
@@ -81,7 +81,7 @@ async def test_a_message_slack_refuses_is_set_aside_and_the_channel_goes_on(
     assert not any(DEFAULT_TOKEN in r.getMessage() for r in caplog.records)
 
     state = await demo.store.run(
-        lambda r: AlertRepository(r.db).channel_state(ChannelRef("slack", SLACK_TEAM, "C1"))
+        lambda tx: tx.alerts.channel_state(ChannelRef("slack", SLACK_TEAM, "C1"))
     )
     assert not state.paused and state.pending == 0
     listing = await run_as("/tally subscriptions", slack_mod("C1"))
@@ -162,7 +162,7 @@ async def test_undeliverable_alerts_are_counted_for_the_channel(
     await run_as("/tally subscribe nato-sg-2024", slack_mod("C1"))
 
     state = await demo.store.run(
-        lambda r: AlertRepository(r.db).channel_state(ChannelRef("slack", SLACK_TEAM, "C1"))
+        lambda tx: tx.alerts.channel_state(ChannelRef("slack", SLACK_TEAM, "C1"))
     )
     assert (state.undeliverable, state.pending, state.paused) == (2, 0, False)
     assert len(slack_titles(fake_slack, "C1")) == 1

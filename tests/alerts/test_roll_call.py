@@ -4,7 +4,7 @@ through the real Slack and Discord senders to the HTTP fakes; a refused roll-cal
 from __future__ import annotations
 
 from bot.app import Core
-from store.alerts import AlertRepository
+from store.thread import as_sqlite
 from tests.alerts.conftest import (
     CONSOLE,
     Delivery,
@@ -36,12 +36,14 @@ async def test_a_roll_call_is_one_grouped_alert_on_every_platform(
     await run_as("/tally subscribe", CONSOLE)
 
     kinds = "SELECT kind FROM alert_events ORDER BY id"
-    earlier = await demo.store.run(lambda repo: len(list(repo.db.query(kinds))))
+    earlier = await demo.store.run(lambda tx: len(list(as_sqlite(tx).records.db.query(kinds))))
     reply = await run_as(
         "/tally declare LT,SK,TR support rutte date=2024-04-02 source=https://example.org/r"
     )
     assert [d["member"] for d in reply.data["declarations"]] == ["LT", "SK", "TR"]
-    events = await demo.store.run(lambda repo: [r["kind"] for r in repo.db.query(kinds)])
+    events = await demo.store.run(
+        lambda tx: [r["kind"] for r in as_sqlite(tx).records.db.query(kinds)]
+    )
     assert events[earlier:] == ["roll-call"]
     await delivery.drain()
 
@@ -75,5 +77,5 @@ async def test_a_refused_roll_call_writes_no_alert(demo: Core, run_as: Run) -> N
     )
     assert not refused.ok
     assert "'Atlantis' is not a member" in refused.title and "named twice" in refused.title
-    rows = await demo.store.run(lambda repo: AlertRepository(repo.db).outbox())
+    rows = await demo.store.run(lambda tx: as_sqlite(tx).alerts.outbox())
     assert [r for r in rows if r["channel"] == "CROLL"] == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.app import Core
 from bot.commands.context import Actor
-from store.alerts import AlertRepository
+from store.thread import as_sqlite
 from tests.alerts.conftest import GUILD, SLACK_TEAM, Run, discord_mod, slack_mod
 
 MEMBER = Actor("discord", GUILD, "77", "Member", channel="500")
@@ -46,7 +46,7 @@ async def test_the_same_command_from_discord_options_and_slack_text(demo: Core) 
         "at": "07:30",
         "tz": "Europe/Brussels",
     }
-    subs = await demo.store.run(lambda r: AlertRepository(r.db).digest_subscriptions())
+    subs = await demo.store.run(lambda tx: tx.alerts.digest_subscriptions())
     assert {(s.channel.platform, s.channel.workspace, s.channel.channel) for s in subs} == {
         ("discord", GUILD, "500"),
         ("slack", SLACK_TEAM, "C9"),
@@ -95,7 +95,7 @@ async def test_unsubscribing_drops_alerts_not_yet_sent(demo: Core, run_as: Run) 
     await run_as("/tally subscribe nato-sg-2024", mod)
     await run_as('declare LT support rutte quote="Yes"')
     await run_as("/tally unsubscribe", mod)
-    rows = await demo.store.run(lambda r: AlertRepository(r.db).outbox())
+    rows = await demo.store.run(lambda tx: as_sqlite(tx).alerts.outbox())
     assert [(r["status"], r["last_error"]) for r in rows] == [("cancelled", "unsubscribed")]
 
 

@@ -10,6 +10,8 @@ import pytest
 from bot.app import Core
 from bot.demo import DEMO_COMMANDS
 from bot.replies import Visibility
+from bot.storage import Transaction
+from store.thread import as_sqlite
 from tests.conftest import OPERATOR, READER
 
 from .test_seed_stories import replay
@@ -17,9 +19,12 @@ from .test_seed_stories import replay
 
 async def snapshot(core: Core) -> dict[str, int]:
     """Row counts of every table: proof that a refused command wrote nothing."""
-    return await core.store.run(
-        lambda repo: {name: repo.db[name].count for name in repo.db.table_names()}
-    )
+
+    def counts(tx: Transaction) -> dict[str, int]:
+        db = as_sqlite(tx).records.db
+        return {name: db[name].count for name in db.table_names()}
+
+    return await core.store.run(counts)
 
 
 @pytest.fixture
@@ -195,7 +200,7 @@ async def test_several_open_trackers_need_a_name(run: Any, demo: None) -> None:
 async def test_a_failure_mid_command_rolls_back_every_write(
     core: Core, run: Any, demo: None
 ) -> None:
-    def explode(repo: Any, events: Any) -> None:
+    def explode(tx: Any, events: Any) -> None:
         raise RuntimeError("disk on fire")
 
     core.dispatcher.event_writers.append(explode)

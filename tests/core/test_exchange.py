@@ -19,8 +19,9 @@ import pytest
 from bot.app import Core
 from bot.demo import DEMO_TRACKER
 from bot.settings import Settings
+from bot.storage import Transaction
 from bot.tally import compute_tally
-from store.repository import Repository
+from store.thread import as_sqlite
 from tallybot.cli import main
 from tallybot.wiring import open_core
 from tests.conftest import OPERATOR, REPO, Clock, open_demo_core
@@ -39,7 +40,8 @@ async def demo(db_path: Path, clock: Clock) -> Any:
         reply = await core.dispatcher.run_text(text, OPERATOR)
         assert reply.ok, reply.title
 
-    def extras(repo: Repository) -> None:
+    def extras(tx: Transaction) -> None:
+        repo = as_sqlite(tx).records
         repo.db["amendments"].insert(
             {
                 "declaration_id": 2,
@@ -73,7 +75,8 @@ def readings(db: Path, slug: str) -> list[dict[str, Any]]:
     core = open_core(Settings(db_path=db))
     try:
 
-        def read(repo: Repository) -> list[dict[str, Any]]:
+        def read(tx: Transaction) -> list[dict[str, Any]]:
+            repo = as_sqlite(tx).records
             tracker = repo.tracker_by_slug(slug)
             assert tracker is not None
             days = sorted(
@@ -174,7 +177,7 @@ async def test_import_refusals_name_the_problem(
     (tmp_path / "junk.json").write_bytes(b"\xff\xfe not json")
     assert cli(db, "import", str(tmp_path / "junk.json")) == 2
     assert "not UTF-8" in capsys.readouterr().err
-    slugs = demo.store.run_blocking(lambda repo: repo.tracker_slugs())
+    slugs = demo.store.run_blocking(lambda tx: tx.records.tracker_slugs())
     assert slugs == [DEMO_TRACKER, "sg-copy"]
 
 
@@ -212,7 +215,7 @@ async def test_a_roll_call_with_bad_lines_records_nothing(
     demo: Core, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = Path(demo.settings.db_path)
-    before = demo.store.run_blocking(lambda repo: repo.count_declarations(1))
+    before = demo.store.run_blocking(lambda tx: tx.records.count_declarations(1))
     roll_call = tmp_path / "roll.csv"
     roll_call.write_text(
         ROLL_CALL.format(
@@ -232,7 +235,7 @@ async def test_a_roll_call_with_bad_lines_records_nothing(
     assert "line 6: date=2031-01-01 is in the future" in err
     assert "line 7: Klaus Iohannis withdrew on 2024-04-10" in err
     assert "line 2" not in err
-    assert demo.store.run_blocking(lambda repo: repo.count_declarations(1)) == before
+    assert demo.store.run_blocking(lambda tx: tx.records.count_declarations(1)) == before
 
 
 async def test_a_good_roll_call_is_recorded_like_declare(
@@ -247,7 +250,7 @@ async def test_a_good_roll_call_is_recorded_like_declare(
     )
     assert cli(db, "import", str(roll_call), "--tracker", DEMO_TRACKER) == 0
     assert "Recorded 2 declarations on nato-sg-2024" in capsys.readouterr().out
-    latest = demo.store.run_blocking(lambda repo: repo.history(1, limit=2))
+    latest = demo.store.run_blocking(lambda tx: tx.records.history(1, limit=2))
     assert [(d.member, str(d.stance), str(d.confidence)) for d in latest] == [
         ("SK", "undecided", "unstated"),
         ("TR", "support", "reported"),
@@ -279,7 +282,7 @@ async def test_an_exported_csv_reads_back_as_a_roll_call(
     out = capsys.readouterr().out
     assert "(1 lines marked retracted were skipped)" in out
     quotes = demo.store.run_blocking(
-        lambda repo: [d.quote for d in repo.history(2, member="HU", limit=5)]
+        lambda tx: [d.quote for d in tx.records.history(2, member="HU", limit=5)]
     )
     assert "=1+1" in quotes
 

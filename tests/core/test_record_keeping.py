@@ -15,6 +15,7 @@ from bot.app import Core
 from bot.demo import DEMO_COMMANDS
 from bot.events import DomainEvent, EventKind
 from bot.history import CONTINUED
+from store.thread import as_sqlite
 from tests.conftest import READER
 
 from .test_commands import snapshot
@@ -46,8 +47,10 @@ async def refused(core: Core, run: Any, text: str, *expected: str) -> str:
 
 async def events(core: Core, kind: str) -> list[dict[str, Any]]:
     return await core.store.run(
-        lambda repo: list(
-            repo.db.query("SELECT * FROM tracker_events WHERE kind = ? ORDER BY id", [kind])
+        lambda tx: list(
+            as_sqlite(tx).records.db.query(
+                "SELECT * FROM tracker_events WHERE kind = ? ORDER BY id", [kind]
+            )
         )
     )
 
@@ -311,7 +314,8 @@ async def test_amended_values_reach_the_tally_and_alerts(core: Core, run: Any, d
     tally = await ok(run, "/tally")
     assert any("what was really said" in c and "PM Fico" in c for c in tally.context)
 
-    def alert(repo: Any) -> str:
+    def alert(tx: Any) -> str:
+        repo = tx.records
         event = DomainEvent(
             EventKind.DECLARATION, 1, latest.data["declaration"]["date"], declaration_id
         )

@@ -15,6 +15,7 @@ from bot.app import Core
 from bot.demo import DEMO_COMMANDS
 from store.database import open_database
 from store.repository import utc_text
+from store.thread import as_sqlite
 
 from .test_seed_stories import replay
 
@@ -43,7 +44,9 @@ def test_naive_timestamps_are_refused() -> None:
 async def test_recorded_at_is_timezone_aware_utc(core: Core, run: Any) -> None:
     await replay(run, DEMO_COMMANDS[:2])
     stamps = await core.store.run(
-        lambda repo: [r[0] for r in repo.db.execute("SELECT recorded_at FROM declarations")]
+        lambda tx: [
+            r[0] for r in as_sqlite(tx).records.db.execute("SELECT recorded_at FROM declarations")
+        ]
     )
     assert stamps and all(s.endswith("+00:00") for s in stamps)
     assert datetime.fromisoformat(stamps[0]).tzinfo is not None
@@ -52,7 +55,8 @@ async def test_recorded_at_is_timezone_aware_utc(core: Core, run: Any) -> None:
 async def test_tally_query_seeks_the_index_per_member(core: Core, run: Any) -> None:
     await replay(run, DEMO_COMMANDS[:1])
 
-    def plan(repo: Any) -> str:
+    def plan(tx: Any) -> str:
+        repo = tx.records
         tracker = repo.tracker_by_slug("nato-sg-2024")
         sql = (
             "EXPLAIN QUERY PLAN SELECT d2.id FROM declarations d2 WHERE d2.tracker_id = ? "
@@ -72,7 +76,7 @@ async def test_database_work_does_not_block_the_event_loop(core: Core) -> None:
     release = threading.Event()
     started = threading.Event()
 
-    def slow(repo: Any) -> str:
+    def slow(tx: Any) -> str:
         started.set()
         release.wait(timeout=5)
         return "done"

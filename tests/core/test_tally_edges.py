@@ -14,6 +14,7 @@ from adapters.console.render import render_text
 from bot.app import Core
 from bot.demo import DEMO_COMMANDS
 from bot.members import DATA_DIR, shipped_body
+from store.thread import as_sqlite
 
 from .test_cli import tallybot
 from .test_seed_stories import replay
@@ -256,7 +257,10 @@ async def test_a_confidence_nobody_gave_is_not_called_official(core: Core, run: 
     assert unstated.data["declaration"]["confidence"] is None
     assert official.lines[0] == "2024-02-01 · official"
     stored = await core.store.run(
-        lambda repo: [r["confidence"] for r in repo.db.query("SELECT confidence FROM declarations")]
+        lambda tx: [
+            r["confidence"]
+            for r in as_sqlite(tx).records.db.query("SELECT confidence FROM declarations")
+        ]
     )
     assert stored == ["unstated", "official"]
     refused = await run("declare DK support confidence=unstated")

@@ -13,24 +13,24 @@ from pathlib import Path
 import pytest
 
 from bot.errors import Busy
-from store.repository import Repository
-from store.runner import Store
+from bot.storage import Transaction
+from store.thread import SqliteStore
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
-def _add(repo: Repository, user: str = "U1") -> bool:
-    return repo.add_moderator("slack", "T1", user, "test", NOW)
+def _add(tx: Transaction, user: str = "U1") -> bool:
+    return tx.records.add_moderator("slack", "T1", user, "test", NOW)
 
 
-def _moderators(repo: Repository) -> list[str]:
-    return [m["user_id"] for m in repo.moderators("slack", "T1")]
+def _moderators(tx: Transaction) -> list[str]:
+    return [m["user_id"] for m in tx.records.moderators("slack", "T1")]
 
 
 @pytest.fixture
 def other_writer(db_path: Path) -> Iterator[sqlite3.Connection]:
     """Another process's connection to the same file (autocommit: we hold the lock by hand)."""
-    Store(db_path, NOW).close()  # the schema exists
+    SqliteStore(db_path, NOW).close()  # the schema exists
     with contextlib.closing(
         sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
     ) as conn:
@@ -40,13 +40,13 @@ def other_writer(db_path: Path) -> Iterator[sqlite3.Connection]:
 def test_a_writer_waits_for_another_process_then_writes(
     db_path: Path, other_writer: sqlite3.Connection
 ) -> None:
-    store = Store(db_path, NOW, busy_timeout=10.0)
+    store = SqliteStore(db_path, NOW, busy_timeout=10.0)
     other_writer.execute("BEGIN IMMEDIATE")
     other_writer.execute("INSERT INTO bodies VALUES ('x', 'X', '2026-01-01')")
     threading.Timer(0.3, other_writer.execute, ["COMMIT"]).start()
     try:
         assert store.run_blocking(_add) is True  # queued behind the other writer, not refused
-        assert store.run_blocking(lambda r: "x" in r.body_slugs(), write=False)
+        assert store.run_blocking(lambda tx: "x" in tx.records.body_slugs(), write=False)
     finally:
         store.close()
 
@@ -54,7 +54,7 @@ def test_a_writer_waits_for_another_process_then_writes(
 def test_readers_never_wait_and_a_writer_held_too_long_gets_a_sentence(
     db_path: Path, other_writer: sqlite3.Connection
 ) -> None:
-    store = Store(db_path, NOW, busy_timeout=0.2)
+    store = SqliteStore(db_path, NOW, busy_timeout=0.2)
     other_writer.execute("BEGIN IMMEDIATE")
     try:
         assert store.run_blocking(_moderators, write=False) == []
@@ -67,7 +67,7 @@ def test_readers_never_wait_and_a_writer_held_too_long_gets_a_sentence(
 
 
 def test_read_only_work_cannot_write(db_path: Path) -> None:
-    store = Store(db_path, NOW)
+    store = SqliteStore(db_path, NOW)
     try:
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
             store.run_blocking(_add, write=False)
@@ -78,10 +78,10 @@ def test_read_only_work_cannot_write(db_path: Path) -> None:
 
 
 def test_work_that_fails_leaves_nothing_behind(db_path: Path) -> None:
-    store = Store(db_path, NOW)
+    store = SqliteStore(db_path, NOW)
 
-    def add_then_fail(repo: Repository) -> None:
-        _add(repo, "U2")
+    def add_then_fail(tx: Transaction) -> None:
+        _add(tx, "U2")
         raise RuntimeError("late failure")
 
     try:

@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime
 
 from bot.demo import DEMO_TRACKER
 from bot.domain import NewDeclaration, Stance
-from store.repository import Repository
+from bot.storage import Transaction
+from store.thread import as_sqlite
 from tests.discord.conftest import Bot
 from tests.discord.payloads import EVERYDAY, READER_ID, interaction, option
 
@@ -23,7 +24,7 @@ async def test_export_is_attached_to_the_response(bot: Bot) -> None:
     assert sent.filename == "nato-sg-2024-2026-11-23.json"
     document = json.loads(sent.content)
     assert document["tracker"]["slug"] == DEMO_TRACKER
-    count = await bot.core.store.run(lambda repo: repo.count_declarations(1))
+    count = await bot.core.store.run(lambda tx: tx.records.count_declarations(1))
     assert len(document["declarations"]) == count
     body = callback["body"]
     assert body["type"] == 4
@@ -55,7 +56,8 @@ async def test_readers_get_no_file(bot: Bot) -> None:
 
 
 async def test_a_file_over_discords_limit_gets_a_sentence_instead(bot: Bot) -> None:
-    def grow(repo: Repository) -> None:
+    def grow(tx: Transaction) -> None:
+        repo = as_sqlite(tx).records
         tracker = repo.tracker_by_slug(DEMO_TRACKER)
         assert tracker is not None
         repo.add_declarations(

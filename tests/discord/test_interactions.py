@@ -9,6 +9,7 @@ import pytest
 from bot.commands.catalog import COMMANDS
 from bot.commands.spec import Command, Param, ParamKind
 from bot.demo import DEMO_TRACKER
+from store.thread import as_sqlite
 from tests.conftest import OPERATOR
 from tests.discord.conftest import Bot, embed_text
 from tests.discord.payloads import (
@@ -144,9 +145,7 @@ async def test_dm_reads_work_with_the_dm_workspace(bot: Bot) -> None:
 
 
 async def declarations(bot: Bot) -> int:
-    return await bot.core.store.run(
-        lambda repo: repo.db.execute("SELECT count(*) FROM declarations").fetchone()[0]
-    )
+    return await bot.core.store.run(lambda tx: as_sqlite(tx).records.db["declarations"].count)
 
 
 DECLARE_TR = [
@@ -164,9 +163,11 @@ async def test_manage_server_may_write_and_it_is_posted_publicly(bot: Bot) -> No
     assert not body["data"].get("flags", 0) & EPHEMERAL
     assert await declarations(bot) == before + 1
     recorded_by = await bot.core.store.run(
-        lambda repo: repo.db.execute(
-            "SELECT recorded_by FROM declarations ORDER BY id DESC LIMIT 1"
-        ).fetchone()[0]
+        lambda tx: (
+            as_sqlite(tx)
+            .records.db.execute("SELECT recorded_by FROM declarations ORDER BY id DESC LIMIT 1")
+            .fetchone()[0]
+        )
     )
     assert recorded_by.startswith(f"discord:900000000000000001:{ADMIN_ID}")
 

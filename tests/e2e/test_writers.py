@@ -66,7 +66,7 @@ async def _record_backlog(db: Path) -> None:
             ):
                 reply = await core.dispatcher.run_text(text, DESK)
                 assert reply.ok, reply.title
-        codes = [m.code for m in (await core.store.run(lambda r: r.body("nato"))).members]
+        codes = [m.code for m in (await core.store.run(lambda tx: tx.records.body("nato"))).members]
         for n in range(BACKLOG):
             stance = "support" if n % 2 else "oppose"
             reply = await core.dispatcher.run_text(

@@ -141,7 +141,8 @@ async def slack(slack_core: Core, slack_api: FakeSlackApi) -> AsyncIterator[Slac
 
 
 async def declarations(core: Core, member: str, slug: str = DEMO_TRACKER) -> list[Declaration]:
-    def read(repo: Any) -> list[Declaration]:
+    def read(tx: Any) -> list[Declaration]:
+        repo = tx.records
         tracker = repo.tracker_by_slug(slug)
         return repo.history(tracker.id, member, limit=50)
 

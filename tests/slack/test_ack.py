@@ -14,7 +14,7 @@ async def hold_store(core: Core) -> tuple[threading.Event, asyncio.Future[None]]
     release = threading.Event()
     started = threading.Event()
 
-    def busy(repo: object) -> None:
+    def busy(tx: object) -> None:
         started.set()
         release.wait(30)
 

@@ -25,7 +25,7 @@ async def test_export_uploads_the_json_file_in_the_channel(
     assert uploaded.filename == "nato-sg-2024-2026-11-23.json"
     document = json.loads(uploaded.content)
     assert (document["format"], document["version"]) == ("tallybot-tracker", 1)
-    count = await slack_core.store.run(lambda repo: repo.count_declarations(1))
+    count = await slack_core.store.run(lambda tx: tx.records.count_declarations(1))
     assert len(document["declarations"]) == count
     assert answer.post.payload["response_type"] == "in_channel"
     assert f"Export of nato-sg-2024: {count} declarations (JSON)" in header(answer.post)

@@ -4,6 +4,7 @@ sqlite-utils is synchronous; running every unit of work on one thread keeps the 
 free (Discord, Slack and the scheduler share it) and serialises this process's writers without
 locks. Other processes on the same file are serialised by SQLite: a unit of work that writes
 takes the write lock up front (see store.database.transaction) and waits its turn.
+Each unit of work is handed a SqliteTransaction: bot.storage.Transaction on that connection.
 """
 
 from __future__ import annotations
@@ -12,35 +13,58 @@ import asyncio
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
 from bot.errors import Busy
 from bot.members import SHIPPED_BODIES
+from bot.storage import Transaction
+from store.alerts import AlertRepository
 from store.database import BUSY_TIMEOUT, open_database, transaction
 from store.repository import Repository
 
 T = TypeVar("T")
 
 
-class Store:
+@dataclass(frozen=True)
+class SqliteTransaction:
+    """What a unit of work sees: both repositories on the one connection, so records and alert
+    rows commit together (bot.storage.Transaction)."""
+
+    records: Repository
+    alerts: AlertRepository
+
+
+def as_sqlite(tx: Transaction) -> SqliteTransaction:
+    """The SQLite classes behind a unit of work, for code that knows it runs on SQLite (tests
+    that read the tables themselves, benches' bulk loaders); never for bot/ or adapters/."""
+    if not isinstance(tx, SqliteTransaction):
+        raise TypeError(f"not a SQLite transaction: {type(tx).__name__}")
+    return tx
+
+
+class SqliteStore:
+    """bot.storage.Store on one SQLite file."""
+
     def __init__(self, path: str | Path, now: datetime, busy_timeout: float = BUSY_TIMEOUT) -> None:
         self.path = str(path)
         self.busy_timeout = busy_timeout
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tallybot-db")
-        self._repo = self._executor.submit(self._open, now).result()
+        self._tx = self._executor.submit(self._open, now).result()
 
-    def _open(self, now: datetime) -> Repository:
-        repo = Repository(open_database(self.path, self.busy_timeout))
-        with transaction(repo.db, write=False):
+    def _open(self, now: datetime) -> SqliteTransaction:
+        db = open_database(self.path, self.busy_timeout)
+        repo = Repository(db)
+        with transaction(db, write=False):
             missing = set(SHIPPED_BODIES) - set(repo.body_slugs())
         if missing:
-            with transaction(repo.db, write=True):
+            with transaction(db, write=True):
                 repo.ensure_shipped_bodies(now)
-        return repo
+        return SqliteTransaction(repo, AlertRepository(db))
 
-    async def run(self, work: Callable[[Repository], T], *, write: bool = True) -> T:
+    async def run(self, work: Callable[[Transaction], T], *, write: bool = True) -> T:
         """Run `work` on the store thread inside one transaction (rolled back if it raises).
 
         `write=False` for work that only reads: it never waits for another process's writer
@@ -48,14 +72,14 @@ class Store:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._in_transaction, work, write)
 
-    def run_blocking(self, work: Callable[[Repository], T], *, write: bool = True) -> T:
+    def run_blocking(self, work: Callable[[Transaction], T], *, write: bool = True) -> T:
         """The same, from code that has no event loop (CLI set-up, benchmarks' loaders)."""
         return self._executor.submit(self._in_transaction, work, write).result()
 
-    def _in_transaction(self, work: Callable[[Repository], T], write: bool) -> T:
+    def _in_transaction(self, work: Callable[[Transaction], T], write: bool) -> T:
         try:
-            with transaction(self._repo.db, write=write):
-                return work(self._repo)
+            with transaction(self._tx.records.db, write=write):
+                return work(self._tx)
         except sqlite3.OperationalError as exc:
             if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
                 raise
@@ -65,5 +89,5 @@ class Store:
             ) from exc
 
     def close(self) -> None:
-        self._executor.submit(self._repo.db.close).result()
+        self._executor.submit(self._tx.records.db.close).result()
         self._executor.shutdown(wait=True)

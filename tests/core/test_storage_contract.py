@@ -1,0 +1,142 @@
+"""The storage contract (bot/storage.py), tested through the protocols only.
+
+Every implementation of `Store` must pass these: add it to IMPLEMENTATIONS (a PostgreSQL store
+joins here, skipped where no server is configured) and the same tests run against it, as
+Red-DiscordBot runs one suite over each of its Config drivers. The SQLite-only behaviour
+(waiting for another process's writer, `Busy`) is in test_transactions.py.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from bot.alerts.channels import ChannelRef
+from bot.alerts.model import Mode
+from bot.storage import Store, Transaction
+from store.alerts import AlertRepository
+from store.database import open_database
+from store.repository import Repository
+from store.thread import SqliteStore, SqliteTransaction
+
+T = TypeVar("T")
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+CHANNEL = ChannelRef("slack", "T1", "C1")
+Run = Callable[..., Awaitable[T]]
+
+
+@dataclass(frozen=True)
+class Implementation:
+    open: Callable[[Path], Store]
+    """A fresh, empty store (shipped bodies loaded) in the test's own directory or schema."""
+    read_only_error: type[Exception]
+    """What the database raises when read-only work writes: the contract says only that the
+    write is refused, with nothing written."""
+
+
+def _sqlite(tmp_path: Path) -> Store:
+    return SqliteStore(tmp_path / "contract.db", NOW)
+
+
+IMPLEMENTATIONS: dict[str, Implementation] = {
+    "sqlite": Implementation(_sqlite, sqlite3.OperationalError),
+}
+
+
+@pytest.fixture(params=sorted(IMPLEMENTATIONS))
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    opened = IMPLEMENTATIONS[request.param].open(tmp_path)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.fixture
+def read_only_error(request: pytest.FixtureRequest, store: Store) -> type[Exception]:
+    return IMPLEMENTATIONS[request.node.callspec.params["store"]].read_only_error
+
+
+@pytest.fixture(params=["run", "run_blocking"])
+def run(request: pytest.FixtureRequest, store: Store) -> Run[object]:
+    """Both ways in: `await store.run(...)` and `store.run_blocking(...)` keep one contract."""
+
+    async def via_blocking(work: Callable[[Transaction], T], *, write: bool = True) -> T:
+        return store.run_blocking(work, write=write)
+
+    return store.run if request.param == "run" else via_blocking
+
+
+class Boom(Exception):
+    pass
+
+
+def _write_both(tx: Transaction) -> None:
+    """One moderator (records) and one subscription (alerts)."""
+    assert tx.records.add_moderator("slack", "T1", "U1", "contract", NOW)
+    tx.alerts.subscribe(CHANNEL, None, Mode.EVERY, None, "UTC", "contract", NOW)
+
+
+def _read_both(tx: Transaction) -> tuple[list[str], list[Mode]]:
+    moderators = [m["user_id"] for m in tx.records.moderators("slack", "T1")]
+    return moderators, [s.mode for s in tx.alerts.channel_subscriptions(CHANNEL)]
+
+
+async def test_a_write_is_visible_to_the_next_read(run: Run[object]) -> None:
+    assert await run(_read_both, write=False) == ([], [])
+    await run(_write_both)
+    assert await run(_read_both, write=False) == (["U1"], [Mode.EVERY])
+
+
+async def test_the_work_returns_its_result(run: Run[object]) -> None:
+    assert await run(lambda tx: sorted(tx.records.body_slugs()), write=False) == ["eu", "nato"]
+
+
+async def test_an_exception_rolls_back_everything_the_work_did(run: Run[object]) -> None:
+    def write_then_fail(tx: Transaction) -> None:
+        _write_both(tx)
+        assert _read_both(tx) == (["U1"], [Mode.EVERY])  # written, inside the transaction
+        raise Boom("late failure")
+
+    with pytest.raises(Boom, match="late failure"):
+        await run(write_then_fail)
+    assert await run(_read_both, write=False) == ([], [])
+    await run(_write_both)  # and the store writes again afterwards
+    assert await run(_read_both, write=False) == (["U1"], [Mode.EVERY])
+
+
+async def test_read_only_work_cannot_write(
+    run: Run[object], read_only_error: type[Exception]
+) -> None:
+    def add_moderator(tx: Transaction) -> bool:
+        return tx.records.add_moderator("slack", "T1", "U1", "contract", NOW)
+
+    def subscribe(tx: Transaction) -> object:
+        return tx.alerts.subscribe(CHANNEL, None, Mode.EVERY, None, "UTC", "contract", NOW)
+
+    with pytest.raises(read_only_error):
+        await run(add_moderator, write=False)
+    with pytest.raises(read_only_error):
+        await run(subscribe, write=False)
+    assert await run(_read_both, write=False) == ([], [])
+    await run(_write_both)
+    assert await run(_read_both, write=False) == (["U1"], [Mode.EVERY])
+
+
+def test_the_sqlite_classes_satisfy_the_protocols(tmp_path: Path) -> None:
+    """Structural, no isinstance: the type checker verifies these typed assignments."""
+    sqlite_store: Store = SqliteStore(tmp_path / "typed.db", NOW)
+    sqlite_store.close()
+    db = open_database(tmp_path / "typed.db")
+    try:
+        tx: Transaction = SqliteTransaction(Repository(db), AlertRepository(db))
+        assert tx.records.tracker_slugs() == []
+        assert tx.alerts.digest_subscriptions() == []
+    finally:
+        db.close()

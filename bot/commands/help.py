@@ -38,7 +38,7 @@ def help_reply(topic: str | None, commands: Sequence[Command[Any]]) -> Reply:
             near = near_command(words, commands)
             hint = f" Did you mean /tally help {near}?" if near else ""
             raise UserError(f"No command '{topic}'.{hint} Commands: {names}.")
-        fields = []
+        fields: list[Field] = []
         for command in matches:
             detail = [command.summary]
             detail += [f"{p.usage()}: {p.help}" for p in command.params]
@@ -55,13 +55,13 @@ def help_reply(topic: str | None, commands: Sequence[Command[Any]]) -> Reply:
             fields=tuple(fields),
             data={"commands": [c.key for c in matches]},
         )
-    fields = tuple(
+    listing = tuple(
         Field(c.usage(), (c.summary + (" (moderators)" if c.moderator_only else ""),))
         for c in commands
     )
     return Reply(
         title="tallybot: the tally of a decision taken by consensus",
-        fields=fields,
+        fields=listing,
         context=("Details: /tally help COMMAND. Quotes for spaces; options as key=value.",),
         data={"commands": [c.key for c in commands]},
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -42,6 +42,8 @@ class Field:
 
     name: str
     items: tuple[str, ...]
+    _: KW_ONLY
+    """Options by name only: a separator passed by position once landed in `inline`."""
     inline: bool = False
     separator: str = ", "
 

@@ -39,7 +39,12 @@ def reply_from_json(text: str) -> Reply:
         title=raw["title"],
         lines=tuple(raw.get("lines", ())),
         fields=tuple(
-            Field(f["name"], tuple(f["items"]), f.get("inline", False), f.get("separator", ", "))
+            Field(
+                f["name"],
+                tuple(f["items"]),
+                inline=f.get("inline", False),
+                separator=f.get("separator", ", "),
+            )
             for f in raw.get("fields", ())
         ),
         context=tuple(raw.get("context", ())),

@@ -6,10 +6,12 @@ everywhere, while /tally position and history still show what was first recorded
 from __future__ import annotations
 
 import re
-from typing import Any
+from dataclasses import dataclass
 
 from bot.commands.context import Context
-from bot.domain import AMENDABLE
+from bot.commands.params import PROVENANCE
+from bot.commands.spec import Command, Param, ParamKind
+from bot.domain import AMENDABLE, Confidence
 from bot.errors import UserError
 from bot.presentation import declaration_data, declaration_line, provenance
 from bot.replies import Colour, Reply, Visibility
@@ -27,14 +29,26 @@ def declaration_id(text: str) -> int:
     return int(match.group(1))
 
 
-def amend(ctx: Context, args: dict[str, Any]) -> Reply:
-    declaration = ctx.repo.declaration(declaration_id(args["id"]))
+@dataclass(frozen=True)
+class AmendArgs:
+    id: str
+    """As /tally history shows it: 57 or #57."""
+    source: str | None = None
+    quote: str | None = None
+    speaker: str | None = None
+    confidence: Confidence | None = None
+    condition: str | None = None
+
+
+def amend(ctx: Context, args: AmendArgs) -> Reply:
+    declaration = ctx.repo.declaration(declaration_id(args.id))
     if declaration.retraction:
         raise UserError(
             f"#{declaration.id} was retracted ({declaration.retraction.reason}): it can't be "
             "amended. Record a new declaration instead."
         )
-    asked = {name: args[name] for name in AMENDABLE if name in args}
+    given = {name: getattr(args, name) for name in AMENDABLE}
+    asked = {name: value for name, value in given.items() if value is not None}
     if not asked:
         raise UserError(
             "Nothing to amend: give one or more of " + ", ".join(f"{n}=" for n in AMENDABLE) + "."
@@ -64,6 +78,27 @@ def amend(ctx: Context, args: dict[str, Any]) -> Reply:
         visibility=Visibility.PUBLIC,
         data={"declaration": declaration_data(amended, tracker), "changes": changes},
     )
+
+
+AMEND = Command(
+    path=("amend",),
+    summary="Correct a declaration's source, quote, speaker, confidence or condition.",
+    handler=amend,
+    args=AmendArgs,
+    moderator_only=True,
+    params=(
+        Param(
+            "id",
+            ParamKind.TEXT,
+            "The declaration's id, as /tally history shows it (57 or #57).",
+            required=True,
+            positional=True,
+            metavar="ID",
+        ),
+        *PROVENANCE,
+    ),
+    examples=('/tally amend #57 quote="We will not block it" confidence=official',),
+)
 
 
 def _text(value: object) -> str | None:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.commands.context import Context
+from bot.commands.spec import Command, NoArgs
 from bot.members import Body
 from bot.replies import Colour, Field, Reply
 
 DEFAULT_BODY = "nato"
 
 
-def list_bodies(ctx: Context, args: dict[str, Any]) -> Reply:
+def list_bodies(ctx: Context, args: NoArgs) -> Reply:
     """Every body with its member count today, so `body=` in tracker new is never a guess."""
     bodies = [ctx.repo.body(slug) for slug in ctx.repo.body_slugs()]
     fields = []
@@ -42,6 +41,14 @@ def list_bodies(ctx: Context, args: dict[str, Any]) -> Reply:
         colour=Colour.INFO,
         data={"bodies": rows},
     )
+
+
+BODIES = Command(
+    path=("bodies",),
+    summary="The deciding bodies (NATO, EU Council...) and their members today.",
+    handler=list_bodies,
+    args=NoArgs,
+)
 
 
 def body_line(body: Body, chosen: bool) -> str:

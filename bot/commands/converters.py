@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from bot.commands.spec import Command, Param, ParamKind
@@ -27,9 +27,16 @@ _NAME_KINDS = {
     ParamKind.USER,
 }
 _USER_MENTION = re.compile(r"^<@!?([A-Z0-9]+)(?:\|[^>]*)?>$", re.IGNORECASE)
+A = TypeVar("A")
 
 
-def convert_args(command: Command, raw: Mapping[str, object], today: date) -> dict[str, Any]:
+def convert_args(command: Command[A], raw: Mapping[str, object], today: date) -> A:
+    """The command's typed arguments from raw text or option values, with clear errors."""
+    return command.build(convert_values(command, raw, today))
+
+
+def convert_values(command: Command[Any], raw: Mapping[str, object], today: date) -> dict[str, Any]:
+    """Each given value converted by its Param, keyed by the parameter's name."""
     args: dict[str, Any] = {}
     for name, value in raw.items():
         param = command.param(name)
@@ -46,7 +53,7 @@ def convert_args(command: Command, raw: Mapping[str, object], today: date) -> di
     return args
 
 
-def missing(command: Command, param: Param) -> UserError:
+def missing(command: Command[Any], param: Param) -> UserError:
     """`Missing reason="..." (why it was wrong)`: the option as it is typed, and the usage."""
     help_text = param.help.rstrip(".")
     if len(help_text) > 1 and help_text[1].islower():
@@ -73,7 +80,8 @@ def convert(param: Param, value: object, today: date) -> Any:
     if kind is ParamKind.INTEGER:
         return _integer(param, text)
     if kind is ParamKind.CHOICE:
-        return _choice(param, text)
+        choice = _choice(param, text)
+        return param.enum(choice) if param.enum else choice
     if kind is ParamKind.USER:
         return parse_user(text)
     if kind is ParamKind.URL:

@@ -6,6 +6,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from bot.commands.context import Actor, Context
 from bot.commands.converters import convert_args
@@ -32,7 +33,7 @@ class Dispatcher:
     def __init__(
         self,
         store: Store,
-        commands: Sequence[Command],
+        commands: Sequence[Command[Any]],
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.store = store
@@ -41,7 +42,7 @@ class Dispatcher:
         self.event_writers: list[EventWriter] = []
         self.commit_listeners: list[CommitListener] = []
 
-    def command(self, key: str) -> Command:
+    def command(self, key: str) -> Command[Any]:
         return next(c for c in self.commands if c.key == key)
 
     def parse(self, text: str) -> Invocation:
@@ -75,7 +76,7 @@ class Dispatcher:
             log.exception("tracker look-up failed")
             return True
 
-    async def run(self, command: Command, raw: Mapping[str, object], actor: Actor) -> Reply:
+    async def run(self, command: Command[Any], raw: Mapping[str, object], actor: Actor) -> Reply:
         now = self.clock()
         try:
             args = convert_args(command, raw, now.date())
@@ -115,7 +116,7 @@ class Dispatcher:
             await self._notify(events)
         return reply
 
-    def _failure(self, command: Command) -> Reply:
+    def _failure(self, command: Command[Any]) -> Reply:
         """An unexpected error: logged with a reference the user can quote; never a traceback."""
         ref = uuid.uuid4().hex[:8]
         log.exception("command %s failed (ref %s)", command.key, ref)

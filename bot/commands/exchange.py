@@ -7,13 +7,14 @@ typing the same lines would be.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from bot import exchange
 from bot.commands.context import Context
 from bot.commands.converters import convert_args
-from bot.commands.recording import checked_declaration
-from bot.commands.spec import Command
+from bot.commands.params import TRACKER_POS
+from bot.commands.recording import DeclareArgs, checked_declaration
+from bot.commands.spec import Command, Param, ParamKind
 from bot.domain import NewDeclaration, Tracker
 from bot.errors import UserError
 from bot.replies import Attachment, Reply, Visibility
@@ -33,9 +34,16 @@ def export_file(ctx: Context, tracker: Tracker, fmt: str) -> Attachment:
     return Attachment(f"{tracker.slug}-{ctx.today.isoformat()}.{fmt}", content, kind)
 
 
-def export_tracker(ctx: Context, args: dict[str, Any]) -> Reply:
-    tracker = ctx.tracker(args.get("tracker"))
-    fmt = args.get("format", "json")
+@dataclass(frozen=True)
+class ExportArgs:
+    tracker: str | None = None
+    format: str = "json"
+    """One of FORMATS."""
+
+
+def export_tracker(ctx: Context, args: ExportArgs) -> Reply:
+    tracker = ctx.tracker(args.tracker)
+    fmt = args.format
     attachment = export_file(ctx, tracker, fmt)
     count = ctx.repo.count_declarations(tracker.id)
     what = (
@@ -59,8 +67,27 @@ def export_tracker(ctx: Context, args: dict[str, Any]) -> Reply:
     )
 
 
+EXPORT = Command(
+    path=("export",),
+    summary="The tracker's record as a file: JSON (whole, re-importable) or CSV.",
+    handler=export_tracker,
+    args=ExportArgs,
+    moderator_only=True,
+    params=(
+        TRACKER_POS,
+        Param(
+            "format",
+            ParamKind.CHOICE,
+            "json (default: everything, for tallybot import) or csv (for a spreadsheet).",
+            choices=FORMATS,
+        ),
+    ),
+    examples=("/tally export nato-sg-2024 format=csv",),
+)
+
+
 def import_roll_call(
-    ctx: Context, tracker: Tracker, data: bytes, declare: Command
+    ctx: Context, tracker: Tracker, data: bytes, declare: Command[DeclareArgs]
 ) -> tuple[int, int]:
     """Record every line of a roll-call CSV, or none: each bad line is named by its number.
 
@@ -92,7 +119,7 @@ def import_roll_call(
 
 
 def _line_declaration(
-    ctx: Context, tracker: Tracker, row: dict[str, str], declare: Command
+    ctx: Context, tracker: Tracker, row: dict[str, str], declare: Command[DeclareArgs]
 ) -> NewDeclaration:
     for column in exchange.ROLL_CALL_REQUIRED:
         if not row.get(column):

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from bot.commands.context import Context
+from bot.commands.params import USER
+from bot.commands.spec import Command, NoArgs
 from bot.errors import UserError
 from bot.replies import Field, Reply, Visibility
 
 
-def add_moderator(ctx: Context, args: dict[str, Any]) -> Reply:
+@dataclass(frozen=True)
+class UserArgs:
+    user: str
+
+
+def add_moderator(ctx: Context, args: UserArgs) -> Reply:
     user = _user(args)
     actor = ctx.actor
     added = ctx.repo.add_moderator(actor.platform, actor.workspace, user, actor.ref, ctx.now)
@@ -22,7 +29,17 @@ def add_moderator(ctx: Context, args: dict[str, Any]) -> Reply:
     )
 
 
-def remove_moderator(ctx: Context, args: dict[str, Any]) -> Reply:
+MODERATOR_ADD = Command(
+    path=("moderator", "add"),
+    summary="Let a user record declarations.",
+    handler=add_moderator,
+    args=UserArgs,
+    moderator_only=True,
+    params=(USER,),
+)
+
+
+def remove_moderator(ctx: Context, args: UserArgs) -> Reply:
     user = _user(args)
     actor = ctx.actor
     if not ctx.repo.remove_moderator(actor.platform, actor.workspace, user):
@@ -35,7 +52,17 @@ def remove_moderator(ctx: Context, args: dict[str, Any]) -> Reply:
     )
 
 
-def list_moderators(ctx: Context, args: dict[str, Any]) -> Reply:
+MODERATOR_REMOVE = Command(
+    path=("moderator", "remove"),
+    summary="Take a user off the moderator list.",
+    handler=remove_moderator,
+    args=UserArgs,
+    moderator_only=True,
+    params=(USER,),
+)
+
+
+def list_moderators(ctx: Context, args: NoArgs) -> Reply:
     rows = ctx.repo.moderators(ctx.actor.platform, ctx.actor.workspace)
     items = tuple(f"{r['user_id']} (since {r['added_at'][:10]})" for r in rows)
     return Reply(
@@ -46,7 +73,15 @@ def list_moderators(ctx: Context, args: dict[str, Any]) -> Reply:
     )
 
 
-def _user(args: dict[str, Any]) -> str:
-    if not args.get("user"):
+MODERATOR_LIST = Command(
+    path=("moderator", "list"),
+    summary="Who is on the moderator list.",
+    handler=list_moderators,
+    args=NoArgs,
+)
+
+
+def _user(args: UserArgs) -> str:
+    if not args.user:
         raise UserError("Name the user: /tally moderator add @someone")
-    return args["user"]
+    return args.user

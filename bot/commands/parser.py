@@ -7,6 +7,7 @@ import difflib
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bot.commands.converters import missing
 from bot.commands.spec import Command, ParamKind
@@ -22,7 +23,7 @@ SUBCOMMAND_CUTOFF = 0.6
 
 @dataclass(frozen=True)
 class Invocation:
-    command: Command
+    command: Command[Any]
     args: dict[str, str]
     """Raw text values by parameter name; conversion happens in the dispatcher."""
     near: str | None = None
@@ -64,7 +65,7 @@ def split_words(text: str) -> list[str]:
         raise UserError(f"Could not read that command: {exc} (a quote is not closed?)") from exc
 
 
-def parse(text: str, commands: Sequence[Command]) -> Invocation:
+def parse(text: str, commands: Sequence[Command[Any]]) -> Invocation:
     words = split_words(text)
     if words and words[0].lower().lstrip("/") == "tally":
         words = words[1:]
@@ -83,7 +84,7 @@ def parse(text: str, commands: Sequence[Command]) -> Invocation:
     return Invocation(command, args, near)
 
 
-def near_command(words: Sequence[str], commands: Sequence[Command]) -> str | None:
+def near_command(words: Sequence[str], commands: Sequence[Command[Any]]) -> str | None:
     """The command a typo was probably meant as: 'decalre' -> 'declare', 'trackr nwe' ->
     'tracker new'."""
     heads = sorted({c.path[0] for c in commands if c.path})
@@ -103,9 +104,9 @@ def _near_word(word: str, known: Sequence[str]) -> str | None:
     return close[0] if close else None
 
 
-def _match(words: list[str], commands: Sequence[Command]) -> tuple[Command, list[str]]:
+def _match(words: list[str], commands: Sequence[Command[Any]]) -> tuple[Command[Any], list[str]]:
     lowered = [w.lower() for w in words]
-    best: Command | None = None
+    best: Command[Any] | None = None
     for command in commands:
         size = len(command.path)
         if (
@@ -143,7 +144,7 @@ class _Word:
 _SPACED_KINDS = {ParamKind.TEXT, ParamKind.MEMBER, ParamKind.CANDIDATE}
 
 
-def _group_prefix(lowered: list[str], commands: Sequence[Command]) -> tuple[str, ...]:
+def _group_prefix(lowered: list[str], commands: Sequence[Command[Any]]) -> tuple[str, ...]:
     """The longest group ('tracker', 'tracker candidate') the words start with, if any."""
     found: tuple[str, ...] = ()
     for command in commands:
@@ -154,7 +155,7 @@ def _group_prefix(lowered: list[str], commands: Sequence[Command]) -> tuple[str,
     return found
 
 
-def _bind(command: Command, words: list[str]) -> dict[str, str]:
+def _bind(command: Command[Any], words: list[str]) -> dict[str, str]:
     args: dict[str, str] = {}
     positional: list[_Word] = []
     spill: tuple[str, str] | None = None
@@ -186,7 +187,7 @@ def _bind(command: Command, words: list[str]) -> dict[str, str]:
     return args
 
 
-def _fill_slots(command: Command, positional: list[_Word], args: dict[str, str]) -> None:
+def _fill_slots(command: Command[Any], positional: list[_Word], args: dict[str, str]) -> None:
     """Bare words fill the positional slots in order; the last text slot takes the rest.
 
     Words that follow an unquoted option value are only refused when they would be glued
@@ -218,7 +219,7 @@ def _fill_slots(command: Command, positional: list[_Word], args: dict[str, str])
         )
 
 
-def _spilled(command: Command, positional: list[_Word], word: _Word) -> UserError:
+def _spilled(command: Command[Any], positional: list[_Word], word: _Word) -> UserError:
     """`quote=hello world` -> put quotes around the value: quote="hello world"."""
     assert word.after is not None
     key = word.after[0]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from bot.commands.amending import declaration_id
 from bot.commands.context import Context
+from bot.commands.params import AS_OF, TRACKER_POS
+from bot.commands.spec import Command, NoArgs, Param, ParamKind
 from bot.domain import Declaration, Tracker, TrackerStatus
 from bot.errors import UserError
 from bot.history import day_fields, event_data
@@ -25,7 +28,7 @@ from bot.replies import Colour, Field, Reply
 from bot.tally import Tally, closed_on, compute_tally, reading_day
 
 
-def current_tally(ctx: Context, tracker: Tracker, as_of: Any = None) -> Tally:
+def current_tally(ctx: Context, tracker: Tracker, as_of: date | None = None) -> Tally:
     """The tally on `as_of`; without one, today's, or a closed tracker's on its closing day.
 
     A date before the tracker opened has no tally: the reply names the opening date.
@@ -44,16 +47,39 @@ def when(tally: Tally, today: date) -> str:
     return "Now" if tally.as_of == today else f"As of {tally.as_of}"
 
 
-def show_tally(ctx: Context, args: dict[str, Any]) -> Reply:
-    tracker = ctx.tracker(args.get("tracker"))
-    return tally_reply(current_tally(ctx, tracker, args.get("as_of")))
+@dataclass(frozen=True)
+class ReadArgs:
+    tracker: str | None = None
+    as_of: date | None = None
 
 
-def show_position(ctx: Context, args: dict[str, Any]) -> Reply:
-    tracker = ctx.tracker(args.get("tracker"))
+def show_tally(ctx: Context, args: ReadArgs) -> Reply:
+    tracker = ctx.tracker(args.tracker)
+    return tally_reply(current_tally(ctx, tracker, args.as_of))
+
+
+TALLY = Command(
+    path=(),
+    summary="Where a tracked decision stands: support, opposition, holdouts, the rule.",
+    handler=show_tally,
+    args=ReadArgs,
+    params=(TRACKER_POS, AS_OF),
+    examples=("/tally nato-sg-2024 as_of=2024-04-02",),
+)
+
+
+@dataclass(frozen=True)
+class PositionArgs:
+    member: str
+    tracker: str | None = None
+    as_of: date | None = None
+
+
+def show_position(ctx: Context, args: PositionArgs) -> Reply:
+    tracker = ctx.tracker(args.tracker)
     body = ctx.body(tracker)
-    member = body.resolve(args["member"])
-    tally = current_tally(ctx, tracker, args.get("as_of"))
+    member = body.resolve(args.member)
+    tally = current_tally(ctx, tracker, args.as_of)
     history = ctx.repo.history(tracker.id, member.code, limit=10)
     current = tally.positions.get(member.code)
     if member.code == tracker.subject:
@@ -84,6 +110,26 @@ def show_position(ctx: Context, args: dict[str, Any]) -> Reply:
     )
 
 
+POSITION = Command(
+    path=("position",),
+    summary="A member's position and its history, with sources.",
+    handler=show_position,
+    args=PositionArgs,
+    params=(
+        Param(
+            "member",
+            ParamKind.MEMBER,
+            "Member state: code, name or alias.",
+            required=True,
+            positional=True,
+        ),
+        TRACKER_POS,
+        AS_OF,
+    ),
+    examples=("/tally position HU", "/tally position Hungary nato-sg-2024"),
+)
+
+
 def not_voting(member: Member, tracker: Tracker, tally: Tally) -> str:
     """Why a member of the body is not among this tally's voters."""
     closed = closed_on(tracker)
@@ -97,9 +143,9 @@ def not_voting(member: Member, tracker: Tracker, tally: Tally) -> str:
     return f"{member.label} is not a member on {tally.as_of} (joined {member.joined})"
 
 
-def show_holdouts(ctx: Context, args: dict[str, Any]) -> Reply:
-    tracker = ctx.tracker(args.get("tracker"))
-    tally = current_tally(ctx, tracker, args.get("as_of"))
+def show_holdouts(ctx: Context, args: ReadArgs) -> Reply:
+    tracker = ctx.tracker(args.tracker)
+    tally = current_tally(ctx, tracker, args.as_of)
     holdouts = tally.holdouts()
     fields = holdout_fields(tally)
     data = tally.to_data()
@@ -114,16 +160,34 @@ def show_holdouts(ctx: Context, args: dict[str, Any]) -> Reply:
     )
 
 
-def show_history(ctx: Context, args: dict[str, Any]) -> Reply:
-    tracker = ctx.tracker(args.get("tracker"))
+HOLDOUTS = Command(
+    path=("holdouts",),
+    summary="Everyone not yet counted: opposing, backing a rival, leaning, undeclared.",
+    handler=show_holdouts,
+    args=ReadArgs,
+    params=(TRACKER_POS, AS_OF),
+)
+
+
+@dataclass(frozen=True)
+class HistoryArgs:
+    tracker: str | None = None
+    member: str | None = None
+    limit: int = 10
+    page: int | None = None
+    before: str | None = None
+
+
+def show_history(ctx: Context, args: HistoryArgs) -> Reply:
+    tracker = ctx.tracker(args.tracker)
     body = ctx.body(tracker)
-    member = body.resolve(args["member"]) if args.get("member") else None
+    member = body.resolve(args.member) if args.member else None
     code = member.code if member else None
-    size = args.get("limit", 10)
-    if "page" in args and "before" in args:
+    size = args.limit
+    if args.page is not None and args.before is not None:
         raise UserError("Give page= or before=, not both.")
-    before = _history_anchor(ctx, tracker, args.get("before"))
-    page = args.get("page", 1)
+    before = _history_anchor(ctx, tracker, args.before)
+    page = args.page or 1
     total = ctx.repo.count_declarations(tracker.id)
     matching = ctx.repo.count_declarations(tracker.id, code) if code else total
     pages = max(1, math.ceil(matching / size))
@@ -158,6 +222,41 @@ def show_history(ctx: Context, args: dict[str, Any]) -> Reply:
             "events": [event_data(e) for e in events],
         },
     )
+
+
+HISTORY = Command(
+    path=("history",),
+    summary="The latest declarations, newest first, with ids.",
+    handler=show_history,
+    args=HistoryArgs,
+    params=(
+        TRACKER_POS,
+        Param("member", ParamKind.MEMBER, "Only this member's declarations."),
+        Param(
+            "limit",
+            ParamKind.INTEGER,
+            "How many (1-50, default 10).",
+            min_value=1,
+            max_value=50,
+            metavar="N",
+        ),
+        Param(
+            "page",
+            ParamKind.INTEGER,
+            "Which page, 1 the newest (default 1).",
+            min_value=1,
+            max_value=1_000_000,
+            metavar="N",
+        ),
+        Param(
+            "before",
+            ParamKind.TEXT,
+            "Declarations older than this id (#57), to read on from a page.",
+            metavar="ID",
+        ),
+    ),
+    examples=("/tally history nato-sg-2024 member=HU", "/tally history page=2"),
+)
 
 
 def _history_anchor(ctx: Context, tracker: Tracker, text: str | None) -> Declaration | None:
@@ -201,7 +300,7 @@ def _no_trackers(ctx: Context) -> str:
     return "No trackers yet: /tally tracker new, or `tallybot demo`."
 
 
-def list_trackers(ctx: Context, args: dict[str, Any]) -> Reply:
+def list_trackers(ctx: Context, args: NoArgs) -> Reply:
     trackers = ctx.repo.trackers(limit=25, include_archived=False)
     fields = []
     for tracker in trackers:
@@ -232,3 +331,11 @@ def list_trackers(ctx: Context, args: dict[str, Any]) -> Reply:
             ]
         },
     )
+
+
+TRACKERS = Command(
+    path=("trackers",),
+    summary="Open and recent trackers.",
+    handler=list_trackers,
+    args=NoArgs,
+)

@@ -3,13 +3,16 @@ wrongly recorded one."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from bot.commands.context import Context
 from bot.commands.lifespan import check_within
+from bot.commands.params import DATE, PROVENANCE, TRACKER_OPT
 from bot.commands.reading import current_tally, when
+from bot.commands.spec import Command, Param, ParamKind
 from bot.domain import (
+    STANCE_ALIASES,
     Candidate,
     Confidence,
     Declaration,
@@ -65,27 +68,42 @@ def find_stage(tracker: Tracker, text: str) -> str:
     raise UserError(f"No stage '{text}' in {tracker.slug}. Stages: {', '.join(tracker.stages)}.")
 
 
+@dataclass(frozen=True)
+class DeclareArgs:
+    member: str
+    """One member, or several for a roll-call: AT,BE,BG."""
+    stance: Stance
+    target: str | None = None
+    tracker: str | None = None
+    made_on: date | None = None
+    source: str | None = None
+    quote: str | None = None
+    speaker: str | None = None
+    confidence: Confidence | None = None
+    condition: str | None = None
+
+
 def checked_declaration(
-    ctx: Context, tracker: Tracker, args: dict[str, Any]
+    ctx: Context, tracker: Tracker, args: DeclareArgs
 ) -> tuple[NewDeclaration, Member]:
     """Every check /tally declare makes, as the declaration it would record (not yet written).
 
     Shared with the CSV roll-call import so both accept and refuse exactly the same lines."""
-    member = ctx.body(tracker).resolve(args["member"])
-    stance = Stance(args["stance"])
-    made_on = args.get("date", ctx.today)
+    member = ctx.body(tracker).resolve(args.member)
+    stance = args.stance
+    made_on = args.made_on or ctx.today
     _check_date(ctx, tracker, member, made_on)
-    target = _target(tracker, stance, args.get("target"), made_on)
+    target = _target(tracker, stance, args.target, made_on)
     before = None
     if target[1] is None and stance is Stance.SUPPORT and tracker.stages:
         before = ctx.repo.positions(tracker, made_on).get(member.code)
     return _new_declaration(ctx, tracker, member, args, target, before), member
 
 
-def declare(ctx: Context, args: dict[str, Any]) -> Reply:
-    tracker = ctx.tracker(args.get("tracker"))
+def declare(ctx: Context, args: DeclareArgs) -> Reply:
+    tracker = ctx.tracker(args.tracker)
     body = ctx.body(tracker)
-    if "," in args["member"]:
+    if "," in args.member:
         return roll_call(ctx, tracker, body, args)
     new, member = checked_declaration(ctx, tracker, args)
     made_on = new.made_on
@@ -110,15 +128,15 @@ def declare(ctx: Context, args: dict[str, Any]) -> Reply:
     )
 
 
-def roll_call(ctx: Context, tracker: Tracker, body: Body, args: dict[str, Any]) -> Reply:
+def roll_call(ctx: Context, tracker: Tracker, body: Body, args: DeclareArgs) -> Reply:
     """`declare AT,BE,BG support rutte`: every member or none, with every problem named."""
-    stance = Stance(args["stance"])
-    made_on = args.get("date", ctx.today)
+    stance = args.stance
+    made_on = args.made_on or ctx.today
     check_within(tracker, made_on, ctx.today)
-    target = _target(tracker, stance, args.get("target"), made_on)
+    target = _target(tracker, stance, args.target, made_on)
     members: list[Member] = []
     problems: list[str] = []
-    for word in (w.strip() for w in args["member"].split(",")):
+    for word in (w.strip() for w in args.member.split(",")):
         try:
             member = body.resolve(word)
             if member in members:
@@ -172,11 +190,11 @@ def _new_declaration(
     ctx: Context,
     tracker: Tracker,
     member: Member,
-    args: dict[str, Any],
+    args: DeclareArgs,
     target: tuple[int | None, str | None],
     before: Declaration | None,
 ) -> NewDeclaration:
-    stance = Stance(args["stance"])
+    stance = args.stance
     candidate_id, stage = target
     if (
         stage is None
@@ -190,17 +208,61 @@ def _new_declaration(
         tracker_id=tracker.id,
         member=member.code,
         stance=stance,
-        made_on=args.get("date", ctx.today),
+        made_on=args.made_on or ctx.today,
         recorded_by=ctx.actor.ref,
         recorded_at=ctx.now,
         candidate_id=candidate_id,
         stage=stage,
-        source=args.get("source"),
-        quote=args.get("quote"),
-        speaker=args.get("speaker"),
-        confidence=Confidence(args.get("confidence", Confidence.UNSTATED)),
-        condition=args.get("condition"),
+        source=args.source,
+        quote=args.quote,
+        speaker=args.speaker,
+        confidence=args.confidence or Confidence.UNSTATED,
+        condition=args.condition,
     )
+
+
+DECLARE = Command(
+    path=("declare",),
+    summary="Record a member's declared position (kept forever; a later one is a change).",
+    handler=declare,
+    args=DeclareArgs,
+    moderator_only=True,
+    params=(
+        Param(
+            "member",
+            ParamKind.MEMBER,
+            "Member state (code, name or alias), or several: AT,BE,BG.",
+            required=True,
+            positional=True,
+        ),
+        Param(
+            "stance",
+            ParamKind.CHOICE,
+            "The position taken.",
+            required=True,
+            positional=True,
+            choices=tuple(str(s) for s in Stance),
+            aliases=tuple((k, str(v)) for k, v in STANCE_ALIASES.items()),
+            enum=Stance,
+        ),
+        Param(
+            "target",
+            ParamKind.CANDIDATE,
+            "The candidate (selection) or the stage reached (approval).",
+            positional=True,
+            greedy=True,
+            metavar="CANDIDATE|STAGE",
+        ),
+        TRACKER_OPT,
+        DATE,
+        *PROVENANCE,
+    ),
+    examples=(
+        '/tally declare LT support rutte date=2024-04-02 speaker="President Gitanas Nauseda"',
+        "/tally declare HU support signature tracker=sweden-accession date=2024-03-05",
+        "/tally declare AT,BE,BG support rutte date=2024-04-02 (a roll-call: all or none)",
+    ),
+)
 
 
 def change_line(
@@ -217,30 +279,58 @@ def change_line(
     return f"Change of position: was {describe_stance(before, tracker)} ({before.made_on})."
 
 
-def retract(ctx: Context, args: dict[str, Any]) -> Reply:
-    declaration = ctx.repo.declaration(args["declaration_id"])
+@dataclass(frozen=True)
+class RetractArgs:
+    declaration_id: int
+    reason: str
+
+
+def retract(ctx: Context, args: RetractArgs) -> Reply:
+    declaration = ctx.repo.declaration(args.declaration_id)
     tracker = ctx.repo.tracker_by_id(declaration.tracker_id)
     body = ctx.body(tracker)
     if declaration.retraction:
         raise UserError(
             f"#{declaration.id} was already retracted: {declaration.retraction.reason}."
         )
-    ctx.repo.retract(declaration.id, args["reason"], ctx.actor.ref, ctx.now)
+    ctx.repo.retract(declaration.id, args.reason, ctx.actor.ref, ctx.now)
     ctx.emit(DomainEvent(EventKind.RETRACTION, tracker.id, declaration.made_on, declaration.id))
     tally = current_tally(ctx, tracker)
     line = declaration_line(declaration, tracker, body)
     return Reply(
         title=f"Retracted #{declaration.id}: {line}",
-        lines=(f"Reason: {args['reason']}", f"{when(tally, ctx.today)}: {headline(tally)}"),
+        lines=(f"Reason: {args.reason}", f"{when(tally, ctx.today)}: {headline(tally)}"),
         context=(f"Retracted by {ctx.actor.display_name}; it stays visible in the history.",),
         colour=colour_for(tally.verdict.outcome),
         visibility=Visibility.PUBLIC,
         data={
             "retracted": declaration.id,
-            "reason": args["reason"],
+            "reason": args.reason,
             "tally": tally.to_data(),
         },
     )
+
+
+RETRACT = Command(
+    path=("retract",),
+    summary="Mark a wrongly recorded declaration void; it stays in the history.",
+    handler=retract,
+    args=RetractArgs,
+    moderator_only=True,
+    params=(
+        Param(
+            "declaration_id",
+            ParamKind.INTEGER,
+            "The id shown by /tally history (57 or #57).",
+            required=True,
+            positional=True,
+            min_value=1,
+            metavar="ID",
+        ),
+        Param("reason", ParamKind.TEXT, "Why it was wrong.", required=True, metavar='"..."'),
+    ),
+    examples=('/tally retract 12 reason="misattributed quote"',),
+)
 
 
 def _check_date(ctx: Context, tracker: Tracker, member: Member, made_on: date) -> None:
@@ -256,7 +346,7 @@ def _check_member(ctx: Context, tracker: Tracker, member: Member, made_on: date)
 
 
 def _target(
-    tracker: Tracker, stance: Stance, target: str | None, made_on: Any
+    tracker: Tracker, stance: Stance, target: str | None, made_on: date
 ) -> tuple[int | None, str | None]:
     if tracker.kind is TrackerKind.APPROVAL:
         if target is None:

@@ -6,10 +6,10 @@ from the same `Param`s; `/tally help` and console completion read it too.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
     from bot.commands.context import Context
@@ -48,6 +48,16 @@ class Param:
     """Synonyms accepted for choices: ('no', 'oppose')."""
     max_length: int | None = None
     """Longest text accepted; by default it follows the kind (see converters.max_length)."""
+    enum: type[StrEnum] | None = None
+    """For a choice: the enum its value becomes (Stance), so handlers get typed values."""
+    field: str | None = None
+    """The args dataclass field it fills, when it differs from the name users type
+    (`date=` fills `made_on`, which would otherwise shadow the `date` type)."""
+
+    @property
+    def attr(self) -> str:
+        """The field of the command's args dataclass this parameter fills."""
+        return self.field or self.name
 
     @property
     def label(self) -> str:
@@ -71,15 +81,26 @@ class Param:
         return self.example if self.required else f"[{self.example}]"
 
 
-Handler = Callable[["Context", dict[str, Any]], "Reply"]
+A = TypeVar("A")
 
 
 @dataclass(frozen=True)
-class Command:
+class NoArgs:
+    """The arguments of a command that takes none."""
+
+
+@dataclass(frozen=True)
+class Command(Generic[A]):
+    """A command, declared beside its handler in the module that runs it.
+
+    `args` is the frozen dataclass the handler receives: each Param fills its field (`attr`),
+    converted; a Param left out leaves the field's default."""
+
     path: tuple[str, ...]
     """Words after /tally: () for the tally itself, ('tracker', 'new') for a subcommand."""
     summary: str
-    handler: Handler
+    handler: Callable[[Context, A], Reply]
+    args: type[A]
     params: tuple[Param, ...] = ()
     moderator_only: bool = False
     examples: tuple[str, ...] = ()
@@ -101,6 +122,14 @@ class Command:
     @property
     def positionals(self) -> tuple[Param, ...]:
         return tuple(p for p in self.params if p.positional)
+
+    def build(self, values: Mapping[str, Any]) -> A:
+        """The typed arguments from converted values keyed by parameter name."""
+        return self.args(**{self._attr(name): value for name, value in values.items()})
+
+    def _attr(self, name: str) -> str:
+        param = self.param(name)
+        return param.attr if param else name
 
     def usage(self) -> str:
         words = ["/tally", *self.path, *(p.usage() for p in self.params)]

@@ -6,12 +6,14 @@ Slack, Discord and the console (whose one channel is the terminal).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from bot.alerts.channels import ChannelRef
 from bot.alerts.model import DEFAULT_DIGEST_AT, DEFAULT_TZ, Mode, Subscription
 from bot.alerts.timing import parse_hhmm, resolve_tz
 from bot.commands.context import Context
+from bot.commands.spec import Command, NoArgs, Param, ParamKind
 from bot.domain import Tracker
 from bot.errors import UserError
 from bot.replies import Colour, Field, Reply, Visibility
@@ -19,16 +21,25 @@ from bot.replies import Colour, Field, Reply, Visibility
 ALL = "all"
 
 
-def subscribe(ctx: Context, args: dict[str, Any]) -> Reply:
+@dataclass(frozen=True)
+class SubscribeArgs:
+    tracker: str | None = None
+    """A tracker's slug, or all."""
+    mode: Mode | None = None
+    at: str | None = None
+    tz: str | None = None
+
+
+def subscribe(ctx: Context, args: SubscribeArgs) -> Reply:
     channel = _channel(ctx)
-    tracker = _scope(ctx, args.get("tracker"))
-    at = parse_hhmm(args["at"]) if args.get("at") else None
-    mode = Mode(args.get("mode") or (Mode.DIGEST if at or args.get("tz") else Mode.EVERY))
-    if mode is not Mode.DIGEST and (at or args.get("tz")):
+    tracker = _scope(ctx, args.tracker)
+    at = parse_hhmm(args.at) if args.at else None
+    mode = args.mode or (Mode.DIGEST if at or args.tz else Mode.EVERY)
+    if mode is not Mode.DIGEST and (at or args.tz):
         raise UserError(
             "at= and tz= set the time of a daily digest: add mode=digest (or leave mode= out)."
         )
-    tz = resolve_tz(args["tz"]) if args.get("tz") else DEFAULT_TZ
+    tz = resolve_tz(args.tz) if args.tz else DEFAULT_TZ
     if mode is Mode.DIGEST:
         at = at or DEFAULT_DIGEST_AT
     alerts = ctx.alerts
@@ -62,13 +73,58 @@ def subscribe(ctx: Context, args: dict[str, Any]) -> Reply:
     )
 
 
-def unsubscribe(ctx: Context, args: dict[str, Any]) -> Reply:
+SUBSCRIBE = Command(
+    path=("subscribe",),
+    summary="Send this channel alerts: every change, milestones only, or a daily digest.",
+    handler=subscribe,
+    args=SubscribeArgs,
+    moderator_only=True,
+    channel_managers=True,
+    params=(
+        Param(
+            "tracker",
+            ParamKind.TRACKER,
+            "Tracker slug, or all; optional if only one is open.",
+            positional=True,
+            metavar="TRACKER|all",
+        ),
+        Param(
+            "mode",
+            ParamKind.CHOICE,
+            "every change (default), milestones (outcome changes) or a daily digest.",
+            choices=("every", "milestones", "digest"),
+            aliases=(("all", "every"), ("milestone", "milestones"), ("daily", "digest")),
+            enum=Mode,
+        ),
+        Param("at", ParamKind.TEXT, "Digest time, 24-hour (default 09:00).", metavar="HH:MM"),
+        Param(
+            "tz",
+            ParamKind.TEXT,
+            "Time zone of at= (default UTC).",
+            metavar="Europe/Brussels",
+        ),
+    ),
+    examples=(
+        "/tally subscribe nato-sg-2024",
+        "/tally subscribe all mode=milestones",
+        "/tally subscribe nato-sg-2024 mode=digest at=08:30 tz=Europe/Brussels",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class UnsubscribeArgs:
+    tracker: str | None = None
+    """A tracker's slug, or all."""
+
+
+def unsubscribe(ctx: Context, args: UnsubscribeArgs) -> Reply:
     channel = _channel(ctx)
     alerts = ctx.alerts
     current = alerts.channel_subscriptions(channel)
     if not current:
         raise UserError("This channel has no subscriptions.")
-    text = (args.get("tracker") or "").strip()
+    text = (args.tracker or "").strip()
     everything = text.lower() == ALL or (not text and len(current) == 1)
     tracker_id = None
     if not everything:
@@ -92,7 +148,26 @@ def unsubscribe(ctx: Context, args: dict[str, Any]) -> Reply:
     )
 
 
-def list_subscriptions(ctx: Context, args: dict[str, Any]) -> Reply:
+UNSUBSCRIBE = Command(
+    path=("unsubscribe",),
+    summary="Stop this channel's alerts for a tracker, or all of them.",
+    handler=unsubscribe,
+    args=UnsubscribeArgs,
+    moderator_only=True,
+    channel_managers=True,
+    params=(
+        Param(
+            "tracker",
+            ParamKind.TRACKER,
+            "Tracker slug, or all (every subscription of this channel).",
+            positional=True,
+            metavar="TRACKER|all",
+        ),
+    ),
+)
+
+
+def list_subscriptions(ctx: Context, args: NoArgs) -> Reply:
     channel = _channel(ctx)
     alerts = ctx.alerts
     subs = alerts.channel_subscriptions(channel)
@@ -122,7 +197,8 @@ def list_subscriptions(ctx: Context, args: dict[str, Any]) -> Reply:
             f"{p.pending} waiting)"
             for p in others
         )
-        fields.append(Field(f"Paused channels in this workspace ({len(items)})", items, "\n"))
+        title = f"Paused channels in this workspace ({len(items)})"
+        fields.append(Field(title, items, separator="\n"))
     return Reply(
         title="Alert subscriptions of this channel",
         lines=tuple(lines),
@@ -142,6 +218,14 @@ def list_subscriptions(ctx: Context, args: dict[str, Any]) -> Reply:
             ],
         },
     )
+
+
+SUBSCRIPTIONS = Command(
+    path=("subscriptions",),
+    summary="What this channel gets, and channels paused because they could not be reached.",
+    handler=list_subscriptions,
+    args=NoArgs,
+)
 
 
 def _channel(ctx: Context) -> ChannelRef:

@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from bot.commands.context import Context
 from bot.commands.lifespan import check_opened
+from bot.commands.params import TRACKER_REQUIRED, VISIBILITY
 from bot.commands.recording import find_candidate
+from bot.commands.spec import Command, Param, ParamKind
 from bot.domain import Tracker, TrackerKind, TrackerStatus, TrackerVisibility
 from bot.errors import UserError
 from bot.members import Body, normalise
 from bot.replies import Colour, Reply, Visibility
-from bot.rules import Rule
+from bot.rules import RULE_NAMES, Rule
 from bot.tally import Tally, compute_tally
 
 EDITABLE = ("title", "opened", "rule", "body", "subject", "visibility")
@@ -26,40 +29,54 @@ CHECKED_DATES = 1000
 NO_SUBJECT = ("none", "-")
 
 
-def edit_tracker(ctx: Context, args: dict[str, Any]) -> Reply:
-    tracker = ctx.tracker(args["tracker"])
-    asked = [name for name in EDITABLE if name in args]
+@dataclass(frozen=True)
+class EditArgs:
+    tracker: str
+    title: str | None = None
+    opened: date | None = None
+    rule: Rule | None = None
+    body: str | None = None
+    subject: str | None = None
+    """A member, or none (or -) for no subject."""
+    visibility: TrackerVisibility | None = None
+
+
+def edit_tracker(ctx: Context, args: EditArgs) -> Reply:
+    tracker = ctx.tracker(args.tracker)
+    asked = [name for name in EDITABLE if getattr(args, name) is not None]
     if not asked:
         raise UserError(
             "Nothing to change: give one or more of "
             + ", ".join(f"{name}=" for name in EDITABLE)
             + "."
         )
-    body = ctx.repo.body(args["body"].lower()) if "body" in args else ctx.body(tracker)
+    body = ctx.repo.body(args.body.lower()) if args.body is not None else ctx.body(tracker)
     values: dict[str, Any] = {}
-    if "title" in args:
-        values["title"] = args["title"]
-    if "opened" in args:
-        check_opened(args["opened"], ctx.today, ctx.repo.first_declaration_on(tracker.id))
-        if tracker.closed_on and args["opened"] > tracker.closed_on:
-            raise UserError(f"opened={args['opened']} is after it closed on {tracker.closed_on}.")
-        values["opened"] = args["opened"]
-    if "rule" in args:
-        values["rule"] = args["rule"]
-    if "body" in args:
+    if args.title is not None:
+        values["title"] = args.title
+    if args.opened is not None:
+        check_opened(args.opened, ctx.today, ctx.repo.first_declaration_on(tracker.id))
+        if tracker.closed_on and args.opened > tracker.closed_on:
+            raise UserError(f"opened={args.opened} is after it closed on {tracker.closed_on}.")
+        values["opened"] = args.opened
+    if args.rule is not None:
+        values["rule"] = args.rule
+    if args.body is not None:
         _check_body(ctx, tracker, body)
         values["body"] = body.slug
-    if "subject" in args:
-        text = args["subject"]
+    if args.subject is not None:
+        text = args.subject
         values["subject"] = None if text.lower() in NO_SUBJECT else body.resolve(text).code
     elif (
-        "body" in args and tracker.subject and tracker.subject not in {m.code for m in body.members}
+        args.body is not None
+        and tracker.subject
+        and tracker.subject not in {m.code for m in body.members}
     ):
         raise UserError(
             f"The subject {tracker.subject} is not a member of {body.name}: give subject= too."
         )
-    if "visibility" in args:
-        values["visibility"] = TrackerVisibility(args["visibility"])
+    if args.visibility is not None:
+        values["visibility"] = args.visibility
     rule: Rule = values.get("rule", tracker.rule)
     if rule.kind == "qmv" and not body.weighs_population:
         raise UserError(f"qmv weighs population, and {body.name} has no population figures.")
@@ -97,6 +114,34 @@ def edit_tracker(ctx: Context, args: dict[str, Any]) -> Reply:
             ],
         },
     )
+
+
+EDIT = Command(
+    path=("tracker", "edit"),
+    summary="Change a tracker's title, opening, rule, body, subject or visibility.",
+    handler=edit_tracker,
+    args=EditArgs,
+    moderator_only=True,
+    params=(
+        TRACKER_REQUIRED,
+        Param("title", ParamKind.TEXT, "New title, in quotes.", metavar='"TITLE"'),
+        Param("opened", ParamKind.DATE, "When the question opened.", metavar="YYYY-MM-DD"),
+        Param(
+            "rule",
+            ParamKind.RULE,
+            f"Decision rule: {', '.join(RULE_NAMES)}.",
+            metavar="|".join(RULE_NAMES),
+        ),
+        Param("body", ParamKind.BODY, "Deciding body: nato or eu."),
+        Param(
+            "subject",
+            ParamKind.MEMBER,
+            "The member the question is about, or none.",
+        ),
+        VISIBILITY,
+    ),
+    examples=("/tally tracker edit nato-sg-2024 rule=majority",),
+)
 
 
 def outcome_changes(
@@ -188,20 +233,55 @@ def _unused_name(tracker: Tracker, name: str) -> str:
     return name
 
 
-def add_candidate(ctx: Context, args: dict[str, Any]) -> Reply:
-    tracker = ctx.tracker(args["tracker"])
+@dataclass(frozen=True)
+class NameArgs:
+    tracker: str
+    name: str
+
+
+def add_candidate(ctx: Context, args: NameArgs) -> Reply:
+    tracker = ctx.tracker(args.tracker)
     _selection(tracker)
-    name = _unused_name(tracker, args["name"])
+    name = _unused_name(tracker, args.name)
     ctx.repo.add_candidate(tracker.id, name)
     _record(ctx, tracker, "candidate-added", {"candidate": name})
     return _done(ctx, tracker, f"{name} is now a candidate in {tracker.title}", candidate=name)
 
 
-def rename_candidate(ctx: Context, args: dict[str, Any]) -> Reply:
-    tracker = ctx.tracker(args["tracker"])
+CANDIDATE_ADD = Command(
+    path=("tracker", "candidate", "add"),
+    summary="Add a candidate to a selection.",
+    handler=add_candidate,
+    args=NameArgs,
+    moderator_only=True,
+    params=(
+        TRACKER_REQUIRED,
+        Param(
+            "name",
+            ParamKind.TEXT,
+            "The new candidate's name.",
+            required=True,
+            positional=True,
+            greedy=True,
+            metavar="NAME",
+        ),
+    ),
+    examples=('/tally tracker candidate add nato-sg-2024 "Kaja Kallas"',),
+)
+
+
+@dataclass(frozen=True)
+class RenameArgs:
+    tracker: str
+    name: str
+    to: str
+
+
+def rename_candidate(ctx: Context, args: RenameArgs) -> Reply:
+    tracker = ctx.tracker(args.tracker)
     _selection(tracker)
-    candidate = find_candidate(tracker, args["name"])
-    new = args["to"].strip()
+    candidate = find_candidate(tracker, args.name)
+    new = args.to.strip()
     if normalise(new) != normalise(candidate.name):
         new = _unused_name(tracker, new)
     elif new == candidate.name:
@@ -218,10 +298,39 @@ def rename_candidate(ctx: Context, args: dict[str, Any]) -> Reply:
     )
 
 
-def reinstate_candidate(ctx: Context, args: dict[str, Any]) -> Reply:
-    tracker = ctx.tracker(args["tracker"])
+CANDIDATE_RENAME = Command(
+    path=("tracker", "candidate", "rename"),
+    summary="Correct a candidate's name (declarations follow).",
+    handler=rename_candidate,
+    args=RenameArgs,
+    moderator_only=True,
+    params=(
+        TRACKER_REQUIRED,
+        Param(
+            "name",
+            ParamKind.CANDIDATE,
+            "The candidate, as now named.",
+            required=True,
+            positional=True,
+            greedy=True,
+            metavar="NAME",
+        ),
+        Param("to", ParamKind.TEXT, "The new name.", required=True, metavar='"NAME"'),
+    ),
+    examples=('/tally tracker candidate rename nato-sg-2024 rute to="Mark Rutte"',),
+)
+
+
+@dataclass(frozen=True)
+class CandidateArgs:
+    tracker: str
+    candidate: str
+
+
+def reinstate_candidate(ctx: Context, args: CandidateArgs) -> Reply:
+    tracker = ctx.tracker(args.tracker)
     _selection(tracker)
-    candidate = find_candidate(tracker, args["candidate"])
+    candidate = find_candidate(tracker, args.candidate)
     if candidate.withdrawn_on is None:
         raise UserError(f"{candidate.name} has not withdrawn: nothing to undo.")
     ctx.repo.reinstate_candidate(candidate.id)
@@ -240,8 +349,34 @@ def reinstate_candidate(ctx: Context, args: dict[str, Any]) -> Reply:
     )
 
 
-def reopen_tracker(ctx: Context, args: dict[str, Any]) -> Reply:
-    tracker = ctx.tracker(args["tracker"])
+REINSTATE = Command(
+    path=("tracker", "reinstate"),
+    summary="Undo a candidate's withdrawal.",
+    handler=reinstate_candidate,
+    args=CandidateArgs,
+    moderator_only=True,
+    params=(
+        TRACKER_REQUIRED,
+        Param(
+            "candidate",
+            ParamKind.CANDIDATE,
+            "The withdrawn candidate.",
+            required=True,
+            positional=True,
+            greedy=True,
+        ),
+    ),
+    examples=("/tally tracker reinstate nato-sg-2024 iohannis",),
+)
+
+
+@dataclass(frozen=True)
+class TrackerArgs:
+    tracker: str
+
+
+def reopen_tracker(ctx: Context, args: TrackerArgs) -> Reply:
+    tracker = ctx.tracker(args.tracker)
     if tracker.status is TrackerStatus.OPEN:
         raise UserError(f"{tracker.slug} is already open.")
     was = {
@@ -260,8 +395,19 @@ def reopen_tracker(ctx: Context, args: dict[str, Any]) -> Reply:
     return _done(ctx, tracker, f"{tracker.title} is open again", *lines, status="open")
 
 
-def archive_tracker(ctx: Context, args: dict[str, Any]) -> Reply:
-    tracker = ctx.tracker(args["tracker"])
+REOPEN = Command(
+    path=("tracker", "reopen"),
+    summary="Open a decided or abandoned tracker again (its close stays in history).",
+    handler=reopen_tracker,
+    args=TrackerArgs,
+    moderator_only=True,
+    params=(TRACKER_REQUIRED,),
+    examples=("/tally tracker reopen nato-sg-2024",),
+)
+
+
+def archive_tracker(ctx: Context, args: TrackerArgs) -> Reply:
+    tracker = ctx.tracker(args.tracker)
     if tracker.archived:
         raise UserError(
             f"{tracker.slug} is already archived (since {tracker.archived_at:%Y-%m-%d})."
@@ -278,10 +424,31 @@ def archive_tracker(ctx: Context, args: dict[str, Any]) -> Reply:
     )
 
 
-def unarchive_tracker(ctx: Context, args: dict[str, Any]) -> Reply:
-    tracker = ctx.tracker(args["tracker"])
+ARCHIVE = Command(
+    path=("tracker", "archive"),
+    summary="Hide a tracker from /tally trackers; it stays readable by name.",
+    handler=archive_tracker,
+    args=TrackerArgs,
+    moderator_only=True,
+    params=(TRACKER_REQUIRED,),
+    examples=("/tally tracker archive nato-sg-2024",),
+)
+
+
+def unarchive_tracker(ctx: Context, args: TrackerArgs) -> Reply:
+    tracker = ctx.tracker(args.tracker)
     if not tracker.archived:
         raise UserError(f"{tracker.slug} is not archived.")
     ctx.repo.update_tracker(tracker.id, {"archived_at": None})
     _record(ctx, tracker, "unarchived", {"archived": False})
     return _done(ctx, tracker, f"{tracker.slug} is back in /tally trackers", archived=False)
+
+
+UNARCHIVE = Command(
+    path=("tracker", "unarchive"),
+    summary="Bring an archived tracker back to /tally trackers.",
+    handler=unarchive_tracker,
+    args=TrackerArgs,
+    moderator_only=True,
+    params=(TRACKER_REQUIRED,),
+)

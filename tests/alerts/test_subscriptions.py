@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from adapters.console.render import render_text
+from bot.alerts.channels import ChannelRef
 from bot.app import Core
 from bot.commands.context import Actor
 from store.thread import as_sqlite
@@ -105,3 +109,24 @@ async def test_changing_a_subscription_says_it_was_updated(demo: Core) -> None:
     assert first.ok and changed.ok, changed.title
     assert changed.title.startswith("Updated: this channel now gets a daily digest at 07:30")
     assert "(updated)" not in changed.title and changed.data["created"] is False
+
+
+async def test_paused_channels_are_listed_one_per_line(demo: Core, run_as: Run) -> None:
+    when = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+    for channel in ("C2", "C3"):
+        ref = ChannelRef("slack", SLACK_TEAM, channel)
+        await demo.store.run(
+            lambda r, ref=ref: AlertRepository(r.db).record_gone(ref, "channel_not_found", when, 1)
+        )
+    listing = await run_as("/tally subscriptions", slack_mod("C1"))
+    paused = listing.fields[-1]
+    assert paused.name == "Paused channels in this workspace (2)"
+    assert not paused.inline
+    assert paused.value == (
+        "C2: channel_not_found (since 2026-11-23 09:30 UTC, 0 waiting)\n"
+        "C3: channel_not_found (since 2026-11-23 09:30 UTC, 0 waiting)"
+    )
+    assert (
+        "    C2: channel_not_found (since 2026-11-23 09:30 UTC, 0 waiting)\n"
+        "    C3: channel_not_found (since 2026-11-23 09:30 UTC, 0 waiting)"
+    ) in render_text(listing)

@@ -116,7 +116,7 @@ async def test_paused_channels_are_listed_one_per_line(demo: Core, run_as: Run) 
     for channel in ("C2", "C3"):
         ref = ChannelRef("slack", SLACK_TEAM, channel)
         await demo.store.run(
-            lambda r, ref=ref: AlertRepository(r.db).record_gone(ref, "channel_not_found", when, 1)
+            lambda tx, ref=ref: tx.alerts.record_gone(ref, "channel_not_found", when, 1)
         )
     listing = await run_as("/tally subscriptions", slack_mod("C1"))
     paused = listing.fields[-1]

@@ -26,7 +26,12 @@ from bot.settings import Settings, SettingsError
 
 log = logging.getLogger("tallybot")
 
-EXTENSIONS = ("adapters.discord.cli", "adapters.alerts_cli", "adapters.exchange_cli")
+EXTENSIONS = (
+    "adapters.discord.cli",
+    "adapters.alerts_cli",
+    "adapters.exchange_cli",
+    "adapters.web.cli",
+)
 """Modules adding subcommands: each has `register(subparsers)`, whose parsers set
 `func=handler` with `handler(args, settings) -> int`."""
 

@@ -14,6 +14,7 @@ import signal
 from adapters.alerts_cli import start_alerts
 from adapters.console.repl import operator_actor, run_console
 from adapters.console.sender import ConsoleSender
+from adapters.web.service import pages_beside
 from bot.app import Core
 from bot.settings import Settings, SettingsError
 
@@ -41,6 +42,7 @@ async def run_bot(settings: Settings) -> int:
             await run_console(core, operator_actor())
             return 0
         alerts = await start_alerts(core, [s.sender for s in services])
+        services += await pages_beside(core, services)
         log.info("running: %s", ", ".join(s.name for s in services))
         running = asyncio.ensure_future(asyncio.gather(*(s.wait() for s in services)))
         try:

@@ -22,6 +22,7 @@ from adapters.slack.app import TallyCommands, build_app
 from adapters.slack.client import error_code, interactive_client
 from adapters.slack.http import bound_port, serve_http
 from adapters.slack.sender import SlackSender, create_sender
+from adapters.web.service import mount_pages
 from bot.app import Core
 
 log = logging.getLogger(__name__)
@@ -95,12 +96,12 @@ async def start_slack(core: Core, host: str = "0.0.0.0") -> SlackService:
         raise RuntimeError("Slack needs SLACK_APP_TOKEN (socket mode) or SLACK_SIGNING_SECRET")
     app, commands = build_app(core, client, signing_secret=settings.slack_signing_secret)
     try:
-        runner = await serve_http(app, host, settings.port)
+        runner = await serve_http(app, host, settings.port, mount=mount_pages(core))
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise ServiceFailed(f"PORT={settings.port} can't be served on {host} ({reason})") from None
     port = bound_port(runner)
-    log.info("slack: HTTP mode on %s:%s (/slack/events, /healthz)", host, port)
+    log.info("slack: HTTP mode on %s:%s (/slack/events, /healthz, public pages)", host, port)
     return SlackService("http", sender, commands, [runner.cleanup], port=port)
 
 

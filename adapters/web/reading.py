@@ -1,0 +1,127 @@
+"""What the public pages read from the store, in one read-only unit of work each.
+
+Only these functions touch the repository, so the pages follow the store's contract from one
+place. A tracker that is not public reads as missing: callers answer 404 without telling a
+private tracker from an unknown slug.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+from adapters.web.steps import Step, replay
+from bot.domain import Declaration, Tracker, TrackerVisibility
+from bot.tally import Tally, compute_tally, reading_day
+
+if TYPE_CHECKING:
+    from store.repository import Repository
+
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+"""The last change of a tracker with nothing recorded (never happens: opening is an event)."""
+
+
+@dataclass(frozen=True)
+class Meta:
+    """What a conditional request is answered from: the tracker and its last change."""
+
+    tracker: Tracker
+    last_change: datetime
+
+
+@dataclass(frozen=True)
+class TrackerPage:
+    tally: Tally
+    last_change: datetime
+    today: date
+    steps: tuple[Step, ...]
+    declarations: tuple[Declaration, ...]
+    """Made on or before the tally's day, newest first, retracted ones included."""
+    events: tuple[dict[str, Any], ...]
+    """Tracker events (edits, withdrawals, closes) on or before the tally's day, oldest first."""
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One public tracker on the front page."""
+
+    tally: Tally
+    last_change: datetime
+
+
+def change_stamp(repo: Repository) -> tuple[int, int]:
+    """Changes to the file since this connection last looked: other connections' commits move
+    `data_version`, this connection's own writes move `total_changes`. Equal stamps mean
+    nothing was written in between, so anything read under the first still holds."""
+    version = repo.db.execute("PRAGMA data_version").fetchone()[0]
+    return int(version), repo.db.conn.total_changes
+
+
+def public_meta(repo: Repository, slug: str) -> Meta | None:
+    tracker = repo.tracker_by_slug(slug)
+    if tracker is None or tracker.visibility is not TrackerVisibility.PUBLIC:
+        return None
+    return Meta(tracker, last_change(repo, tracker.id))
+
+
+def last_change(repo: Repository, tracker_id: int) -> datetime:
+    """The newest recording among the tracker's declarations, retractions, amendments and
+    events (edits, visibility, withdrawals and closes are events)."""
+    row = repo.db.execute(
+        """
+        SELECT MAX(
+            COALESCE((SELECT MAX(recorded_at) FROM declarations WHERE tracker_id = :t), ''),
+            COALESCE((SELECT MAX(r.recorded_at) FROM retractions r
+                      JOIN declarations d ON d.id = r.declaration_id
+                      WHERE d.tracker_id = :t), ''),
+            COALESCE((SELECT MAX(a.recorded_at) FROM amendments a
+                      JOIN declarations d ON d.id = a.declaration_id
+                      WHERE d.tracker_id = :t), ''),
+            COALESCE((SELECT MAX(recorded_at) FROM tracker_events WHERE tracker_id = :t), '')
+        )
+        """,
+        {"t": tracker_id},
+    ).fetchone()
+    return datetime.fromisoformat(row[0]).astimezone(UTC) if row and row[0] else EPOCH
+
+
+def tally_on(repo: Repository, tracker: Tracker, day: date) -> Tally:
+    return compute_tally(tracker, repo.body(tracker.body), day, repo.positions(tracker, day))
+
+
+def tracker_page(repo: Repository, meta: Meta, as_of: date | None, today: date) -> TrackerPage:
+    """Everything the tracker page shows, as of `as_of` (or today, or the closing day)."""
+    tracker = meta.tracker
+    day = reading_day(tracker, as_of, today)
+    body = repo.body(tracker.body)
+    everything = repo.history(tracker.id, limit=-1)
+    shown = tuple(d for d in everything if d.made_on <= day)
+    events = tuple(
+        e
+        for e in repo.tracker_events(tracker.id) + repo.amendment_events(tracker.id)
+        if date.fromisoformat(e["made_on"]) <= day
+    )
+    return TrackerPage(
+        tally=compute_tally(tracker, body, day, repo.positions(tracker, day)),
+        last_change=meta.last_change,
+        today=today,
+        steps=tuple(replay(tracker, body, reversed(everything), day)),
+        declarations=shown,
+        events=events,
+    )
+
+
+def listings(repo: Repository, today: date) -> list[Listing]:
+    """Every public tracker outside the archive, open ones first, newest opening first."""
+    return [
+        Listing(tally_on(repo, t, reading_day(t, None, today)), last_change(repo, t.id))
+        for t in repo.trackers(limit=200, include_archived=False)
+        if t.visibility is TrackerVisibility.PUBLIC
+    ]
+
+
+def csv_export(repo: Repository, tracker: Tracker) -> bytes:
+    from bot import exchange
+
+    return exchange.to_csv(repo.tracker_record(tracker.id), repo.body(tracker.body))

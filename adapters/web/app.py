@@ -138,7 +138,7 @@ class Pages:
         found = await self.store.run(lambda repo: self._listings(repo, today), write=False)
         changed = max((item.last_change for item in found), default=_midnight(today))
         modified = max(changed, _midnight(today))
-        key = ("index", today, tuple((i.tally.tracker.slug, i.last_change) for i in found))
+        key = ("index", today, tuple((i.tally.tracker, i.last_change, i.revision) for i in found))
         etag = _etag(key)
         if _not_modified(request, etag, modified):
             return _not_modified_response(etag, modified)
@@ -240,7 +240,7 @@ class Pages:
                 f"{slug} opened on {meta.tracker.opened}: there is no tally on {day}. "
                 f"Give as_of={meta.tracker.opened} or later.",
             )
-        key = (variant, slug, day, meta.last_change)
+        key = (variant, slug, day, meta.last_change, meta.revision)
         modified = meta.last_change
         if as_of is None and day == today:
             modified = max(modified, _midnight(today))  # today's page turns at midnight
@@ -259,8 +259,8 @@ class Pages:
             fresh, data = await self.store.run(read, write=False)
             if fresh is None:
                 return _sentence(404, f"No public tracker '{slug}'.")
-            if fresh.last_change != meta.last_change:
-                key = (variant, slug, day, fresh.last_change)
+            if fresh != meta:
+                key = (variant, slug, day, fresh.last_change, fresh.revision)
                 modified, etag = max(modified, fresh.last_change), _etag(key)
             body = await render(data)
             filename = f"{slug}.csv" if variant == "csv" else None

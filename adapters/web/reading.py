@@ -28,6 +28,9 @@ class Meta:
 
     tracker: Tracker
     last_change: datetime
+    revision: tuple[int, ...] = ()
+    """Rows of each kind recorded: tells two changes apart even when a clock gives both the
+    same time (tests' clocks, a clock stepped back)."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class Listing:
 
     tally: Tally
     last_change: datetime
+    revision: tuple[int, ...]
 
 
 def change_stamp(repo: Repository) -> tuple[int, int]:
@@ -62,7 +66,7 @@ def public_meta(repo: Repository, slug: str) -> Meta | None:
     tracker = repo.tracker_by_slug(slug)
     if tracker is None or tracker.visibility is not TrackerVisibility.PUBLIC:
         return None
-    return Meta(tracker, last_change(repo, tracker.id))
+    return Meta(tracker, last_change(repo, tracker.id), revision(repo, tracker.id))
 
 
 def last_change(repo: Repository, tracker_id: int) -> datetime:
@@ -84,6 +88,24 @@ def last_change(repo: Repository, tracker_id: int) -> datetime:
         {"t": tracker_id},
     ).fetchone()
     return datetime.fromisoformat(row[0]).astimezone(UTC) if row and row[0] else EPOCH
+
+
+def revision(repo: Repository, tracker_id: int) -> tuple[int, ...]:
+    """How many declarations, retractions, amendments and events the tracker has: every change
+    adds a row to one of them (edits of the tracker itself are events)."""
+    row = repo.db.execute(
+        """
+        SELECT
+            (SELECT COUNT(*) FROM declarations WHERE tracker_id = :t),
+            (SELECT COUNT(*) FROM retractions r
+             JOIN declarations d ON d.id = r.declaration_id WHERE d.tracker_id = :t),
+            (SELECT COUNT(*) FROM amendments a
+             JOIN declarations d ON d.id = a.declaration_id WHERE d.tracker_id = :t),
+            (SELECT COUNT(*) FROM tracker_events WHERE tracker_id = :t)
+        """,
+        {"t": tracker_id},
+    ).fetchone()
+    return tuple(int(n) for n in row)
 
 
 def tally_on(repo: Repository, tracker: Tracker, day: date) -> Tally:
@@ -115,7 +137,11 @@ def tracker_page(repo: Repository, meta: Meta, as_of: date | None, today: date) 
 def listings(repo: Repository, today: date) -> list[Listing]:
     """Every public tracker outside the archive, open ones first, newest opening first."""
     return [
-        Listing(tally_on(repo, t, reading_day(t, None, today)), last_change(repo, t.id))
+        Listing(
+            tally_on(repo, t, reading_day(t, None, today)),
+            last_change(repo, t.id),
+            revision(repo, t.id),
+        )
         for t in repo.trackers(limit=200, include_archived=False)
         if t.visibility is TrackerVisibility.PUBLIC
     ]

@@ -97,6 +97,9 @@ class Pages:
         static = resources.files("adapters.web") / "static"
         self.css = (static / "style.css").read_bytes()
         self.favicon = (static / "favicon.svg").read_bytes()
+        # A new stylesheet gets a new URL, so a day-long browser cache never serves an old one.
+        version = hashlib.sha256(self.css).hexdigest()[:12]
+        self.templates.globals["stylesheet"] = f"/static/style.css?v={version}"
 
     def add_routes(self, app: web.Application) -> None:
         guard = _with_headers

@@ -146,8 +146,8 @@ class Pages:
         if _not_modified(request, etag, modified):
             return _not_modified_response(etag, modified)
 
-        async def render() -> bytes:
-            return await self._render("index.html", trackers=[_listed(i) for i in found])
+        def render() -> bytes:
+            return self._html("index.html", trackers=[_listed(i) for i in found])
 
         return await self._cached(key, etag, modified, HTML, render)
 
@@ -161,8 +161,8 @@ class Pages:
         def build(repo: Repository, meta: Meta, day: date) -> Any:
             return tracker_page(repo, meta, day, self.clock().date())
 
-        async def render(page: Any) -> bytes:
-            return await self._render("tracker.html", **self._page_context(request, page))
+        def render(page: Any) -> bytes:
+            return self._html("tracker.html", **self._page_context(request, page))
 
         return await self._tracker_route(request, "page", HTML, build, render)
 
@@ -170,8 +170,8 @@ class Pages:
         def build(repo: Repository, meta: Meta, day: date) -> Any:
             return tally_on(repo, meta.tracker, day)
 
-        async def render(tally: Any) -> bytes:
-            return await self._render(
+        def render(tally: Any) -> bytes:
+            return self._html(
                 "embed.html",
                 tally=tally,
                 summary=view.summary(tally),
@@ -185,7 +185,7 @@ class Pages:
         def build(repo: Repository, meta: Meta, day: date) -> Any:
             return tally_on(repo, meta.tracker, day).to_data()
 
-        async def render(data: Any) -> bytes:
+        def render(data: Any) -> bytes:
             return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode()
 
         return await self._tracker_route(request, "json", "application/json", build, render)
@@ -194,7 +194,7 @@ class Pages:
         def build(repo: Repository, meta: Meta, day: date) -> Any:
             return csv_export(repo, meta.tracker)
 
-        async def render(data: Any) -> bytes:
+        def render(data: Any) -> bytes:
             return bytes(data)
 
         return await self._tracker_route(
@@ -205,7 +205,7 @@ class Pages:
         def build(repo: Repository, meta: Meta, day: date) -> Any:
             return tracker_page(repo, meta, day, self.clock().date())
 
-        async def render(page: Any) -> bytes:
+        def render(page: Any) -> bytes:
             slug = page.tally.tracker.slug
             return feed.atom(
                 page, self._url(request, f"/t/{slug}"), self._url(request, f"/t/{slug}/feed.atom")
@@ -223,7 +223,7 @@ class Pages:
         variant: str,
         content_type: str,
         build: Callable[[Repository, Meta, date], Any],
-        render: Callable[[Any], Awaitable[bytes]],
+        render: Callable[[Any], bytes],
         whole_record: bool = False,
     ) -> web.StreamResponse:
         """404 unless public; 400 for a bad as_of; 304 when unchanged; else the rendering."""
@@ -265,7 +265,7 @@ class Pages:
             if fresh != meta:
                 key = (variant, slug, day, fresh.last_change, fresh.revision)
                 modified, etag = max(modified, fresh.last_change), _etag(key)
-            body = await render(data)
+            body = await _off_loop(lambda: render(data))
             filename = f"{slug}.csv" if variant == "csv" else None
             cached = Rendered(body, content_type, etag, modified, filename)
             self.cache.put(key, cached)
@@ -277,19 +277,16 @@ class Pages:
         etag: str,
         modified: datetime,
         content_type: str,
-        render: Callable[[], Awaitable[bytes]],
+        render: Callable[[], bytes],
     ) -> web.StreamResponse:
         cached = self.cache.get(key)
         if cached is None:
-            cached = Rendered(await render(), content_type, etag, modified)
+            cached = Rendered(await _off_loop(render), content_type, etag, modified)
             self.cache.put(key, cached)
         return _response(cached)
 
-    async def _render(self, name: str, **context: Any) -> bytes:
-        template = self.templates.get_template(name)
-        loop = asyncio.get_running_loop()
-        text = await loop.run_in_executor(None, lambda: template.render(**context))
-        return text.encode()
+    def _html(self, name: str, **context: Any) -> bytes:
+        return self.templates.get_template(name).render(**context).encode()
 
     def _page_context(self, request: web.Request, page: Any) -> dict[str, Any]:
         tally = page.tally
@@ -316,6 +313,11 @@ class Pages:
     def _url(self, request: web.Request, path: str) -> str:
         base = self.base_url or str(request.url.origin())
         return base + path
+
+
+async def _off_loop(work: Callable[[], bytes]) -> bytes:
+    """Shaping and rendering run on the default executor: the event loop only moves bytes."""
+    return await asyncio.get_running_loop().run_in_executor(None, work)
 
 
 def parse_as_of(text: str | None) -> date | None:

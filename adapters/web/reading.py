@@ -142,9 +142,21 @@ def listings(repo: Repository, today: date) -> list[Listing]:
             last_change(repo, t.id),
             revision(repo, t.id),
         )
-        for t in repo.trackers(limit=200, include_archived=False)
-        if t.visibility is TrackerVisibility.PUBLIC
+        for t in map(repo.tracker_by_id, public_ids(repo))
     ]
+
+
+LISTED = 200
+
+
+def public_ids(repo: Repository) -> list[int]:
+    """Public trackers outside the archive, in the order of /tally trackers (open first)."""
+    rows = repo.db.execute(
+        "SELECT id FROM trackers WHERE visibility = ? AND archived_at IS NULL "
+        "ORDER BY status = 'open' DESC, opened DESC, id DESC LIMIT ?",
+        [str(TrackerVisibility.PUBLIC), LISTED],
+    )
+    return [row[0] for row in rows]
 
 
 def csv_export(repo: Repository, tracker: Tracker) -> bytes:

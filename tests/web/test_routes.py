@@ -308,3 +308,23 @@ def test_tallybot_web_refuses_a_bad_port(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "--port 70000 is not a port number" in result.stderr
     assert os.path.exists(tmp_path / "t.db") is False  # refused before opening anything
+
+
+async def test_front_page_puts_open_trackers_first_and_leaves_out_the_archive(
+    web_core: Core, client: TestClient
+) -> None:
+    for text in (
+        'tracker new closed-2025 "Closed race" kind=approval rule=unanimity opened=2025-01-01 '
+        "visibility=public",
+        'tracker close closed-2025 outcome="Settled" date=2025-02-01',
+        'tracker new old-2023 "Old race" kind=approval rule=unanimity opened=2023-01-01 '
+        "visibility=public",
+        'tracker new shelved-2022 "Shelved race" kind=approval rule=unanimity '
+        "opened=2022-01-01 visibility=public",
+        "tracker archive shelved-2022",
+    ):
+        await run_ok(web_core, text)
+    html = await (await client.get("/")).text()
+    listed = re.findall(r'data-slug="([a-z0-9-]+)"', html)
+    assert listed == [PUBLIC, "old-2023", "closed-2025"]  # open, newest first; then closed
+    assert (await client.get("/t/shelved-2022")).status == 200  # archived: still readable

@@ -27,12 +27,14 @@ from adapters.web.cache import LruCache
 from adapters.web.reading import (
     Listing,
     Meta,
+    Record,
     change_stamp,
     csv_export,
     listings,
     public_meta,
     tally_on,
     tracker_page,
+    tracker_record,
 )
 from bot.tally import reading_day
 
@@ -49,6 +51,8 @@ CSP = (
     "form-action 'self'; base-uri 'none'; frame-ancestors {ancestors}"
 )
 HTML = "text/html"
+RECORDS = 8
+"""Trackers whose whole record is kept between requests (a record holds every declaration)."""
 META_LIMIT = 1024
 """Slugs whose public state is remembered (unknown ones too, so bound it)."""
 
@@ -85,6 +89,8 @@ class Pages:
         self.base_url = base_url.rstrip("/") if base_url else None
         self.cache: LruCache[Rendered] = LruCache(cache_size)
         self._metas: dict[str, tuple[tuple[int, int], Meta | None]] = {}
+        """Read and written on the store thread only."""
+        self._records: LruCache[Record] = LruCache(RECORDS if cache_size else 0)
         """Read and written on the store thread only."""
         self._listing: tuple[tuple[int, int], date, list[Listing]] | None = None
         self.templates = jinja2.Environment(
@@ -126,6 +132,14 @@ class Pages:
         self._metas[slug] = (stamp, meta)
         return meta
 
+    def _record(self, repo: Repository, meta: Meta) -> Record:
+        key = (meta.tracker, meta.last_change, meta.revision)
+        record = self._records.get(key)
+        if record is None:
+            record = tracker_record(repo, meta.tracker)
+            self._records.put(key, record)
+        return record
+
     def _listings(self, repo: Repository, today: date) -> list[Listing]:
         stamp = change_stamp(repo)
         if self._listing and self._listing[:2] == (stamp, today):
@@ -159,7 +173,7 @@ class Pages:
 
     async def tracker_html(self, request: web.Request) -> web.StreamResponse:
         def build(repo: Repository, meta: Meta, day: date) -> Any:
-            return tracker_page(repo, meta, day, self.clock().date())
+            return tracker_page(repo, meta, day, self.clock().date(), self._record(repo, meta))
 
         def render(page: Any) -> bytes:
             return self._html("tracker.html", **self._page_context(request, page))
@@ -203,7 +217,7 @@ class Pages:
 
     async def tracker_feed(self, request: web.Request) -> web.StreamResponse:
         def build(repo: Repository, meta: Meta, day: date) -> Any:
-            return tracker_page(repo, meta, day, self.clock().date())
+            return tracker_page(repo, meta, day, self.clock().date(), self._record(repo, meta))
 
         def render(page: Any) -> bytes:
             slug = page.tally.tracker.slug

@@ -112,13 +112,32 @@ def tally_on(repo: Repository, tracker: Tracker, day: date) -> Tally:
     return compute_tally(tracker, repo.body(tracker.body), day, repo.positions(tracker, day))
 
 
-def tracker_page(repo: Repository, meta: Meta, as_of: date | None, today: date) -> TrackerPage:
+@dataclass(frozen=True)
+class Record:
+    """A tracker's declarations and its whole course: read once per change of the tracker,
+    then every date of the picker is a filter of it (not another pass over the history)."""
+
+    declarations: tuple[Declaration, ...]
+    """Newest first, retracted ones included."""
+    steps: tuple[Step, ...]
+    """From the opening on; a day's step does not depend on later days, so the steps up to any
+    date are a prefix."""
+
+
+def tracker_record(repo: Repository, tracker: Tracker) -> Record:
+    everything = tuple(repo.history(tracker.id, limit=-1))
+    body = repo.body(tracker.body)
+    return Record(everything, tuple(replay(tracker, body, reversed(everything), date.max)))
+
+
+def tracker_page(
+    repo: Repository, meta: Meta, as_of: date | None, today: date, record: Record | None = None
+) -> TrackerPage:
     """Everything the tracker page shows, as of `as_of` (or today, or the closing day)."""
     tracker = meta.tracker
     day = reading_day(tracker, as_of, today)
     body = repo.body(tracker.body)
-    everything = repo.history(tracker.id, limit=-1)
-    shown = tuple(d for d in everything if d.made_on <= day)
+    record = record or tracker_record(repo, tracker)
     events = tuple(
         e
         for e in repo.tracker_events(tracker.id) + repo.amendment_events(tracker.id)
@@ -128,8 +147,8 @@ def tracker_page(repo: Repository, meta: Meta, as_of: date | None, today: date) 
         tally=compute_tally(tracker, body, day, repo.positions(tracker, day)),
         last_change=meta.last_change,
         today=today,
-        steps=tuple(replay(tracker, body, reversed(everything), day)),
-        declarations=shown,
+        steps=tuple(s for s in record.steps if s.day <= day),
+        declarations=tuple(d for d in record.declarations if d.made_on <= day),
         events=events,
     )
 

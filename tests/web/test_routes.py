@@ -25,6 +25,7 @@ from tests.conftest import REPO, Clock, isolated_env
 from tests.web.conftest import HOSTILE_QUOTE, HOSTILE_SPEAKER, PRIVATE, PUBLIC, run_ok
 
 ROUTES = ("", ".json", ".csv", "/feed.atom", "/embed")
+ORIGIN = re.compile(r"http://127\.0\.0\.1:\d+")
 CELL = re.compile(r'<li class="cell[^"]*" data-stance="([a-z-]+)" data-code="([A-Z]+)"')
 
 
@@ -251,6 +252,23 @@ async def test_without_a_cache_every_request_renders(web_core: Core, clock: Cloc
         first = await (await client.get(f"/t/{PUBLIC}")).text()
         second = await (await client.get(f"/t/{PUBLIC}")).text()
     assert first == second and len(pages.cache) == 0
+
+
+async def test_every_date_reads_the_same_with_or_without_the_caches(
+    web_core: Core, client: TestClient, clock: Clock
+) -> None:
+    """The cached record serves every date of the picker: each page equals a cold rendering."""
+    cold = Pages(web_core.store, clock, cache_size=0)
+    days = ("", "2024-04-10", "2024-03-06", "2024-02-22", "2024-04-03", "2024-03-07")
+    async with TestClient(TestServer(pages_application(cold))) as fresh:
+        for day in days:
+            for suffix in ("", "/feed.atom"):
+                path = f"/t/{PUBLIC}{suffix}?as_of={day}"
+                warm = await (await client.get(path)).text()
+                again = await (await fresh.get(path)).text()
+                assert ORIGIN.sub("", warm) == ORIGIN.sub("", again), path
+    early = await (await client.get(f"/t/{PUBLIC}?as_of=2024-03-06")).text()
+    assert "2024-04-02</time>" not in early and "Blocked by Hungary" in early
 
 
 async def test_the_cache_is_bounded(web_core: Core, clock: Clock) -> None:

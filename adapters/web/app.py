@@ -242,14 +242,15 @@ class Pages:
     ) -> web.StreamResponse:
         """404 unless public; 400 for a bad as_of; 304 when unchanged; else the rendering."""
         slug = request.match_info["slug"]
-        try:
-            as_of = None if whole_record else parse_as_of(request.query.get("as_of"))
+        try:  # checked everywhere, used where a date applies (the CSV and feed are the record)
+            as_of = parse_as_of(request.query.get("as_of"))
         except BadDate as exc:
             return _sentence(400, str(exc))
         meta = await self.store.run(lambda repo: self._meta(repo, slug), write=False)
         if meta is None:
             return _sentence(404, f"No public tracker '{slug}'.")
         today = self.clock().date()
+        as_of = None if whole_record else as_of
         day = reading_day(meta.tracker, as_of, today)
         if day < meta.tracker.opened:
             return _sentence(

@@ -85,7 +85,7 @@ async def test_an_empty_date_field_means_today(client: TestClient) -> None:
 
 @pytest.mark.parametrize("value", ["x", "2024-13-01", "20240301", "2024-3-1", "<script>"])
 async def test_a_bad_as_of_is_400_with_a_sentence(client: TestClient, value: str) -> None:
-    for suffix in ("", ".json", "/embed"):
+    for suffix in ROUTES:
         response = await client.get(f"/t/{PUBLIC}{suffix}", params={"as_of": value})
         text = await response.text()
         assert response.status == 400

@@ -191,6 +191,59 @@ class Repository:
     def tracker_slugs(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT slug FROM trackers ORDER BY slug")]
 
+    def public_tracker_ids(self, limit: int) -> list[int]:
+        """Public trackers outside the archive, in the order of /tally trackers (open first)."""
+        rows = self.db.execute(
+            "SELECT id FROM trackers WHERE visibility = 'public' AND archived_at IS NULL "
+            "ORDER BY status = 'open' DESC, opened DESC, id DESC LIMIT ?",
+            [limit],
+        )
+        return [row[0] for row in rows]
+
+    def change_stamp(self) -> tuple[int, int]:
+        """Changes to the file since this connection last looked: other connections' commits
+        move `data_version`, this connection's own writes move `total_changes`. Equal stamps
+        mean nothing was written in between, so anything read under the first still holds."""
+        version = self.db.execute("PRAGMA data_version").fetchone()[0]
+        return int(version), self.db.conn.total_changes
+
+    def last_change(self, tracker_id: int) -> datetime | None:
+        """The newest recording among the tracker's declarations, retractions, amendments and
+        events (edits, visibility, withdrawals and closes are events)."""
+        row = self.db.execute(
+            """
+            SELECT MAX(
+                COALESCE((SELECT MAX(recorded_at) FROM declarations WHERE tracker_id = :t), ''),
+                COALESCE((SELECT MAX(r.recorded_at) FROM retractions r
+                          JOIN declarations d ON d.id = r.declaration_id
+                          WHERE d.tracker_id = :t), ''),
+                COALESCE((SELECT MAX(a.recorded_at) FROM amendments a
+                          JOIN declarations d ON d.id = a.declaration_id
+                          WHERE d.tracker_id = :t), ''),
+                COALESCE((SELECT MAX(recorded_at) FROM tracker_events WHERE tracker_id = :t), '')
+            )
+            """,
+            {"t": tracker_id},
+        ).fetchone()
+        return datetime.fromisoformat(row[0]).astimezone(UTC) if row and row[0] else None
+
+    def revision(self, tracker_id: int) -> tuple[int, ...]:
+        """How many declarations, retractions, amendments and events the tracker has: every
+        change adds a row to one of them (edits of the tracker itself are events)."""
+        row = self.db.execute(
+            """
+            SELECT
+                (SELECT COUNT(*) FROM declarations WHERE tracker_id = :t),
+                (SELECT COUNT(*) FROM retractions r
+                 JOIN declarations d ON d.id = r.declaration_id WHERE d.tracker_id = :t),
+                (SELECT COUNT(*) FROM amendments a
+                 JOIN declarations d ON d.id = a.declaration_id WHERE d.tracker_id = :t),
+                (SELECT COUNT(*) FROM tracker_events WHERE tracker_id = :t)
+            """,
+            {"t": tracker_id},
+        ).fetchone()
+        return tuple(int(n) for n in row)
+
     def _tracker(self, row: dict[str, Any]) -> Tracker:
         candidates = tuple(
             Candidate(r["id"], r["name"], _date(r["withdrawn_on"]))

@@ -54,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_exchange(sub)
     _add_discord(sub)
     _add_dispatch(sub)
+    web = sub.add_parser(
+        "web", help="serve the public trackers' pages (read-only; default port: $PORT or 3000)"
+    )
+    web.add_argument("--port", type=int, help="port to listen on (0 picks a free one)")
+    web.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
+    web.set_defaults(func=_web)
     return parser
 
 
@@ -178,6 +184,12 @@ def _discord_invite(args: argparse.Namespace, settings: Settings) -> int:
     from tallybot.discord_tools import invite_command
 
     return invite_command(args, settings)
+
+
+def _web(args: argparse.Namespace, settings: Settings) -> int:
+    from tallybot.web import web_command
+
+    return web_command(args, settings)
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:

@@ -10,9 +10,13 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Mapping
+from typing import Any
 
 from adapters.console.repl import operator_actor, run_console
 from adapters.console.sender import ConsoleSender
+from adapters.web.service import PagesService, mount_pages, pages_wanted, start_pages
+from bot.app import Core
 from bot.settings import Settings, SettingsError
 from tallybot.dispatch import start_alerts
 from tallybot.wiring import open_core
@@ -26,11 +30,14 @@ async def run_bot(settings: Settings) -> int:
     core = open_core(settings)
     alerts = None
     try:
-        services = []
+        services: list[Any] = []
+        http_served = False
         if settings.slack_enabled:
             from adapters.slack.service import start_slack
 
-            services.append(await start_slack(core))
+            slack = await start_slack(core, mount=mount_pages(core))
+            services.append(slack)
+            http_served = slack.port is not None
         if settings.discord_enabled:
             from adapters.discord.service import start_discord
 
@@ -41,6 +48,7 @@ async def run_bot(settings: Settings) -> int:
             await run_console(core, operator_actor())
             return 0
         alerts = await start_alerts(core, [s.sender for s in services])
+        services += await pages_beside(core, http_served)
         log.info("running: %s", ", ".join(s.name for s in services))
         running = asyncio.ensure_future(asyncio.gather(*(s.wait() for s in services)))
         try:
@@ -80,3 +88,13 @@ async def _until_done_or_signalled(running: asyncio.Future[object]) -> None:
         stopping.cancel()
         for sig in handled:
             loop.remove_signal_handler(sig)
+
+
+async def pages_beside(
+    core: Core, http_served: bool, env: Mapping[str, str] | None = None
+) -> list[PagesService]:
+    """The public pages on PORT: Slack's HTTP mode already serves them on its own application;
+    otherwise they get a server of their own when PORT is set."""
+    if http_served or not pages_wanted(env):
+        return []
+    return [await start_pages(core)]

@@ -6,6 +6,8 @@ scheduler instead.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 
@@ -18,15 +20,23 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "service": "tallybot-slack"})
 
 
-def web_application(app: AsyncApp, port: int) -> web.Application:
+Mount = Callable[[web.Application], None]
+"""Adds more routes to the same application (the public pages)."""
+
+
+def web_application(app: AsyncApp, port: int, mount: Mount | None = None) -> web.Application:
     application = app.web_app(path=EVENTS_PATH, port=port)
     application.router.add_get(HEALTH_PATH, healthz)
+    if mount is not None:
+        mount(application)
     return application
 
 
-async def serve_http(app: AsyncApp, host: str, port: int) -> web.AppRunner:
+async def serve_http(
+    app: AsyncApp, host: str, port: int, mount: Mount | None = None
+) -> web.AppRunner:
     """Start serving; `runner.addresses` tells the bound port (port 0 picks a free one)."""
-    runner = web.AppRunner(web_application(app, port), access_log=None)
+    runner = web.AppRunner(web_application(app, port, mount), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

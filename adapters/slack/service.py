@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.errors import SlackApiError
 
@@ -69,8 +70,13 @@ class SlackService:
         self._stopped.set()
 
 
-async def start_slack(core: Core, host: str = "0.0.0.0") -> SlackService:
-    """Check the bot token (auth.test), then connect by Socket Mode or serve HTTP."""
+async def start_slack(
+    core: Core,
+    host: str = "0.0.0.0",
+    mount: Callable[[web.Application], None] | None = None,
+) -> SlackService:
+    """Check the bot token (auth.test), then connect by Socket Mode or serve HTTP (with the
+    routes `mount` adds, such as the public pages, on the same PORT)."""
     settings = core.settings
     if not settings.slack_bot_token:
         raise RuntimeError("SLACK_BOT_TOKEN is not set")
@@ -95,12 +101,12 @@ async def start_slack(core: Core, host: str = "0.0.0.0") -> SlackService:
         raise RuntimeError("Slack needs SLACK_APP_TOKEN (socket mode) or SLACK_SIGNING_SECRET")
     app, commands = build_app(core, client, signing_secret=settings.slack_signing_secret)
     try:
-        runner = await serve_http(app, host, settings.port)
+        runner = await serve_http(app, host, settings.port, mount=mount)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise ServiceFailed(f"PORT={settings.port} can't be served on {host} ({reason})") from None
     port = bound_port(runner)
-    log.info("slack: HTTP mode on %s:%s (/slack/events, /healthz)", host, port)
+    log.info("slack: HTTP mode on %s:%s (/slack/events, /healthz, public pages)", host, port)
     return SlackService("http", sender, commands, [runner.cleanup], port=port)
 
 

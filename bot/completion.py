@@ -10,6 +10,7 @@ import difflib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bot.commands.spec import Command, Param, ParamKind
 from bot.domain import Stance, Tracker, TrackerKind, TrackerStatus
@@ -95,7 +96,7 @@ def suggestions(
     return []
 
 
-def command_words(commands: Sequence[Command]) -> set[str]:
+def command_words(commands: Sequence[Command[Any]]) -> set[str]:
     """The words of a typed command line that come from the spec: command words, stances and
     `option=` names (for completers that see one word, such as readline's tab)."""
     words = {part for command in commands for part in command.path}

@@ -101,10 +101,12 @@ def check_record(record: Mapping[str, Any]) -> None:
         if not isinstance(tracker.get(key), str) or not tracker[key]:
             raise UserError(f'The export\'s tracker has no "{key}".')
     _iso_date(tracker["opened"], "tracker.opened")
-    sections = {k: record.get(k) for k in ("candidates", "declarations", "events")}
-    for name, rows in sections.items():
+    sections: dict[str, list[dict[str, Any]]] = {}
+    for name in ("candidates", "declarations", "events"):
+        rows = record.get(name)
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise UserError(f'The export\'s "{name}" is not a list of objects.')
+        sections[name] = rows
     candidate_ids = {c.get("id") for c in sections["candidates"]}
     for index, candidate in enumerate(sections["candidates"]):
         if not isinstance(candidate.get("id"), int) or not candidate.get("name"):

@@ -14,6 +14,7 @@ from sqlite_utils import Database
 
 from bot.alerts.channels import ChannelRef
 from bot.alerts.model import ChannelState, Mode, PendingAlert, Subscription, Variant
+from store.database import new_id
 from store.repository import utc_text
 
 _SUBSCRIPTION_COLUMNS = """
@@ -76,9 +77,8 @@ class AlertRepository:
             "removed_at": None,
         }
         if existing is None:
-            sub_id = (
-                self.db["subscriptions"]
-                .insert(
+            sub_id = new_id(
+                self.db.table("subscriptions").insert(
                     {
                         "platform": channel.platform,
                         "workspace": channel.workspace,
@@ -89,13 +89,12 @@ class AlertRepository:
                         **values,
                     }
                 )
-                .last_pk
             )
             created = True
         else:
             sub_id = existing["id"]
             created = existing["removed_at"] is not None
-            self.db["subscriptions"].update(sub_id, values)
+            self.db.table("subscriptions").update(sub_id, values)
         self.resume_channel(channel)
         return self.subscription(sub_id), created
 
@@ -119,7 +118,7 @@ class AlertRepository:
             if everything or s.tracker_id == tracker_id
         ]
         for sub in removed:
-            self.db["subscriptions"].update(sub.id, {"removed_at": utc_text(now)})
+            self.db.table("subscriptions").update(sub.id, {"removed_at": utc_text(now)})
             self.db.execute(
                 "UPDATE alert_outbox SET status = 'cancelled', last_error = 'unsubscribed' "
                 "WHERE subscription_id = ? AND status = 'pending'",
@@ -190,10 +189,10 @@ class AlertRepository:
         rows = list(
             self.db.query(f"SELECT * FROM alert_channels WHERE {_CHANNEL_MATCH}", _key(channel))
         )
-        pending = self.db["alert_outbox"].count_where(
+        pending = self.db.table("alert_outbox").count_where(
             f"{_CHANNEL_MATCH} AND status = 'pending'", _key(channel)
         )
-        undeliverable = self.db["alert_outbox"].count_where(
+        undeliverable = self.db.table("alert_outbox").count_where(
             f"{_CHANNEL_MATCH} AND status = 'cancelled' AND last_error LIKE 'rejected%'",
             _key(channel),
         )
@@ -280,7 +279,7 @@ class AlertRepository:
         return cursor.lastrowid if cursor.rowcount else None
 
     def digest_written(self, digest_key: str) -> bool:
-        return bool(self.db["alert_events"].count_where("digest_key = ?", [digest_key]))
+        return bool(self.db.table("alert_events").count_where("digest_key = ?", [digest_key]))
 
     def last_digest_end(self, sub_id: int) -> datetime | None:
         """Where the subscription's latest written digest stopped counting changes (the next

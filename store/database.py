@@ -21,10 +21,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from sqlite_utils import Database
+from sqlite_utils.db import Table
 
 from store.schema import migrations
 
 log = logging.getLogger(__name__)
+
 
 BUSY_TIMEOUT = 10.0
 """Seconds a writer waits for another process's write to finish before giving up."""
@@ -87,3 +89,14 @@ def transaction(db: Database, *, write: bool) -> Iterator[Database]:
     finally:
         if not write:
             conn.execute("PRAGMA query_only = OFF")
+
+
+def new_id(table: Table) -> int:
+    """The integer key of the row `table.insert(...)` just wrote.
+
+    sqlite-utils types `last_pk` as `Any | None` (a key may be text or compound); every table
+    we insert into this way has an INTEGER PRIMARY KEY, so anything else is a bug, not input."""
+    key = table.last_pk
+    if not isinstance(key, int):
+        raise TypeError(f"insert into {table.name} gave no integer key: {key!r}")
+    return key

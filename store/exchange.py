@@ -18,6 +18,7 @@ from sqlite_utils import Database
 
 from bot.errors import UserError
 from bot.exchange import Record
+from store.database import new_id
 
 _JSON_COLUMNS = {"trackers": ("stages",), "amendments": ("changes",)}
 """Columns stored as JSON text: exported as the JSON they hold."""
@@ -76,13 +77,13 @@ def import_record(db: Database, record: Record, slug: str, by: str, now: datetim
 
 
 def _import(db: Database, record: Record, slug: str, by: str, now: datetime) -> int:
-    if db["trackers"].count_where("slug = ?", [slug]):
+    if db.table("trackers").count_where("slug = ?", [slug]):
         raise UserError(
             f"A tracker '{slug}' already exists: import under another name with --as-slug NEW."
         )
     tracker = {**record["tracker"], "slug": slug}
     body = tracker["body"]
-    if not db["bodies"].count_where("slug = ?", [body]):
+    if not db.table("bodies").count_where("slug = ?", [body]):
         raise UserError(
             f"The tracker's body '{body}' is not in this database: import it first "
             f"(tallybot body import FILE --slug {body})."
@@ -165,13 +166,14 @@ def _stored(row: dict[str, Any], table: str, columns: set[str]) -> dict[str, Any
 
 
 def _insert(db: Database, table: str, row: dict[str, Any]) -> int:
-    return int(db[table].insert(_stored(row, table, set(db[table].columns_dict))).last_pk)
+    target = db.table(table)
+    return new_id(target.insert(_stored(row, table, set(target.columns_dict))))
 
 
 def _insert_all(db: Database, table: str, rows: list[dict[str, Any]]) -> None:
-    columns = set(db[table].columns_dict)
+    columns = set(db.table(table).columns_dict)
     if rows:
-        db[table].insert_all((_stored(r, table, columns) for r in rows), batch_size=1000)
+        db.table(table).insert_all((_stored(r, table, columns) for r in rows), batch_size=1000)
 
 
 def _insert_renumbered(

@@ -29,6 +29,7 @@ from bot.errors import NotFound, UserError
 from bot.members import SHIPPED_BODIES, Body, Member, shipped_body
 from bot.rules import Rule
 from store import exchange
+from store.database import new_id
 
 
 def utc_text(moment: datetime) -> str:
@@ -58,7 +59,7 @@ class Repository:
 
     def ensure_shipped_bodies(self, now: datetime) -> None:
         for slug in SHIPPED_BODIES:
-            if not self.db["bodies"].count_where("slug = ?", [slug]):
+            if not self.db.table("bodies").count_where("slug = ?", [slug]):
                 body = shipped_body(slug)
                 self.save_body(body.slug, body.name, body.members, now)
 
@@ -81,11 +82,11 @@ class Repository:
                 f"The new list leaves out {', '.join(sorted(named - kept))}, which declarations "
                 f"on {slug} trackers name: keep them (give a left date instead)."
             )
-        self.db["bodies"].upsert(
+        self.db.table("bodies").upsert(
             {"slug": slug, "name": name, "created_at": utc_text(now)}, pk="slug"
         )
         self.db.execute("DELETE FROM members WHERE body = ?", [slug])
-        self.db["members"].insert_all(
+        self.db.table("members").insert_all(
             {
                 "body": slug,
                 "code": m.code,
@@ -132,9 +133,8 @@ class Repository:
         now: datetime,
         visibility: TrackerVisibility = TrackerVisibility.PRIVATE,
     ) -> Tracker:
-        tracker_id = (
-            self.db["trackers"]
-            .insert(
+        tracker_id = new_id(
+            self.db.table("trackers").insert(
                 {
                     "slug": slug,
                     "title": title,
@@ -150,16 +150,15 @@ class Repository:
                     "created_at": utc_text(now),
                 }
             )
-            .last_pk
         )
-        self.db["candidates"].insert_all(
+        self.db.table("candidates").insert_all(
             {"tracker_id": tracker_id, "name": name} for name in candidates
         )
         self.add_tracker_event(tracker_id, "opened", title, opened, created_by, now)
         return self.tracker_by_id(tracker_id)
 
     def tracker_exists(self, slug: str) -> bool:
-        return bool(self.db["trackers"].count_where("slug = ?", [slug]))
+        return bool(self.db.table("trackers").count_where("slug = ?", [slug]))
 
     def tracker_by_id(self, tracker_id: int) -> Tracker:
         row = self.db.execute("SELECT * FROM trackers WHERE id = ?", [tracker_id]).fetchone()
@@ -271,16 +270,18 @@ class Repository:
 
     def update_tracker(self, tracker_id: int, values: dict[str, Any]) -> None:
         """Store new column values (dates and rules as text); the caller records the event."""
-        self.db["trackers"].update(tracker_id, {k: _column_text(v) for k, v in values.items()})
+        self.db.table("trackers").update(
+            tracker_id, {k: _column_text(v) for k, v in values.items()}
+        )
 
     def add_candidate(self, tracker_id: int, name: str) -> None:
-        self.db["candidates"].insert({"tracker_id": tracker_id, "name": name})
+        self.db.table("candidates").insert({"tracker_id": tracker_id, "name": name})
 
     def rename_candidate(self, candidate_id: int, name: str) -> None:
-        self.db["candidates"].update(candidate_id, {"name": name})
+        self.db.table("candidates").update(candidate_id, {"name": name})
 
     def reinstate_candidate(self, candidate_id: int) -> None:
-        self.db["candidates"].update(candidate_id, {"withdrawn_on": None})
+        self.db.table("candidates").update(candidate_id, {"withdrawn_on": None})
 
     def tracker_events(self, tracker_id: int) -> list[dict[str, Any]]:
         """Every recorded event of a tracker (opened, edits, withdrawals, closes), oldest first."""
@@ -350,19 +351,18 @@ class Repository:
         }
 
     def withdraw_candidate(self, candidate_id: int, on: date) -> None:
-        self.db["candidates"].update(candidate_id, {"withdrawn_on": on.isoformat()})
+        self.db.table("candidates").update(candidate_id, {"withdrawn_on": on.isoformat()})
 
     def close_tracker(self, tracker_id: int, status: TrackerStatus, outcome: str, on: date) -> None:
-        self.db["trackers"].update(
+        self.db.table("trackers").update(
             tracker_id, {"status": str(status), "outcome": outcome, "closed_on": on.isoformat()}
         )
 
     def add_tracker_event(
         self, tracker_id: int, kind: str, detail: str, on: date, by: str, now: datetime
     ) -> int:
-        return (
-            self.db["tracker_events"]
-            .insert(
+        return new_id(
+            self.db.table("tracker_events").insert(
                 {
                     "tracker_id": tracker_id,
                     "kind": kind,
@@ -372,19 +372,18 @@ class Repository:
                     "recorded_at": utc_text(now),
                 }
             )
-            .last_pk
         )
 
     # declarations -----------------------------------------------------------
 
     def add_declaration(self, new: NewDeclaration) -> Declaration:
-        declaration_id = self.db["declarations"].insert(_declaration_row(new)).last_pk
+        declaration_id = new_id(self.db.table("declarations").insert(_declaration_row(new)))
         return self.declaration(declaration_id)
 
     def add_amendment(
         self, declaration_id: int, changes: dict[str, str], by: str, now: datetime
     ) -> None:
-        self.db["amendments"].insert(
+        self.db.table("amendments").insert(
             {
                 "declaration_id": declaration_id,
                 "changes": json.dumps(changes, ensure_ascii=False),
@@ -414,7 +413,7 @@ class Repository:
 
     def add_declarations(self, rows: Iterable[NewDeclaration], batch_size: int = 1000) -> None:
         """Bulk load (benchmarks, imports): the same rows as add_declaration."""
-        self.db["declarations"].insert_all(map(_declaration_row, rows), batch_size=batch_size)
+        self.db.table("declarations").insert_all(map(_declaration_row, rows), batch_size=batch_size)
 
     def declaration(self, declaration_id: int) -> Declaration:
         rows = list(
@@ -495,7 +494,8 @@ class Repository:
         """Newest first by date made, then by order recorded; retracted ones included.
 
         `before` pages on from a declaration (those listed after it), `offset` skips rows."""
-        where, params = "d.tracker_id = ?", [tracker_id]
+        where = "d.tracker_id = ?"
+        params: list[int | str] = [tracker_id]
         if member:
             where += " AND d.member = ?"
             params.append(member)
@@ -513,17 +513,18 @@ class Repository:
     def count_declarations(
         self, tracker_id: int, member: str | None = None, before: Declaration | None = None
     ) -> int:
-        where, params = "tracker_id = ?", [tracker_id]
+        where = "tracker_id = ?"
+        params: list[int | str] = [tracker_id]
         if member:
             where += " AND member = ?"
             params.append(member)
         if before is not None:
             where += " AND (made_on < ? OR (made_on = ? AND id < ?))"
             params += [before.made_on.isoformat(), before.made_on.isoformat(), before.id]
-        return self.db["declarations"].count_where(where, params)
+        return self.db.table("declarations").count_where(where, params)
 
     def retract(self, declaration_id: int, reason: str, by: str, now: datetime) -> None:
-        self.db["retractions"].insert(
+        self.db.table("retractions").insert(
             {
                 "declaration_id": declaration_id,
                 "reason": reason,
@@ -547,7 +548,7 @@ class Repository:
 
     def is_moderator(self, platform: str, workspace: str, user_id: str) -> bool:
         return bool(
-            self.db["moderators"].count_where(
+            self.db.table("moderators").count_where(
                 "platform = ? AND workspace = ? AND user_id = ?", [platform, workspace, user_id]
             )
         )
@@ -557,7 +558,7 @@ class Repository:
     ) -> bool:
         if self.is_moderator(platform, workspace, user_id):
             return False
-        self.db["moderators"].insert(
+        self.db.table("moderators").insert(
             {
                 "platform": platform,
                 "workspace": workspace,
@@ -618,7 +619,7 @@ def _apply(declaration: Declaration, amendments: list[Amendment]) -> Declaration
 
 
 def _columns(db: Database, table: str) -> list[str]:
-    return [c.name for c in db[table].columns]
+    return [c.name for c in db.table(table).columns]
 
 
 def _member(row: dict[str, Any]) -> Member:

@@ -11,7 +11,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adapters.console.repl import operator_actor, run_console
 from adapters.console.sender import ConsoleSender
@@ -20,6 +20,10 @@ from bot.app import Core
 from bot.settings import Settings, SettingsError
 from tallybot.dispatch import start_alerts
 from tallybot.wiring import open_core
+
+if TYPE_CHECKING:  # imported lazily below: a run loads only the platforms it starts
+    from adapters.discord.service import DiscordService
+    from adapters.slack.service import SlackService
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +34,7 @@ async def run_bot(settings: Settings) -> int:
     core = open_core(settings)
     alerts = None
     try:
-        services: list[Any] = []
+        services: list[SlackService | DiscordService | PagesService] = []
         http_served = False
         if settings.slack_enabled:
             from adapters.slack.service import start_slack
@@ -67,7 +71,7 @@ async def run_bot(settings: Settings) -> int:
         core.close()
 
 
-async def _until_done_or_signalled(running: asyncio.Future[object]) -> None:
+async def _until_done_or_signalled(running: asyncio.Future[list[None]]) -> None:
     """Wait for the services, or for SIGTERM/SIGINT (systemd, docker stop, Ctrl-C): either way
     return normally so they are stopped in order (alerts drained) and the exit status is 0."""
     loop = asyncio.get_running_loop()
@@ -79,7 +83,8 @@ async def _until_done_or_signalled(running: asyncio.Future[object]) -> None:
             handled.append(sig)
     stopping = asyncio.ensure_future(stop.wait())
     try:
-        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        waiting: set[asyncio.Future[Any]] = {running, stopping}  # results of different types
+        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         if stop.is_set():
             log.info("stopping on a signal")
         elif running.done():

@@ -7,6 +7,7 @@ import contextlib
 import getpass
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 from adapters.console.files import save_attachments, saved_lines
 from adapters.console.render import render_text
@@ -84,7 +85,7 @@ async def run_console(core: Core, actor: Actor) -> None:
             readline.write_history_file(HISTORY_FILE)
 
 
-def _setup_readline(core: Core):  # type: ignore[no-untyped-def]
+def _setup_readline(core: Core) -> ModuleType | None:
     try:
         import readline
     except ImportError:  # pragma: no cover - Windows without pyreadline

@@ -10,7 +10,7 @@ options to one handler, which calls `core.dispatcher.run`.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 import discord
@@ -28,6 +28,10 @@ OPTION_LIMIT = 25
 
 CommandHandler = Callable[[Command, discord.Interaction, dict[str, Any]], Awaitable[None]]
 Completer = Callable[[Param, discord.Interaction, str], Awaitable[list[Suggestion]]]
+Autocomplete = Callable[
+    [discord.Interaction, str], Coroutine[Any, Any, list[app_commands.Choice[str]]]
+]
+"""What app_commands.autocomplete takes: a coroutine function, not any awaitable."""
 
 
 def discord_name(command: Command) -> tuple[str, ...]:
@@ -104,7 +108,7 @@ def _slash_command(
     ]
     descriptions: dict[str, str] = {}
     choices: dict[str, list[app_commands.Choice[str]]] = {}
-    completers: dict[str, Callable[[discord.Interaction, str], Awaitable[Any]]] = {}
+    completers: dict[str, Autocomplete] = {}
     for param in command.params:
         parameters.append(
             inspect.Parameter(
@@ -128,6 +132,8 @@ def _slash_command(
         descriptions[PUBLIC_OPTION] = PUBLIC_HELP
     if len(parameters) - 1 > OPTION_LIMIT:
         raise ValueError(f"/{command.name} has more than {OPTION_LIMIT} options")
+    # discord.py reads the options from inspect.signature(), which honours __signature__;
+    # typeshed's function type does not declare the attribute.
     callback.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
 
     decorated: Any = app_commands.describe(**descriptions)(callback)
@@ -176,9 +182,7 @@ def _group_permissions(commands: list[Command]) -> discord.Permissions | None:
     return discord.Permissions(**dict.fromkeys(wanted.pop(), True))
 
 
-def _autocomplete(
-    param: Param, complete: Completer
-) -> Callable[[discord.Interaction, str], Awaitable[list[app_commands.Choice[str]]]]:
+def _autocomplete(param: Param, complete: Completer) -> Autocomplete:
     async def autocomplete(
         interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:

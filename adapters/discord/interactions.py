@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from typing import Any
+from typing import Any, TypedDict
 
 import discord
 
@@ -89,10 +89,10 @@ class InteractionHandler:
         embed = reply_embed(reply)
         if _ephemeral(reply, public) or not deferred_private:
             files = _files(reply)
-            if files:  # editing the deferred message attaches the files to it
-                files = {"attachments": files["files"]}
+            # editing the deferred message attaches the files to it
+            attachments: _Attachments = {"attachments": files["files"]} if files else {}
             await interaction.edit_original_response(
-                embed=embed, allowed_mentions=NO_MENTIONS, **files
+                embed=embed, allowed_mentions=NO_MENTIONS, **attachments
             )
             return
         # The deferred answer is private but a recorded change belongs in the channel.
@@ -145,7 +145,19 @@ def fit_attachments(reply: Reply) -> Reply:
     )
 
 
-def _files(reply: Reply) -> dict[str, list[discord.File]]:
+class _Files(TypedDict, total=False):
+    """discord.py's `files=` option, absent when there is nothing to attach."""
+
+    files: list[discord.File]
+
+
+class _Attachments(TypedDict, total=False):
+    """The same files for `edit_original_response`, which names the option `attachments=`."""
+
+    attachments: list[discord.File]
+
+
+def _files(reply: Reply) -> _Files:
     """The reply's attachments as discord.py files (sent as a multipart request)."""
     if not reply.attachments:
         return {}

@@ -85,8 +85,12 @@ class DiscordSender:
         if self._ready is not None and not self._ready.is_set():
             await self._ready.wait()
         target = self.client.get_partial_messageable(channel_id)
+        # discord.py's overloads of send() omit None for nonce; the implementation takes it
+        # (and sends a random nonce), which is what a row without a key wants.
         message = await target.send(
-            embed=reply_embed(reply), allowed_mentions=NO_MENTIONS, nonce=key
+            embed=reply_embed(reply),
+            allowed_mentions=NO_MENTIONS,
+            nonce=key,  # type: ignore[arg-type]
         )
         return str(message.id)
 

@@ -88,6 +88,7 @@ def read_change(repo: Records, event: DomainEvent, today: date) -> Change:
             dataclasses.replace(c, withdrawn_on=None) if c.name == event.detail else c
             for c in tracker.candidates
         )
-        earlier = dataclasses.replace(tracker, candidates=restored)
-        return Change(event, tracker, body, compute_tally(earlier, body, today, positions), after)
+        unwithdrawn = dataclasses.replace(tracker, candidates=restored)
+        before = compute_tally(unwithdrawn, body, today, positions)
+        return Change(event, tracker, body, before, after)
     return Change(event, tracker, body, after, after)

@@ -62,7 +62,7 @@ class DeliveryPolicy:
 
     def backoff(self, failures: int) -> float:
         """1, 2, 4, 8... seconds (times backoff_base), capped, with jitter against herds."""
-        delay = min(self.backoff_base * 2 ** max(failures - 1, 0), self.backoff_max)
+        delay = min(self.backoff_base * 2.0 ** max(failures - 1, 0), self.backoff_max)
         return delay * random.uniform(0.8, 1.0)
 
 
@@ -192,6 +192,7 @@ class Deliverer:
         try:
             while not self._stopping:
                 worker.kick.clear()
+                row: PendingAlert | None
                 if head is not None:
                     row, head = head, None  # read by the scan: saves a query per channel
                 else:

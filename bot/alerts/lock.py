@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from pathlib import Path
 from typing import IO
 
-try:
+# A platform check rather than try/except ImportError, so the type checker knows which holds.
+if sys.platform == "win32":  # pragma: no cover - no cross-process guard on Windows
+    fcntl = None
+else:
     import fcntl
-except ImportError:  # pragma: no cover - Windows: no cross-process guard
-    fcntl = None  # type: ignore[assignment]
 
 
 class DispatchLock:
@@ -53,6 +55,6 @@ class DispatchLock:
     def release(self) -> None:
         if self._file is not None:
             with contextlib.suppress(OSError):
-                fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)  # type: ignore[union-attr]
+                fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
             self._file.close()
             self._file = None

@@ -16,6 +16,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -169,10 +170,11 @@ class AlertScheduler:
         now = self.clock()
         written = 0
         for sub in subs:
-            if missed_digest(sub, now):
-                sub_id = sub.id
-                if await self.store.run(lambda tx, sub_id=sub_id: write_digest(tx, sub_id, now)):
-                    written += 1
+            if (
+                missed_digest(sub, now)
+                and await self.store.run(partial(write_digest, sub_id=sub.id, now=now)) is not None
+            ):
+                written += 1
         if written:
             self.deliverer.wake()
         return written

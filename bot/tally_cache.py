@@ -28,7 +28,7 @@ from bot.replies import Reply
 CACHED_COMMANDS = frozenset({"tally", "position", "holdouts", "history"})
 """Reads whose reply depends only on their arguments, the day and the record (not on who
 asks): the only ones kept."""
-DEFAULT_SIZE = 512
+DEFAULT_SIZE = 256
 
 Version = Callable[[], Hashable]
 """What changes whenever any process commits to the store."""

@@ -203,4 +203,9 @@ class Store(Protocol):
         """The same, from code that has no event loop (CLI set-up, benchmarks' loaders)."""
         ...
 
+    def version(self) -> int:
+        """A number that changes whenever anyone commits (this process or another): what an
+        in-memory cache checks before it answers from memory."""
+        ...
+
     def close(self) -> None: ...

@@ -22,6 +22,7 @@ from bot.errors import Busy
 from bot.members import SHIPPED_BODIES
 from bot.storage import Transaction
 from store.alerts import AlertRepository
+from store.data_version import DataVersion
 from store.database import BUSY_TIMEOUT, open_database, transaction
 from store.repository import Repository
 
@@ -53,6 +54,7 @@ class SqliteStore:
         self.busy_timeout = busy_timeout
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tallybot-db")
         self._tx = self._executor.submit(self._open, now).result()
+        self._version = DataVersion(path)
 
     def _open(self, now: datetime) -> SqliteTransaction:
         db = open_database(self.path, self.busy_timeout)
@@ -88,6 +90,12 @@ class SqliteStore:
                 f"{self.busy_timeout:g} s; nothing was saved. Try again in a moment."
             ) from exc
 
+    def version(self) -> int:
+        """Moves with every commit to the file, this process's or another's (`PRAGMA
+        data_version` on a connection of its own, asked from the event loop: microseconds)."""
+        return self._version()
+
     def close(self) -> None:
+        self._version.close()
         self._executor.submit(self._tx.records.db.close).result()
         self._executor.shutdown(wait=True)

@@ -16,6 +16,7 @@ from bot.commands.catalog import COMMANDS
 from bot.commands.dispatcher import Dispatcher, utc_now
 from bot.errors import DatabaseUnusable
 from bot.settings import Settings
+from bot.tally_cache import TallyCache
 from store.thread import SqliteStore
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ def open_core(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Co
         store = SqliteStore(settings.db_path, clock())
     except (sqlite3.DatabaseError, OSError) as exc:
         raise DatabaseUnusable(Path(settings.db_path), exc) from None
-    dispatcher = Dispatcher(store, COMMANDS, clock)
+    dispatcher = Dispatcher(store, COMMANDS, clock, TallyCache(store.version))
     # Alerts are written in each command's own transaction (the outbox), whoever runs it.
     dispatcher.event_writers.append(alert_writer(clock))
     return Core(settings, store, dispatcher)

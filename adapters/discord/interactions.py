@@ -65,22 +65,30 @@ class InteractionHandler:
     ) -> None:
         public = bool(options.pop(PUBLIC_OPTION, False)) and is_read_command(command)
         raw = raw_args(command, options)
+        kept = self.dispatcher.kept(command, raw)
+        if kept is not None:  # unchanged since last asked: no task, no store, no deadline
+            await self._answer(interaction, kept, public)
+            return
         actor = await self.actor(interaction)
         work = asyncio.ensure_future(self.dispatcher.run(command, raw, actor))
         done, _ = await asyncio.wait({work}, timeout=self.defer_after)
         if work in done:
-            reply = fit_attachments(work.result())
-            await interaction.response.send_message(
-                embed=reply_embed(reply),
-                ephemeral=_ephemeral(reply, public),
-                allowed_mentions=NO_MENTIONS,
-                **_files(reply),
-            )
+            await self._answer(interaction, work.result(), public)
             return
         deferred_private = not public
         await interaction.response.defer(ephemeral=deferred_private, thinking=True)
         reply = await work
         await self._follow_up(interaction, reply, public, deferred_private)
+
+    async def _answer(self, interaction: discord.Interaction, reply: Reply, public: bool) -> None:
+        """The reply as the interaction's first answer."""
+        reply = fit_attachments(reply)
+        await interaction.response.send_message(
+            embed=reply_embed(reply),
+            ephemeral=_ephemeral(reply, public),
+            allowed_mentions=NO_MENTIONS,
+            **_files(reply),
+        )
 
     async def _follow_up(
         self, interaction: discord.Interaction, reply: Reply, public: bool, deferred_private: bool

@@ -6,6 +6,8 @@ and mentions are neutralised here, and every send also carries AllowedMentions.n
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import discord
 
 from bot.replies import Reply, clip, fit_items
@@ -19,6 +21,9 @@ FOOTER_LIMIT = 2048
 TOTAL_LIMIT = 6000
 
 NO_MENTIONS = discord.AllowedMentions.none()
+BUILT_LIMIT = 64
+"""Embeds kept for replies served again (the core keeps read replies until a commit)."""
+_built: OrderedDict[int, tuple[Reply, discord.Embed]] = OrderedDict()
 
 
 def neutral(text: str) -> str:
@@ -32,6 +37,21 @@ def _plain(text: str) -> str:
 
 
 def reply_embed(reply: Reply) -> discord.Embed:
+    """The embed for `reply`, built once per reply object: a cached read reply is the same
+    object until the record changes. Keyed by identity (the reply is held, so its id stays its
+    own); callers must not change the embed."""
+    found = _built.get(id(reply))
+    if found is not None and found[0] is reply:
+        _built.move_to_end(id(reply))
+        return found[1]
+    embed = _build(reply)
+    _built[id(reply)] = (reply, embed)
+    while len(_built) > BUILT_LIMIT:
+        _built.popitem(last=False)
+    return embed
+
+
+def _build(reply: Reply) -> discord.Embed:
     title = clip(neutral(reply.title), TITLE_LIMIT)
     description = _fit([neutral(line) for line in reply.lines], DESCRIPTION_LIMIT, "\n")
     fields = [

@@ -8,6 +8,7 @@ write ourselves.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,8 @@ BUTTON_VALUE_LIMIT = 2000
 FALLBACK_TEXT_LIMIT = 3000
 
 SHARE_ACTION_ID = "tally_share"
+BUILT_LIMIT = 64
+"""Renderings kept for replies served again (the core keeps read replies until a commit)."""
 
 MARKS = {
     Colour.REACHED: "✅",
@@ -55,7 +58,33 @@ class SlackMessage:
 
 
 def render(reply: Reply, share_value: str | None = None) -> SlackMessage:
-    """Block Kit for `reply`; with `share_value`, a "Share in channel" button carrying it."""
+    """Block Kit for `reply`; with `share_value`, a "Share in channel" button carrying it.
+
+    Built once per reply object (a cached read reply is the same object until the record
+    changes); only the button, whose value differs per answer, is made each time. The blocks
+    are shared between answers: callers must not change them."""
+    with_button = share_value is not None
+    key = (id(reply), with_button)
+    found = _built.get(key)
+    if found is not None and found[0] is reply:
+        _built.move_to_end(key)
+        message = found[1]
+    else:
+        message = _render(reply, with_button)
+        _built[key] = (reply, message)
+        while len(_built) > BUILT_LIMIT:
+            _built.popitem(last=False)
+    if share_value is None:
+        return message
+    return SlackMessage(message.text, (*message.blocks[:-1], _share_button(share_value)))
+
+
+_built: OrderedDict[tuple[int, bool], tuple[Reply, SlackMessage]] = OrderedDict()
+"""Keyed by the reply's identity; the reply is held, so its id stays its own."""
+
+
+def _render(reply: Reply, with_button: bool) -> SlackMessage:
+    """The message, its share button (if any) last with an empty value."""
     mark = MARKS[reply.colour]
     title = f"{mark} {reply.title}".strip() if mark else reply.title
     head: list[Block] = [_header(title)]
@@ -64,8 +93,8 @@ def render(reply: Reply, share_value: str | None = None) -> SlackMessage:
     tail: list[Block] = []
     if reply.context:
         tail.append(_context(reply.context))
-    if share_value is not None:
-        tail.append(_share_button(share_value))
+    if with_button:
+        tail.append(_share_button(""))
     room = MAX_BLOCKS - len(head) - len(tail)
     body = _field_blocks(reply.fields)
     if len(body) > room:

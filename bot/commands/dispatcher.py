@@ -16,6 +16,7 @@ from bot.errors import PermissionDenied, UserError
 from bot.events import DomainEvent
 from bot.replies import Reply
 from bot.storage import Records, Store, Transaction
+from bot.tally_cache import TallyCache
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +36,11 @@ class Dispatcher:
         store: Store,
         commands: Sequence[Command[Any]],
         clock: Callable[[], datetime] = utc_now,
+        cache: TallyCache | None = None,
     ) -> None:
         self.store = store
+        self.cache = cache
+        """Read replies kept between commits: a hit never goes to the store thread."""
         self.commands = tuple(commands)
         self.clock = clock
         self.event_writers: list[EventWriter] = []
@@ -76,6 +80,19 @@ class Dispatcher:
             log.exception("tracker look-up failed")
             return True
 
+    def kept(self, command: Command[Any], raw: Mapping[str, object]) -> Reply | None:
+        """The reply `run` would give right now if it is kept in the cache, else None: adapters
+        answer with it at once (no task, no trip to the store thread). Who asks does not
+        matter: only reads that do not depend on the asker are kept."""
+        if self.cache is None:
+            return None
+        today = self.clock().date()
+        try:
+            key = self.cache.key(command.key, vars(convert_args(command, raw, today)), today)
+        except Exception:
+            return None  # `run` says what is wrong with the arguments
+        return self.cache.get(key) if key is not None else None
+
     async def run(self, command: Command[Any], raw: Mapping[str, object], actor: Actor) -> Reply:
         now = self.clock()
         try:
@@ -84,8 +101,16 @@ class Dispatcher:
             return Reply.error(exc.message)
         except Exception:
             return self._failure(command)
+        values = vars(args)
+        cache = self.cache
+        key = cache.key(command.key, values, now.date()) if cache is not None else None
+        if cache is not None and key is not None:
+            kept = cache.get(key)
+            if kept is not None:
+                return kept
+            token = cache.token()
 
-        def work(tx: Transaction) -> tuple[Reply, list[DomainEvent]]:
+        def work(tx: Transaction) -> tuple[Reply, list[DomainEvent], int | None]:
             ctx = Context(tx.records, tx.alerts, actor, now)
             if command.moderator_only and not _may_write(tx.records, actor):
                 if command.channel_managers and not actor.channel_manager:
@@ -102,16 +127,20 @@ class Dispatcher:
             reply = command.handler(ctx, args)
             for writer in self.event_writers:
                 writer(tx, ctx.events)
-            return reply, ctx.events
+            return reply, ctx.events, _tracker_id(tx.records, reply) if key is not None else None
 
         try:
             # Only moderators' commands change the record: they take the write lock up front and
             # wait their turn; everyone else's are reads that never wait for a writer.
-            reply, events = await self.store.run(work, write=command.moderator_only)
+            reply, events, tracker_id = await self.store.run(work, write=command.moderator_only)
         except UserError as exc:
             return Reply.error(exc.message)
         except Exception:
             return self._failure(command)
+        if cache is not None and key is not None:
+            cache.put(key, token, reply, tracker_id, named=bool(values.get("tracker")))
+        if cache is not None and command.moderator_only:
+            cache.forget(events)
         if events:
             await self._notify(events)
         return reply
@@ -130,6 +159,13 @@ class Dispatcher:
                     await result
             except Exception:
                 log.exception("commit listener failed")
+
+
+def _tracker_id(repo: Records, reply: Reply) -> int | None:
+    """The tracker a cached read answered about (its reply's data names it by slug)."""
+    slug = reply.data.get("tracker")
+    tracker = repo.tracker_by_slug(slug) if isinstance(slug, str) else None
+    return tracker.id if tracker else None
 
 
 def _may_write(repo: Records, actor: Actor) -> bool:

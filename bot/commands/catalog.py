@@ -18,6 +18,7 @@ from bot.commands import (
 from bot.commands.context import Context
 from bot.commands.converters import MAX_NAME
 from bot.commands.parser import near_command
+from bot.commands.rule_options import RULE_OPTION_PARAMS
 from bot.commands.spec import Command, Param, ParamKind
 from bot.domain import (
     STANCE_ALIASES,
@@ -29,7 +30,7 @@ from bot.domain import (
 )
 from bot.errors import UserError
 from bot.replies import Field, Reply
-from bot.rules import RULE_NAMES
+from bot.rules import RULE_HELP, RULE_NAMES
 
 TRACKER_POS = Param(
     "tracker", ParamKind.TRACKER, "Tracker slug; optional if only one is open.", positional=True
@@ -79,6 +80,20 @@ CONDITION = Param(
 )
 
 
+def rules_help() -> Reply:
+    """`/tally help rules`: every rule with its source and an example."""
+    fields = tuple(
+        Field(name, (text, f"e.g. /tally tracker new ... {example}"), separator="\n")
+        for name, text, example in RULE_HELP
+    )
+    return Reply(
+        title="Help: decision rules",
+        fields=fields,
+        context=('Options combine: rule=threshold=9 veto="CN,FR,GB,RU,US" base=voting.',),
+        data={"rules": [name for name, _, _ in RULE_HELP]},
+    )
+
+
 def _help(ctx: Context, args: dict[str, Any]) -> Reply:
     return help_reply(args.get("command"))
 
@@ -88,6 +103,8 @@ def help_reply(topic: str | None) -> Reply:
         words = tuple(topic.lower().lstrip("/").split())
         if words[:1] == ("tally",):
             words = words[1:]
+        if words == ("rules",):
+            return rules_help()
         matches = [c for c in COMMANDS if c.path[: len(words)] == words] if words else [TALLY]
         if not matches:
             names = ", ".join(sorted({c.path[0] for c in COMMANDS if c.path}))
@@ -346,10 +363,13 @@ COMMANDS: tuple[Command, ...] = (
                 "A member the question is about (an applicant); it never votes on it.",
             ),
             VISIBILITY,
+            *RULE_OPTION_PARAMS,
         ),
         examples=(
             '/tally tracker new nato-sg-2024 "NATO Secretary General 2024" kind=selection '
             'rule=unanimity candidates="Mark Rutte,Klaus Iohannis"',
+            '/tally tracker new gaza-2023 "Gaza ceasefire draft" kind=approval body=unsc '
+            'rule=threshold=9 veto="CN,FR,GB,RU,US"',
         ),
     ),
     Command(
@@ -415,8 +435,12 @@ COMMANDS: tuple[Command, ...] = (
                 "The member the question is about, or none.",
             ),
             VISIBILITY,
+            *RULE_OPTION_PARAMS,
         ),
-        examples=("/tally tracker edit nato-sg-2024 rule=majority",),
+        examples=(
+            "/tally tracker edit nato-sg-2024 rule=majority",
+            '/tally tracker edit jha-2025 excluded="DK,IE"',
+        ),
     ),
     Command(
         path=("tracker", "candidate", "add"),
@@ -597,7 +621,7 @@ COMMANDS: tuple[Command, ...] = (
             Param(
                 "command",
                 ParamKind.TEXT,
-                "A command, e.g. declare.",
+                "A command, e.g. declare; or rules.",
                 positional=True,
                 greedy=True,
                 metavar="COMMAND",

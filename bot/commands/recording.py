@@ -253,6 +253,11 @@ def _check_member(ctx: Context, tracker: Tracker, member: Member, made_on: date)
         raise UserError(f"{member.name} is the subject of {tracker.slug} and does not vote on it.")
     if member.left and made_on >= member.left:
         raise UserError(f"{member.name} left {ctx.body(tracker).name} on {member.left}.")
+    if not tracker.rule.takes_part(member.code):
+        raise UserError(
+            f"{member.name} does not take part in {tracker.slug} (rule {tracker.rule}): a "
+            "member not taking part may not declare."
+        )
 
 
 def _target(

@@ -12,11 +12,12 @@ from typing import Any
 from bot.commands.context import Context
 from bot.commands.lifespan import check_opened
 from bot.commands.recording import find_candidate
+from bot.commands.rule_options import check_rule_for_body, edited_rule
 from bot.domain import Tracker, TrackerKind, TrackerStatus, TrackerVisibility
 from bot.errors import UserError
 from bot.members import Body, normalise
 from bot.replies import Colour, Reply, Visibility
-from bot.rules import Rule
+from bot.rules import OPTION_NAMES
 from bot.tally import Tally, compute_tally
 
 EDITABLE = ("title", "opened", "rule", "body", "subject", "visibility")
@@ -28,11 +29,11 @@ NO_SUBJECT = ("none", "-")
 
 def edit_tracker(ctx: Context, args: dict[str, Any]) -> Reply:
     tracker = ctx.tracker(args["tracker"])
-    asked = [name for name in EDITABLE if name in args]
+    asked = [name for name in (*EDITABLE, *OPTION_NAMES) if name in args]
     if not asked:
         raise UserError(
             "Nothing to change: give one or more of "
-            + ", ".join(f"{name}=" for name in EDITABLE)
+            + ", ".join(f"{name}=" for name in (*EDITABLE, *OPTION_NAMES))
             + "."
         )
     body = ctx.repo.body(args["body"].lower()) if "body" in args else ctx.body(tracker)
@@ -44,8 +45,8 @@ def edit_tracker(ctx: Context, args: dict[str, Any]) -> Reply:
         if tracker.closed_on and args["opened"] > tracker.closed_on:
             raise UserError(f"opened={args['opened']} is after it closed on {tracker.closed_on}.")
         values["opened"] = args["opened"]
-    if "rule" in args:
-        values["rule"] = args["rule"]
+    if "rule" in args or any(name in args for name in OPTION_NAMES):
+        values["rule"] = edited_rule(args, tracker.rule, body)
     if "body" in args:
         _check_body(ctx, tracker, body)
         values["body"] = body.slug
@@ -60,14 +61,7 @@ def edit_tracker(ctx: Context, args: dict[str, Any]) -> Reply:
         )
     if "visibility" in args:
         values["visibility"] = TrackerVisibility(args["visibility"])
-    rule: Rule = values.get("rule", tracker.rule)
-    if rule.kind == "qmv" and not body.weighs_population:
-        raise UserError(f"qmv weighs population, and {body.name} has no population figures.")
-    if rule.kind == "threshold" and (rule.threshold or 0) > len(body.members):
-        raise UserError(
-            f"threshold={rule.threshold} can never be met: {body.name} has "
-            f"{len(body.members)} members."
-        )
+    check_rule_for_body(values.get("rule", tracker.rule), body)
     changed = {
         name: [_text(getattr(tracker, name)), _text(value)]
         for name, value in values.items()

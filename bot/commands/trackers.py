@@ -10,6 +10,7 @@ from bot.commands.context import Context
 from bot.commands.lifespan import check_close, check_opened, check_within
 from bot.commands.reading import current_tally, when
 from bot.commands.recording import find_candidate
+from bot.commands.rule_options import rule_from_args
 from bot.domain import TrackerKind, TrackerStatus, TrackerVisibility
 from bot.errors import UserError
 from bot.events import DomainEvent, EventKind
@@ -62,18 +63,13 @@ def new_tracker(ctx: Context, args: dict[str, Any]) -> Reply:
     for listed in (candidates, stages):
         if len({normalise(item) for item in listed}) != len(listed):
             raise UserError(f"Listed twice (ignoring case and accents): {', '.join(listed)}.")
-    rule = args["rule"]
-    if rule.kind == "qmv" and not body.weighs_population:
-        raise UserError(f"qmv weighs population, and {body.name} has no population figures.")
+    rule = rule_from_args(args, args["rule"], body)
     subject = body.resolve(args["subject"]).code if args.get("subject") else None
     opened = args.get("opened", ctx.today)
     check_opened(opened, ctx.today)
-    voters = len([m for m in body.members_on(opened) if m.code != subject])
-    if rule.kind == "threshold" and (rule.threshold or 0) > len(body.members):
-        raise UserError(
-            f"threshold={rule.threshold} can never be met: {body.name} has "
-            f"{len(body.members)} members."
-        )
+    voters = len(
+        [m for m in body.members_on(opened) if m.code != subject and rule.takes_part(m.code)]
+    )
     tracker = ctx.repo.create_tracker(
         slug=slug,
         title=args["title"],

@@ -224,11 +224,16 @@ class Rule:
             )
         if self.kind == "rqmv":
             return (
-                f"reinforced qualified majority (Art. 238(2) TFEU): {self.required(voters)} of "
+                f"reinforced qualified majority (Art. 238(2), 238(3)(b) TFEU): {self.required(voters)} of "
                 f"{voters} members (72%) and 65% of population"
             )
         if self.base is Base.VOTING:
-            base = voting if voting is not None else voters
+            if voting is None:
+                return (
+                    f"{self.kind_text()} of those voting: counted on the members voting for or "
+                    "against (abstentions and the undeclared leave the count)"
+                )
+            base = voting
             return (
                 f"{self.kind_text()} of those voting: {self.required(base)} of the {base} voting "
                 "must support (abstentions and the undeclared leave the count)"

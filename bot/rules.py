@@ -224,8 +224,8 @@ class Rule:
             )
         if self.kind == "rqmv":
             return (
-                f"reinforced qualified majority (Art. 238(2), 238(3)(b) TFEU): {self.required(voters)} of "
-                f"{voters} members (72%) and 65% of population"
+                "reinforced qualified majority (Art. 238(2), 238(3)(b) TFEU): "
+                f"{self.required(voters)} of {voters} members (72%) and 65% of population"
             )
         if self.base is Base.VOTING:
             if voting is None:

@@ -40,7 +40,7 @@ class Outcome(StrEnum):
 
 class Base(StrEnum):
     """What a count rule's share is of: every member taking part, or those voting (UN GA
-    rules of procedure 86/126: 'members present and voting' leaves out abstentions)."""
+    rule of procedure 86: 'members present and voting' leaves out abstentions)."""
 
     MEMBERS = "members"
     VOTING = "voting"
@@ -409,8 +409,8 @@ def _evaluate_count(
 def _evaluate_of_voting(
     rule: Rule, voters: Sequence[str], support: set[str], oppose: set[str], abstain: set[str]
 ) -> Verdict:
-    """Of those voting (UN GA rules 86 and 126, 'present and voting'): abstentions and the
-    undeclared leave the base; at least one supporter is always needed."""
+    """Of those voting (UN Charter Art. 18(2), GA rule 86: 'present and voting'): abstentions
+    and the undeclared leave the base; at least one supporter is always needed."""
     voting = len(support) + len(oppose)
     open_ = len(voters) - voting - len(abstain)
     required = max(rule.required(voting), 1)
@@ -528,8 +528,8 @@ RULE_HELP: tuple[tuple[str, str, str], ...] = (
     (
         "of those voting",
         "base=voting with majority, two-thirds or threshold=N: abstentions and undeclared "
-        "members leave the count (UN General Assembly: 'members present and voting', rules "
-        "86 and 126).",
+        "members leave the count (UN General Assembly: 'two-thirds of the members present and "
+        "voting', Charter Art. 18(2); rule of procedure 86: abstainers are not voting).",
         "rule=two-thirds base=voting",
     ),
     (

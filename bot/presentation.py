@@ -181,8 +181,11 @@ def provenance(declaration: Declaration) -> str:
 def tally_reply(tally: Tally) -> Reply:
     tracker, body = tally.tracker, tally.body
     lines = [headline(tally)]
-    voting = tally.verdict.base
-    lines.append(f"Rule: {tracker.rule.describe(len(tally.voters), len(tally.abstaining), voting)}")
+    verdict = tally.verdict
+    rule = tracker.rule.describe(
+        len(tally.voters), len(tally.abstaining), verdict.base, verdict.blocking
+    )
+    lines.append(f"Rule: {rule}")
     if tally.not_taking_part:
         lines.append(f"Not taking part: {', '.join(labels(body, tally.not_taking_part))}")
     if tally.verdict.population_share is not None:

@@ -190,17 +190,25 @@ class Rule:
             return False
         return self._taking_part is None or code in self._taking_part
 
-    def describe(self, voters: int, abstaining: int = 0, voting: int | None = None) -> str:
+    def describe(
+        self,
+        voters: int,
+        abstaining: int = 0,
+        voting: int | None = None,
+        blocking: int | None = None,
+    ) -> str:
         """The rule as it applies to these voters (members taking part), with its source.
 
         Under unanimity an abstention does not block, so the count that must agree is of those
         not abstaining; with base=voting the count is of `voting` (support and oppose)."""
-        text = self._describe(voters, abstaining, voting)
+        text = self._describe(voters, abstaining, voting, blocking)
         if self.veto:
             text += f"; a veto ({', '.join(self.veto)}) blocks whatever the count"
         return text
 
-    def _describe(self, voters: int, abstaining: int, voting: int | None) -> str:
+    def _describe(
+        self, voters: int, abstaining: int, voting: int | None, blocking: int | None
+    ) -> str:
         if self.kind == "unanimity":
             if self.abstention is Abstention.CONSTRUCTIVE:
                 third = math.ceil(voters / 3)
@@ -220,7 +228,7 @@ class Rule:
         if self.kind == "qmv":
             return (
                 f"qualified majority (Art. 16(4) TEU, 238(3) TFEU): {self.required(voters)} of "
-                f"{voters} members and 65% of population; {self.blocking_text()} block"
+                f"{voters} members and 65% of population; {self.blocking_text(blocking)} block"
             )
         if self.kind == "rqmv":
             return (
@@ -243,10 +251,12 @@ class Rule:
     def kind_text(self) -> str:
         return f"threshold={self.threshold}" if self.kind == "threshold" else self.kind
 
-    def blocking_text(self) -> str:
-        if self.restricted:
+    def blocking_text(self, blocking: int | None = None) -> str:
+        if not self.restricted:
+            return "4 members with over 35%"
+        if blocking is None:
             return "the fewest participants with over 35% of their population, plus one,"
-        return "4 members with over 35%"
+        return f"{blocking} members with over 35% (the fewest holding it, plus one)"
 
     def required(self, voters: int) -> int:
         """How many must support out of `voters` (members taking part, or those voting)."""
@@ -308,6 +318,8 @@ class Verdict:
     """Veto members that declared oppose: the decision is blocked whatever the count."""
     base: int = 0
     """The count the rule is applied to: members taking part, or (base=voting) those voting."""
+    blocking: int | None = None
+    """qmv only: how many members a blocking minority needs (4, or Art. 238(3)(a) TFEU's)."""
 
     def members_short(self, supporting: int) -> int:
         """How many more members the member condition alone still needs."""
@@ -455,11 +467,13 @@ def _evaluate_qmv(
     against_pop = sum(population.get(c, 0) for c in against)
     undeclared = [c for c in voters if c not in support and c not in against]
     over_35 = against_pop * 100 > BLOCKING_POPULATION_PERCENT * total
+    blocking_size = None
     if rule.kind == "rqmv":
         # No "deemed attained" clause: any members with over 35% make 65% unreachable.
         blocking = over_35
     else:
-        blocking = over_35 and len(against) >= blocking_members(rule, voters, population)
+        blocking_size = blocking_members(rule, voters, population)
+        blocking = over_35 and len(against) >= blocking_size
     too_few_left = len(voters) - len(against) < required
     weight = (support_pop / total, QMV_POPULATION_SHARE)
     base = len(voters)
@@ -467,14 +481,18 @@ def _evaluate_qmv(
     if blocking or too_few_left:
         needed = _qmv_needed(required, support, support_pop / total, undeclared, share)
         blockers = tuple(sorted(against))
-        return Verdict(Outcome.BLOCKED, needed, blockers, required, *weight, base=base)
+        return Verdict(
+            Outcome.BLOCKED, needed, blockers, required, *weight, base=base, blocking=blocking_size
+        )
     if len(support) >= required and population_met:
-        return Verdict(Outcome.REACHED, 0, (), required, *weight, base=base)
+        return Verdict(Outcome.REACHED, 0, (), required, *weight, base=base, blocking=blocking_size)
     if rule.kind == "qmv" and len(support) >= required and not undeclared:
         # Too few members for a blocking minority: the majority is deemed attained.
-        return Verdict(Outcome.REACHED, 0, (), required, *weight, base=base)
+        return Verdict(Outcome.REACHED, 0, (), required, *weight, base=base, blocking=blocking_size)
     needed = _qmv_needed(required, support, support_pop / total, undeclared, share)
-    return Verdict(Outcome.PENDING, needed, (), required, *weight, base=base)
+    return Verdict(
+        Outcome.PENDING, needed, (), required, *weight, base=base, blocking=blocking_size
+    )
 
 
 def _qmv_needed(

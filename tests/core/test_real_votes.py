@@ -132,7 +132,10 @@ async def test_an_excluded_member_changes_an_eu_council_result(run: Any) -> None
     assert without.data["not_taking_part"] == ["DK"] and without.data["members_total"] == 26
     assert without.data["population_share"] == pytest.approx(0.6503, abs=1e-4)
     assert "Not taking part: 🇩🇰\u00a0Denmark" in render_text(without)
-    assert "qualified majority (Art. 16(4) TEU, 238(3) TFEU): 15 of 26" in render_text(without)
+    assert (
+        "qualified majority (Art. 16(4) TEU, 238(3) TFEU): 15 of 26 members and 65% of "
+        "population; 4 members with over 35% (the fewest holding it, plus one) block"
+    ) in render_text(without)
     with_dk = await run("/tally all-27 as_of=2025-06-02")
     assert with_dk.data["outcome"] == "blocked"
     assert with_dk.data["blocked_by"] == ["CY", "DE", "DK", "FR", "LT"]

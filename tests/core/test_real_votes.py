@@ -13,6 +13,8 @@ import pytest
 from adapters.cli import main
 from adapters.console.render import render_text
 from bot.app import Core
+from bot.errors import UserError
+from bot.member_file import parse_members_csv
 from bot.members import shipped_body
 from tests.conftest import READER
 
@@ -38,6 +40,20 @@ def test_japan_serves_two_terms_and_not_between() -> None:
     assert UNSC.get("IT").is_member_on(date(2017, 12, 31))
     assert not UNSC.get("IT").is_member_on(date(2018, 1, 1))
     assert UNSC.get("NL").is_member_on(date(2018, 1, 1))
+
+
+def test_a_member_file_lists_one_line_per_term_and_refuses_overlaps() -> None:
+    rows = [
+        (2, {"code": "JP", "name": "Japan", "joined": "2016-01-01", "left": "2018-01-01"}),
+        (3, {"code": "JP", "name": "Japan", "joined": "2023-01-01", "left": "2025-01-01"}),
+    ]
+    (japan,) = parse_members_csv(rows, "terms.csv")
+    assert (japan.joined, japan.left) == (date(2016, 1, 1), date(2025, 1, 1))
+    assert japan.breaks == ((date(2018, 1, 1), date(2023, 1, 1)),)
+    overlapping = [*rows, (4, {"code": "JP", "name": "Japan", "joined": "2024-01-01"})]
+    with pytest.raises(UserError) as raised:
+        parse_members_csv(overlapping, "terms.csv")
+    assert "line 4: this term of Japan overlaps line 3" in str(raised.value)
 
 
 GAZA_2023_FOR = "AL,BR,CN,EC,FR,GA,GH,JP,MT,MZ,RU,CH,AE"

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.errors import UserError
@@ -217,6 +217,7 @@ def _split(positions: Mapping[str, str]) -> tuple[set[str], set[str], set[str]]:
     )
 
 
+@settings(deadline=None)  # a shared, loaded machine: correctness, not speed
 @given(st.data())
 def test_adding_a_supporter_never_unmeets_a_rule(data: st.DataObject) -> None:
     voters, positions, population = data.draw(votes())
@@ -231,6 +232,7 @@ def test_adding_a_supporter_never_unmeets_a_rule(data: st.DataObject) -> None:
         assert after.outcome is Outcome.REACHED, (rule, moved, positions)
 
 
+@settings(deadline=None)  # a shared, loaded machine: correctness, not speed
 @given(st.data())
 def test_a_veto_members_oppose_always_blocks(data: st.DataObject) -> None:
     voters, positions, population = data.draw(votes())
@@ -268,6 +270,7 @@ def _qmv_oracle(
     return members_ok and (population_ok or not blocked)
 
 
+@settings(deadline=None)  # a shared, loaded machine: correctness, not speed
 @given(st.data())
 def test_qmv_matches_the_treaty_on_every_fully_declared_vote(data: st.DataObject) -> None:
     voters, _, population = data.draw(votes())

@@ -143,6 +143,9 @@ async def test_an_excluded_member_changes_an_eu_council_result(run: Any) -> None
     assert (await run("declare DK abstain date=2025-06-02 tracker=all-27")).ok
     refused = await run("declare DK support date=2025-06-02 tracker=jha-2025")
     assert not refused.ok and "Denmark does not take part in jha-2025" in refused.title
+    position = await run("/tally position DK tracker=jha-2025")
+    assert any("does not take part in jha-2025 (rule qmv;excluded=DK)" in line
+               for line in position.lines), position.lines  # fmt: skip
     without = await run("/tally jha-2025 as_of=2025-06-02")
     assert without.data["outcome"] == "reached", without.lines
     assert without.data["not_taking_part"] == ["DK"] and without.data["members_total"] == 26

@@ -20,6 +20,7 @@ from typing import Any
 from bot.domain import Confidence, Stance
 from bot.errors import UserError
 from bot.members import Body
+from bot.rules import Rule
 
 FORMAT = "tallybot-tracker"
 VERSION = 1
@@ -101,6 +102,12 @@ def check_record(record: Mapping[str, Any]) -> None:
         if not isinstance(tracker.get(key), str) or not tracker[key]:
             raise UserError(f'The export\'s tracker has no "{key}".')
     _iso_date(tracker["opened"], "tracker.opened")
+    try:
+        Rule.parse(tracker["rule"])
+    except UserError as exc:
+        raise UserError(
+            f"The export's tracker.rule '{tracker['rule']}' does not read: {exc}"
+        ) from None
     sections: dict[str, list[dict[str, Any]]] = {}
     for name in ("candidates", "declarations", "events"):
         rows = record.get(name)

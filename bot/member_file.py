@@ -6,7 +6,9 @@ is right, and the shipped lists in bot/data pass the same checks."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -32,7 +34,7 @@ class _Row:
 
 def read_members_csv(path: Path) -> list[Member]:
     """The members listed in a UTF-8 CSV file (columns code,name,joined[,left,population,
-    aliases]; aliases separated by ';')."""
+    aliases]; aliases separated by ';'). A member with several terms has one line per term."""
     text = read_utf8(path)
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
@@ -88,7 +90,8 @@ def parse_members_csv(rows: Iterable[tuple[int, dict[str, str]]], source: str) -
         problems += [(line, error) for error in errors]
         if member is not None:
             parsed.append(_Row(line, member))
-    problems += clashes(parsed)
+    parsed, overlaps = merge_terms(parsed)
+    problems += overlaps + clashes(parsed)
     if not parsed and not problems:
         raise UserError(f"{source}: the file lists no members.")
     if problems:
@@ -159,6 +162,43 @@ def _population(text: str, errors: list[str]) -> int | None:
     else:
         return number
     return None
+
+
+def merge_terms(rows: list[_Row]) -> tuple[list[_Row], list[tuple[int, str]]]:
+    """Lines with the same code and name are terms of one member (UN Security Council elected
+    members): one Member from the first term's start to the last one's end, the gaps between
+    terms as breaks. Overlapping terms, or a term after an open-ended one, are problems."""
+    groups: dict[tuple[str, str], list[_Row]] = {}
+    for row in rows:
+        groups.setdefault((row.member.code, normalise(row.member.name)), []).append(row)
+    merged: list[_Row] = []
+    problems: list[tuple[int, str]] = []
+    for row in rows:
+        group = groups[(row.member.code, normalise(row.member.name))]
+        if len(group) == 1:
+            merged.append(row)
+            continue
+        if row is not group[0]:
+            continue
+        terms = sorted(group, key=lambda r: r.member.joined)
+        breaks = []
+        for before, after in itertools.pairwise(terms):
+            if before.member.left is None or before.member.left > after.member.joined:
+                problems.append(
+                    (after.line, f"this term of {row.member.name} overlaps line {before.line}")
+                )
+            elif before.member.left < after.member.joined:
+                breaks.append((before.member.left, after.member.joined))
+        aliases = tuple(dict.fromkeys(a for r in terms for a in r.member.aliases))
+        member = dataclasses.replace(
+            terms[0].member,
+            left=terms[-1].member.left,
+            population=terms[-1].member.population,
+            aliases=aliases,
+            breaks=tuple(breaks),
+        )
+        merged.append(_Row(row.line, member))
+    return merged, problems
 
 
 def clashes(rows: Iterable[_Row]) -> list[tuple[int, str]]:

@@ -44,6 +44,9 @@ class Member:
     left: date | None = None
     population: int | None = None
     aliases: tuple[str, ...] = ()
+    breaks: tuple[tuple[date, date], ...] = ()
+    """Gaps between terms, [from, until): an elected member of the UN Security Council serves
+    two-year terms, sometimes twice. `joined` is the first term's start, `left` the last's end."""
 
     @property
     def flag(self) -> str:
@@ -54,7 +57,13 @@ class Member:
         return f"{self.flag}\u00a0{self.name}"  # a no-break space: the flag never wraps away
 
     def is_member_on(self, day: date) -> bool:
-        return self.joined <= day and (self.left is None or day < self.left)
+        if not (self.joined <= day and (self.left is None or day < self.left)):
+            return False
+        return not any(start <= day < until for start, until in self.breaks)
+
+    def break_on(self, day: date) -> tuple[date, date] | None:
+        """The gap between terms that `day` falls in, if any."""
+        return next(((s, u) for s, u in self.breaks if s <= day < u), None)
 
     def names(self) -> tuple[str, ...]:
         return (self.code, self.name, *self.aliases)
@@ -180,6 +189,7 @@ def _or_list(names: Sequence[str]) -> str:
 SHIPPED_BODIES: dict[str, str] = {
     "nato": "NATO",
     "eu": "EU Council",
+    "unsc": "UN Security Council",
 }
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from bot.domain import Confidence, Declaration, Stance, Tracker, TrackerKind, TrackerStatus
 from bot.members import Body
 from bot.replies import Colour, Field, Reply
-from bot.rules import Outcome, Verdict
+from bot.rules import Base, Outcome, Verdict
 from bot.tally import Tally
 
 _OUTCOME_COLOUR = {
@@ -67,12 +67,31 @@ def headline(tally: Tally) -> str:
     else:
         count = f"Approved by {supporting} of {total}"
     abstaining = len(tally.abstaining)
-    if tally.tracker.rule.kind == "unanimity" and abstaining:
+    rule = tally.tracker.rule
+    if rule.kind == "unanimity" and abstaining:
         count += f" ({supporting} of the {total - abstaining} not abstaining)"
+    if rule.base is Base.VOTING:
+        count += f" ({supporting} of the {verdict.base} voting)"
+    if rule.veto:
+        return " · ".join([count, veto_phrase(tally, supporting)])
     parts = [count, state_phrase(verdict, supporting)]
     if verdict.blocked_by:
         parts.append(f"⛔ blocked: {blockers(tally)}")
     return " · ".join(parts)
+
+
+def veto_phrase(tally: Tally, supporting: int) -> str:
+    """The count against the threshold and, separately, the vetoes: '⛔ 9 of 15 needed and no
+    veto: 13 for; vetoed by United States'."""
+    verdict = tally.verdict
+    rule = f"{verdict.required} of {verdict.base} needed and no veto: {supporting} for"
+    if verdict.vetoed_by:
+        return f"⛔ {rule}; vetoed by {names(tally.body, verdict.vetoed_by)}"
+    if verdict.outcome is Outcome.REACHED:
+        return f"✅ the rule is met ({rule}, no veto)"
+    if verdict.outcome is Outcome.BLOCKED:
+        return f"⛔ {rule}; blocked by the count: {blockers(tally)}"
+    return f"needs {verdict.needed} more ({rule})"
 
 
 def state_phrase(verdict: Verdict, supporting: int) -> str:
@@ -162,7 +181,13 @@ def provenance(declaration: Declaration) -> str:
 def tally_reply(tally: Tally) -> Reply:
     tracker, body = tally.tracker, tally.body
     lines = [headline(tally)]
-    lines.append(f"Rule: {tracker.rule.describe(len(tally.voters), len(tally.abstaining))}")
+    verdict = tally.verdict
+    rule = tracker.rule.describe(
+        len(tally.voters), len(tally.abstaining), verdict.base, verdict.blocking
+    )
+    lines.append(f"Rule: {rule}")
+    if tally.not_taking_part:
+        lines.append(f"Not taking part: {', '.join(labels(body, tally.not_taking_part))}")
     if tally.verdict.population_share is not None:
         lines.append(f"Population behind it: {tally.verdict.population_share:.1%}")
     for standing in tally.standings:

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.domain import Candidate, Declaration, Stance, Tracker, TrackerKind, TrackerStatus
 from bot.members import Body, Member
-from bot.rules import QMV_POPULATION_SHARE, Outcome, Verdict, evaluate
+from bot.rules import QMV_POPULATION_SHARE, WEIGHED_KINDS, Outcome, Verdict, evaluate
 
 
 def closed_on(tracker: Tracker) -> date | None:
@@ -52,6 +52,8 @@ class Tally:
     undeclared: tuple[str, ...]
     approved: tuple[str, ...]
     by_stage: Mapping[str, tuple[str, ...]]
+    not_taking_part: tuple[str, ...] = ()
+    """Members of the day the rule leaves out (excluded=, participants=): not voters."""
 
     @property
     def supporters(self) -> tuple[str, ...]:
@@ -113,13 +115,17 @@ class Tally:
             "members_total": len(self.voters),
             "outcome": str(self.verdict.outcome),
             "blocked_by": list(self.verdict.blocked_by),
+            "vetoed_by": list(self.verdict.vetoed_by),
+            "base": {"of": str(self.tracker.rule.base), "count": self.verdict.base},
+            "participants": list(self.voters_codes()),
+            "not_taking_part": list(self.not_taking_part),
             "needed": self.verdict.needed,
             "required": self.verdict.required,
             "supporting": len(self.supporters),
             "undeclared": list(self.undeclared),
             "by_stance": {str(s): list(codes) for s, codes in self.by_stance.items()},
         }
-        if self.tracker.rule.kind == "qmv":
+        if self.tracker.rule.kind in WEIGHED_KINDS:
             data["population_share"] = round(self.verdict.population_share or 0.0, 4)
             data["population_needed"] = self.verdict.population_needed or QMV_POPULATION_SHARE
         if self.tracker.kind is TrackerKind.SELECTION:
@@ -144,7 +150,9 @@ def compute_tally(
     """
     closed = closed_on(tracker)
     day = min(as_of, closed) if closed else as_of
-    voters = tuple(m for m in body.members_on(day) if m.code != tracker.subject)
+    members = [m for m in body.members_on(day) if m.code != tracker.subject]
+    voters = tuple(m for m in members if tracker.rule.takes_part(m.code))
+    not_taking_part = tuple(m.code for m in members if not tracker.rule.takes_part(m.code))
     codes = [m.code for m in voters]
     positions = {code: latest[code] for code in codes if code in latest}
     by_stance = {
@@ -190,7 +198,9 @@ def compute_tally(
                 tied = tuple(s.candidate for s in level)
         else:
             verdict = evaluate(tracker.rule, codes, set(), set(), abstain, population)
-            verdict = Verdict(Outcome.PENDING, verdict.needed, (), verdict.required)
+            verdict = Verdict(
+                Outcome.PENDING, verdict.needed, (), verdict.required, base=verdict.base
+            )
     else:
         final = tracker.stages[-1] if tracker.stages else None
         approved = tuple(
@@ -217,6 +227,7 @@ def compute_tally(
         undeclared=undeclared,
         approved=approved,
         by_stage=by_stage,
+        not_taking_part=not_taking_part,
     )
 
 

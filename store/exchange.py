@@ -18,6 +18,7 @@ from sqlite_utils import Database
 
 from bot.errors import UserError
 from bot.exchange import Record
+from bot.rules import Rule
 from store.database import new_id
 
 _JSON_COLUMNS = {"trackers": ("stages",), "amendments": ("changes",)}
@@ -89,6 +90,13 @@ def _import(db: Database, record: Record, slug: str, by: str, now: datetime) -> 
             f"(tallybot body import FILE --slug {body})."
         )
     codes = {r[0] for r in db.execute("SELECT code FROM members WHERE body = ?", [body])}
+    rule = Rule.parse(tracker["rule"])
+    named = {*rule.veto, *rule.excluded, *rule.participants}
+    if named - codes:
+        raise UserError(
+            f"The tracker's rule names {', '.join(sorted(named - codes))}, not members of "
+            f"'{body}' here: update the body's member list first."
+        )
     unknown = sorted({d["member"] for d in record["declarations"]} - codes)
     if unknown:
         raise UserError(

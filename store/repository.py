@@ -95,6 +95,7 @@ class Repository:
                 "left_on": m.left.isoformat() if m.left else None,
                 "population": m.population,
                 "aliases": json.dumps(list(m.aliases), ensure_ascii=False),
+                "breaks": json.dumps([[s.isoformat(), u.isoformat()] for s, u in m.breaks]),
             }
             for m in members
         )
@@ -630,6 +631,9 @@ def _member(row: dict[str, Any]) -> Member:
         left=_date(row["left_on"]),
         population=row["population"],
         aliases=tuple(json.loads(row["aliases"])),
+        breaks=tuple(
+            (date.fromisoformat(s), date.fromisoformat(u)) for s, u in json.loads(row["breaks"])
+        ),
     )
 
 

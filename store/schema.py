@@ -199,3 +199,10 @@ def m004_record_keeping(db: Database) -> None:
         CREATE INDEX tracker_events_timeline ON tracker_events (tracker_id, id);
         """
     )
+
+
+@migrations()
+def m005_rules(db: Database) -> None:
+    """A member may serve several terms (UN Security Council elected members): the gaps
+    between its terms, as JSON [[from, until], ...]; joined/left stay the first and last day."""
+    db.execute("ALTER TABLE members ADD COLUMN breaks TEXT NOT NULL DEFAULT '[]'")

@@ -206,7 +206,10 @@ def milestones(change: Change) -> list[str]:
         found.append("The rule is no longer met")
     if now.outcome is Outcome.BLOCKED and was.outcome is not Outcome.BLOCKED:
         # blocked_by can hold abstainers too (qmv, thresholds): not all of them oppose.
-        found.append(f"⛔ Blocked by {names(after.body, now.blocked_by)}")
+        if now.vetoed_by:
+            found.append(f"⛔ Vetoed by {names(after.body, now.vetoed_by)}")
+        else:
+            found.append(f"⛔ Blocked by {names(after.body, now.blocked_by)}")
     elif was.outcome is Outcome.BLOCKED and now.outcome is not Outcome.BLOCKED:
         found.append("Unblocked: no one blocks it any more")
     if now.outcome is not Outcome.REACHED and now.needed == 1 and was.needed != 1:

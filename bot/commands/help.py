@@ -12,6 +12,7 @@ from bot.commands.reading import TALLY
 from bot.commands.spec import Command, Param, ParamKind
 from bot.errors import UserError
 from bot.replies import Field, Reply
+from bot.rules import RULE_HELP
 
 
 @dataclass(frozen=True)
@@ -27,11 +28,27 @@ def show_help(ctx: Context, args: HelpArgs) -> Reply:
     return help_reply(args.command, COMMANDS)
 
 
+def rules_help() -> Reply:
+    """`/tally help rules`: every rule with its source and an example."""
+    fields = tuple(
+        Field(name, (text, f"e.g. /tally tracker new ... {example}"), separator="\n")
+        for name, text, example in RULE_HELP
+    )
+    return Reply(
+        title="Help: decision rules",
+        fields=fields,
+        context=('Options combine: rule=threshold=9 veto="CN,FR,GB,RU,US" base=voting.',),
+        data={"rules": [name for name, _, _ in RULE_HELP]},
+    )
+
+
 def help_reply(topic: str | None, commands: Sequence[Command[Any]]) -> Reply:
     if topic:
         words = tuple(topic.lower().lstrip("/").split())
         if words[:1] == ("tally",):
             words = words[1:]
+        if words == ("rules",):
+            return rules_help()
         matches = [c for c in commands if c.path[: len(words)] == words] if words else [TALLY]
         if not matches:
             names = ", ".join(sorted({c.path[0] for c in commands if c.path}))
@@ -76,7 +93,7 @@ HELP = Command(
         Param(
             "command",
             ParamKind.TEXT,
-            "A command, e.g. declare.",
+            "A command, e.g. declare; or rules.",
             positional=True,
             greedy=True,
             metavar="COMMAND",

@@ -132,6 +132,11 @@ POSITION = Command(
 
 def not_voting(member: Member, tracker: Tracker, tally: Tally) -> str:
     """Why a member of the body is not among this tally's voters."""
+    if not tracker.rule.takes_part(member.code):
+        return f"{member.label} does not take part in {tracker.slug} (rule {tracker.rule})"
+    gap = member.break_on(tally.as_of)
+    if gap:
+        return f"{member.label} is between two terms on {tally.as_of} ({gap[0]} to {gap[1]})"
     closed = closed_on(tracker)
     if closed and member.joined > closed:
         return (

@@ -343,6 +343,17 @@ def _check_member(ctx: Context, tracker: Tracker, member: Member, made_on: date)
         raise UserError(f"{member.name} is the subject of {tracker.slug} and does not vote on it.")
     if member.left and made_on >= member.left:
         raise UserError(f"{member.name} left {ctx.body(tracker).name} on {member.left}.")
+    gap = member.break_on(made_on)
+    if gap:
+        raise UserError(
+            f"{member.name} was not a member of {ctx.body(tracker).name} from {gap[0]} to "
+            f"{gap[1]}, between two terms."
+        )
+    if not tracker.rule.takes_part(member.code):
+        raise UserError(
+            f"{member.name} does not take part in {tracker.slug} (rule {tracker.rule}): a "
+            "member not taking part may not declare."
+        )
 
 
 def _target(

@@ -14,12 +14,18 @@ from bot.commands.context import Context
 from bot.commands.lifespan import check_opened
 from bot.commands.params import TRACKER_REQUIRED, VISIBILITY
 from bot.commands.recording import find_candidate
+from bot.commands.rule_options import (
+    RULE_OPTION_PARAMS,
+    check_rule_for_body,
+    edited_rule,
+    given_options,
+)
 from bot.commands.spec import Command, Param, ParamKind
 from bot.domain import Tracker, TrackerKind, TrackerStatus, TrackerVisibility
 from bot.errors import UserError
 from bot.members import Body, normalise
 from bot.replies import Colour, Reply, Visibility
-from bot.rules import RULE_NAMES, Rule
+from bot.rules import OPTION_NAMES, RULE_NAMES, Rule
 from bot.tally import Tally, compute_tally
 
 EDITABLE = ("title", "opened", "rule", "body", "subject", "visibility")
@@ -39,15 +45,20 @@ class EditArgs:
     subject: str | None = None
     """A member, or none (or -) for no subject."""
     visibility: TrackerVisibility | None = None
+    veto: str | None = None
+    excluded: str | None = None
+    participants: str | None = None
+    abstention: str | None = None
+    base: str | None = None
 
 
 def edit_tracker(ctx: Context, args: EditArgs) -> Reply:
     tracker = ctx.tracker(args.tracker)
-    asked = [name for name in EDITABLE if getattr(args, name) is not None]
+    asked = [name for name in (*EDITABLE, *OPTION_NAMES) if getattr(args, name) is not None]
     if not asked:
         raise UserError(
             "Nothing to change: give one or more of "
-            + ", ".join(f"{name}=" for name in EDITABLE)
+            + ", ".join(f"{name}=" for name in (*EDITABLE, *OPTION_NAMES))
             + "."
         )
     body = ctx.repo.body(args.body.lower()) if args.body is not None else ctx.body(tracker)
@@ -59,8 +70,9 @@ def edit_tracker(ctx: Context, args: EditArgs) -> Reply:
         if tracker.closed_on and args.opened > tracker.closed_on:
             raise UserError(f"opened={args.opened} is after it closed on {tracker.closed_on}.")
         values["opened"] = args.opened
-    if args.rule is not None:
-        values["rule"] = args.rule
+    options = given_options(args)
+    if options:
+        values["rule"] = edited_rule(options, tracker.rule, body)
     if args.body is not None:
         _check_body(ctx, tracker, body)
         values["body"] = body.slug
@@ -77,14 +89,7 @@ def edit_tracker(ctx: Context, args: EditArgs) -> Reply:
         )
     if args.visibility is not None:
         values["visibility"] = args.visibility
-    rule: Rule = values.get("rule", tracker.rule)
-    if rule.kind == "qmv" and not body.weighs_population:
-        raise UserError(f"qmv weighs population, and {body.name} has no population figures.")
-    if rule.kind == "threshold" and (rule.threshold or 0) > len(body.members):
-        raise UserError(
-            f"threshold={rule.threshold} can never be met: {body.name} has "
-            f"{len(body.members)} members."
-        )
+    check_rule_for_body(values.get("rule", tracker.rule), body)
     changed = {
         name: [_text(getattr(tracker, name)), _text(value)]
         for name, value in values.items()
@@ -139,8 +144,12 @@ EDIT = Command(
             "The member the question is about, or none.",
         ),
         VISIBILITY,
+        *RULE_OPTION_PARAMS,
     ),
-    examples=("/tally tracker edit nato-sg-2024 rule=majority",),
+    examples=(
+        "/tally tracker edit nato-sg-2024 rule=majority",
+        '/tally tracker edit jha-2025 excluded="DK,IE"',
+    ),
 )
 
 

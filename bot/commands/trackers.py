@@ -13,6 +13,7 @@ from bot.commands.lifespan import check_close, check_opened, check_within
 from bot.commands.params import DATE, TRACKER_REQUIRED, VISIBILITY
 from bot.commands.reading import current_tally, when
 from bot.commands.recording import find_candidate
+from bot.commands.rule_options import RULE_OPTION_PARAMS, given_options, rule_from_args
 from bot.commands.spec import Command, Param, ParamKind
 from bot.domain import TrackerKind, TrackerStatus, TrackerVisibility
 from bot.errors import UserError
@@ -57,6 +58,11 @@ class NewTrackerArgs:
     opened: date | None = None
     subject: str | None = None
     visibility: TrackerVisibility | None = None
+    veto: str | None = None
+    excluded: str | None = None
+    participants: str | None = None
+    abstention: str | None = None
+    base: str | None = None
 
 
 def new_tracker(ctx: Context, args: NewTrackerArgs) -> Reply:
@@ -81,18 +87,13 @@ def new_tracker(ctx: Context, args: NewTrackerArgs) -> Reply:
     for listed in (candidates, stages):
         if len({normalise(item) for item in listed}) != len(listed):
             raise UserError(f"Listed twice (ignoring case and accents): {', '.join(listed)}.")
-    rule = args.rule
-    if rule.kind == "qmv" and not body.weighs_population:
-        raise UserError(f"qmv weighs population, and {body.name} has no population figures.")
+    rule = rule_from_args(given_options(args), args.rule, body)
     subject = body.resolve(args.subject).code if args.subject else None
     opened = args.opened or ctx.today
     check_opened(opened, ctx.today)
-    voters = len([m for m in body.members_on(opened) if m.code != subject])
-    if rule.kind == "threshold" and (rule.threshold or 0) > len(body.members):
-        raise UserError(
-            f"threshold={rule.threshold} can never be met: {body.name} has "
-            f"{len(body.members)} members."
-        )
+    voters = len(
+        [m for m in body.members_on(opened) if m.code != subject and rule.takes_part(m.code)]
+    )
     tracker = ctx.repo.create_tracker(
         slug=slug,
         title=args.title,
@@ -186,10 +187,13 @@ NEW_TRACKER = Command(
             "A member the question is about (an applicant); it never votes on it.",
         ),
         VISIBILITY,
+        *RULE_OPTION_PARAMS,
     ),
     examples=(
         '/tally tracker new nato-sg-2024 "NATO Secretary General 2024" kind=selection '
         'rule=unanimity candidates="Mark Rutte,Klaus Iohannis"',
+        '/tally tracker new gaza-2023 "Gaza ceasefire draft" kind=approval body=unsc '
+        'rule=threshold=9 veto="CN,FR,GB,RU,US"',
     ),
 )
 

@@ -120,6 +120,18 @@ async def test_a_block_names_who_blocks_without_calling_abstainers_opponents(
     assert titles == ["🏁 Defence fund: ⛔ Blocked by Hungary and Slovakia"]
 
 
+async def test_a_veto_milestone_names_the_veto_not_the_count(demo: Core, run_as: Run) -> None:
+    """With veto members, an oppose by one blocks though the count is still reachable."""
+    await run_as(
+        'tracker new sc "Draft resolution" kind=approval body=unsc rule=threshold=9 '
+        'veto="CN,FR,GB,RU,US"'
+    )
+    await run_as("/tally subscribe sc mode=milestones", slack_mod("CV"))
+    await run_as("declare US oppose tracker=sc")
+    titles = [t for _, _, t in await _titles(demo)]
+    assert titles == ["🏁 Draft resolution: ⛔ Vetoed by United States"]
+
+
 async def test_every_change_is_worded_with_the_tally_at_that_moment(
     demo: Core, run_as: Run
 ) -> None:

@@ -322,7 +322,7 @@ def test_body_import_lists_every_problem_by_line_and_writes_nothing(tmp_path: Pa
         f"line 8: population {2**64} is too large to store (at most 9,223,372,036,854,775,807)",
     ]
     bodies = json.loads(tallybot("exec", "--json", "/tally bodies", db=db).stdout)
-    assert [b["slug"] for b in bodies["bodies"]] == ["eu", "nato"]
+    assert [b["slug"] for b in bodies["bodies"]] == ["eu", "nato", "unsc"]
 
 
 def test_body_import_refuses_a_file_that_is_not_utf8(tmp_path: Path) -> None:
@@ -369,6 +369,7 @@ async def test_bodies_lists_every_body_for_everyone(run: Any) -> None:
     assert reply.data["bodies"] == [
         {"slug": "eu", "name": "EU Council", "members": 27, "weighs_population": True},
         {"slug": "nato", "name": "NATO", "members": 32, "weighs_population": False},
+        {"slug": "unsc", "name": "UN Security Council", "members": 15, "weighs_population": False},
     ]
     assert "eu — EU Council" in render_text(reply)
 

@@ -160,4 +160,4 @@ async def test_thirty_processes_open_a_new_database_at_once(tmp_path: Path) -> N
     assert not failed, f"{len(failed)} of {OPENERS} failed; the first:\n{failed[0]}"
     applied = _read(db, "SELECT name, count(*) FROM _sqlite_migrations GROUP BY name ORDER BY 1")
     assert applied == [(m.name, 1) for m in migrations._migrations]
-    assert _read(db, "SELECT slug FROM bodies ORDER BY slug") == [("eu",), ("nato",)]
+    assert _read(db, "SELECT slug FROM bodies ORDER BY slug") == [("eu",), ("nato",), ("unsc",)]

@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from adapters.cli import main
 
 from adapters.console.render import render_text
 from bot.app import Core
 from bot.errors import UserError
 from bot.member_file import parse_members_csv
 from bot.members import shipped_body
+from tallybot.cli import main
 from tests.conftest import READER
 
 UNSC = shipped_body("unsc")

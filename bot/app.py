@@ -29,6 +29,7 @@ class Core:
         except (sqlite3.DatabaseError, OSError) as exc:
             raise DatabaseUnusable(Path(settings.db_path), exc) from None
         dispatcher = Dispatcher(store, COMMANDS, clock)
+        dispatcher.public_url = settings.public_url
         # Alerts are written in each command's own transaction (the outbox), whoever runs it.
         dispatcher.event_writers.append(alert_writer(clock))
         return cls(settings, store, dispatcher)

@@ -156,7 +156,7 @@ class TallyCommands:
             asker = Asker.from_command(body)
             actor = await self.identity.actor(client, asker, self.needs_rights(text))
             reply = await self.core.dispatcher.run_text(text, actor)
-            if reply.attachments:
+            if reply.attachments and reply.visibility is Visibility.PUBLIC:
                 refused = await post_files(client, asker.channel_id or "", reply.attachments)
                 if refused:
                     reply = Reply.error(refused)
@@ -170,6 +170,12 @@ class TallyCommands:
             await respond(response_type="in_channel", **render(reply).payload())
             return
         value = share_value(self.shares.put(reply), text) if reply.ok else None
+        if reply.attachments:
+            # Slack shows a file to the whole channel or to no one: a private read keeps its
+            # files until the asker shares it.
+            names = ", ".join(a.filename for a in reply.attachments)
+            note = f"Share in channel to post {names} here: Slack files are seen by the channel."
+            reply = dataclasses.replace(reply, context=(*reply.context, note))
         await respond(response_type="ephemeral", **render(reply, share_value=value).payload())
 
     async def share(
@@ -185,6 +191,11 @@ class TallyCommands:
                     text="That answer has expired: run the command again to share it.",
                 )
                 return
+            if reply.attachments:
+                refused = await post_files(client, asker.channel_id or "", reply.attachments)
+                if refused:
+                    await respond(response_type="ephemeral", replace_original=False, text=refused)
+                    return
             shared = dataclasses.replace(
                 reply, context=(*reply.context, f"Shared by {asker.user_name}.")
             )

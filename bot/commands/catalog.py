@@ -7,6 +7,7 @@ from typing import Any
 from bot.commands import (
     amending,
     bodies,
+    charts,
     exchange,
     moderators,
     reading,
@@ -14,6 +15,7 @@ from bot.commands import (
     subscriptions,
     tracker_edits,
     trackers,
+    whatif,
 )
 from bot.commands.context import Context
 from bot.commands.converters import MAX_NAME
@@ -131,6 +133,51 @@ TALLY = Command(
     examples=("/tally nato-sg-2024 as_of=2024-04-02",),
 )
 
+# -- pictures and what-if (issue 10): chart, whatif, paths -----------------------------------
+CANDIDATE_FOR = Param(
+    "candidate",
+    ParamKind.CANDIDATE,
+    "Whom support goes to (a selection); default the leader.",
+    metavar="NAME",
+)
+PICTURE_COMMANDS: tuple[Command, ...] = (
+    Command(
+        path=("chart",),
+        summary="The tally card and the support-over-time chart, as pictures.",
+        handler=charts.show_chart,
+        params=(TRACKER_POS, AS_OF),
+        examples=("/tally chart nato-sg-2024", "/tally chart as_of=2024-03-06"),
+    ),
+    Command(
+        path=("whatif",),
+        summary="The outcome if these members took these stances (nothing is recorded).",
+        handler=whatif.what_if,
+        params=(
+            Param(
+                "changes",
+                ParamKind.TEXT,
+                "Pairs of member and stance: HU support PL oppose.",
+                required=True,
+                positional=True,
+                greedy=True,
+                metavar="MEMBER STANCE [MEMBER STANCE ...]",
+            ),
+            TRACKER_OPT,
+            CANDIDATE_FOR,
+            AS_OF,
+        ),
+        examples=("/tally whatif HU support", "/tally whatif DE oppose FR oppose tracker=eu-act"),
+    ),
+    Command(
+        path=("paths",),
+        summary="The fewest members whose support would meet the rule (qmv: members and "
+        "population).",
+        handler=whatif.show_paths,
+        params=(TRACKER_POS, CANDIDATE_FOR, AS_OF),
+        examples=("/tally paths nato-sg-2024",),
+    ),
+)
+
 COMMANDS: tuple[Command, ...] = (
     TALLY,
     Command(
@@ -188,6 +235,7 @@ COMMANDS: tuple[Command, ...] = (
         ),
         examples=("/tally history nato-sg-2024 member=HU", "/tally history page=2"),
     ),
+    *PICTURE_COMMANDS,
     Command(
         path=("trackers",),
         summary="Open and recent trackers.",

@@ -14,6 +14,7 @@ from bot.commands.parser import Invocation, parse
 from bot.commands.spec import Command
 from bot.errors import PermissionDenied, UserError
 from bot.events import DomainEvent
+from bot.pictures.worker import draw_attachments
 from bot.replies import Reply
 
 if TYPE_CHECKING:
@@ -50,6 +51,8 @@ class Dispatcher:
         self.clock = clock
         self.event_writers: list[EventWriter] = []
         self.commit_listeners: list[CommitListener] = []
+        self.public_url: str | None = None
+        """Where public tracker pages live (TALLYBOT_PUBLIC_URL), for "View online" links."""
 
     def command(self, key: str) -> Command:
         return next(c for c in self.commands if c.key == key)
@@ -91,7 +94,7 @@ class Dispatcher:
             return self._failure(command)
 
         def work(repo: Repository) -> tuple[Reply, list[DomainEvent]]:
-            ctx = Context(repo, actor, now)
+            ctx = Context(repo, actor, now, public_url=self.public_url)
             if command.moderator_only and not _may_write(repo, actor):
                 if command.channel_managers and not actor.channel_manager:
                     raise PermissionDenied(
@@ -119,6 +122,11 @@ class Dispatcher:
             return self._failure(command)
         if events:
             await self._notify(events)
+        if reply.drawings:
+            try:
+                reply = await draw_attachments(reply)
+            except Exception:
+                return self._failure(command)
         return reply
 
     def _failure(self, command: Command) -> Reply:

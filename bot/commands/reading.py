@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import date
 from typing import Any
@@ -46,7 +47,17 @@ def when(tally: Tally, today: date) -> str:
 
 def show_tally(ctx: Context, args: dict[str, Any]) -> Reply:
     tracker = ctx.tracker(args.get("tracker"))
-    return tally_reply(current_tally(ctx, tracker, args.get("as_of")))
+    return with_page_link(ctx, tracker, tally_reply(current_tally(ctx, tracker, args.get("as_of"))))
+
+
+def with_page_link(ctx: Context, tracker: Tracker, reply: Reply) -> Reply:
+    """A public tracker's reply ends with "View online" and its page address."""
+    url = ctx.page_url(tracker)
+    if url is None:
+        return reply
+    return dataclasses.replace(
+        reply, context=(*reply.context, f"View online: {url}"), data={**reply.data, "url": url}
+    )
 
 
 def show_position(ctx: Context, args: dict[str, Any]) -> Reply:

@@ -1,0 +1,197 @@
+"""The step series behind the timeline picture: support over time, the threshold, and what
+happened along the way. Pure: no I/O, no clock.
+
+One sweep over the declarations in the order `positions` reads them (date, then id), with a
+tally computed only on the days something changed (a declaration, a member joining or leaving,
+a withdrawal), so 100,000 declarations over five years cost one tally per changed day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from bot.domain import Declaration, Tracker, TrackerKind
+from bot.members import Body
+from bot.rules import Outcome
+from bot.tally import Tally, closed_on, compute_tally
+
+APPROVED = "Approved"
+"""The one series of an approval tracker: members counted towards the rule."""
+
+
+@dataclass(frozen=True)
+class TimelinePoint:
+    """Where things stood from `day` until the next point."""
+
+    day: date
+    support: Mapping[str, int]
+    """Supporters per series (each candidate by name, or APPROVED)."""
+    counted: int
+    """Supporters counted towards the rule (the leader's, or the approvers)."""
+    required: int
+    """The threshold on that day (it moves with membership and abstentions)."""
+    voters: int
+    outcome: Outcome
+    leader: str | None
+    blocked_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    day: date
+    kind: str
+    """opened, membership, withdrawal, blocked, met, close or reopened."""
+    label: str
+
+
+@dataclass(frozen=True)
+class Timeline:
+    tracker: Tracker
+    start: date
+    end: date
+    series: tuple[str, ...]
+    """Series names, in the tracker's candidate order (or APPROVED)."""
+    leader: str | None
+    """The series to draw boldest: the leader at the end, else the first."""
+    points: tuple[TimelinePoint, ...]
+    events: tuple[TimelineEvent, ...]
+
+    @property
+    def max_voters(self) -> int:
+        return max((p.voters for p in self.points), default=0)
+
+
+def build_timeline(
+    tracker: Tracker,
+    body: Body,
+    declarations: Iterable[Declaration],
+    events: Sequence[Mapping[str, Any]],
+    until: date,
+) -> Timeline:
+    """The series from the tracker's opening to `until` (capped at its close).
+
+    `declarations` are the tracker's (any order; retracted ones are left out here, as the
+    tally leaves them out); `events` are its tracker_events rows (kind, detail, made_on)."""
+    closed = closed_on(tracker)
+    end = max(min(until, closed) if closed else until, tracker.opened)
+    standing = sorted(
+        (d for d in declarations if d.retraction is None and d.made_on <= end),
+        key=lambda d: (d.made_on, d.id),
+    )
+    change_days = {tracker.opened, end}
+    change_days.update(d.made_on for d in standing if d.made_on >= tracker.opened)
+    for member in body.members:
+        change_days.update(
+            day for day in (member.joined, member.left) if day and tracker.opened < day <= end
+        )
+    change_days.update(
+        c.withdrawn_on
+        for c in tracker.candidates
+        if c.withdrawn_on and tracker.opened < c.withdrawn_on <= end
+    )
+    latest: dict[str, Declaration] = {}
+    points: list[TimelinePoint] = []
+    marks: list[TimelineEvent] = []
+    cursor = 0
+    previous: TimelinePoint | None = None
+    for day in sorted(change_days):
+        while cursor < len(standing) and standing[cursor].made_on <= day:
+            latest[standing[cursor].member] = standing[cursor]
+            cursor += 1
+        point = _point(compute_tally(tracker, body, day, latest), day)
+        marks.extend(_changes(previous, point))
+        if previous is None or _differs(previous, point):
+            points.append(point)
+        previous = point
+    marks.extend(_recorded(events, tracker.opened, end))
+    marks.sort(key=lambda e: (e.day, _ORDER.get(e.kind, 9)))
+    series = _series(tracker)
+    last_leader = points[-1].leader if points else None
+    return Timeline(
+        tracker=tracker,
+        start=tracker.opened,
+        end=end,
+        series=series,
+        leader=last_leader or (series[0] if series else None),
+        points=tuple(points),
+        events=tuple(marks),
+    )
+
+
+_ORDER = {"opened": 0, "membership": 1, "withdrawal": 2, "blocked": 3, "met": 4, "close": 5}
+
+
+def _series(tracker: Tracker) -> tuple[str, ...]:
+    if tracker.kind is TrackerKind.SELECTION:
+        return tuple(c.name for c in tracker.candidates)
+    return (APPROVED,)
+
+
+def _point(tally: Tally, day: date) -> TimelinePoint:
+    if tally.tracker.kind is TrackerKind.SELECTION:
+        support = {s.candidate.name: len(s.supporters) for s in tally.standings}
+    else:
+        support = {APPROVED: len(tally.approved)}
+    return TimelinePoint(
+        day=day,
+        support=support,
+        counted=len(tally.supporters),
+        required=tally.verdict.required,
+        voters=len(tally.voters),
+        outcome=tally.verdict.outcome,
+        leader=tally.leader.name if tally.leader else None,
+        blocked_by=tally.verdict.blocked_by,
+    )
+
+
+def _differs(a: TimelinePoint, b: TimelinePoint) -> bool:
+    return (a.support, a.counted, a.required, a.voters, a.outcome, a.leader) != (
+        b.support,
+        b.counted,
+        b.required,
+        b.voters,
+        b.outcome,
+        b.leader,
+    )
+
+
+def _changes(before: TimelinePoint | None, now: TimelinePoint) -> list[TimelineEvent]:
+    """Events the series itself shows: membership changes and the outcome turning."""
+    if before is None:
+        return [TimelineEvent(now.day, "opened", "opened")]
+    found: list[TimelineEvent] = []
+    if now.voters != before.voters:
+        found.append(TimelineEvent(now.day, "membership", f"{before.voters} -> {now.voters}"))
+    if now.outcome is not before.outcome:
+        if now.outcome is Outcome.BLOCKED:
+            found.append(TimelineEvent(now.day, "blocked", _blocked(now.blocked_by)))
+        elif now.outcome is Outcome.REACHED:
+            found.append(TimelineEvent(now.day, "met", "met"))
+    return found
+
+
+def _blocked(codes: tuple[str, ...]) -> str:
+    if not codes:
+        return "blocked"
+    shown = ", ".join(codes[:3])
+    return f"blocked by {shown}" + (f" +{len(codes) - 3}" if len(codes) > 3 else "")
+
+
+def _recorded(events: Sequence[Mapping[str, Any]], start: date, end: date) -> list[TimelineEvent]:
+    """Withdrawals, closes and reopenings from the tracker's recorded events."""
+    found: list[TimelineEvent] = []
+    for event in events:
+        day = date.fromisoformat(str(event["made_on"])[:10])
+        if not start <= day <= end:
+            continue
+        kind, detail = str(event["kind"]), str(event.get("detail") or "")
+        if kind == "withdrawn":
+            found.append(TimelineEvent(day, "withdrawal", f"{detail} withdrew"))
+        elif kind in ("decided", "abandoned"):
+            found.append(TimelineEvent(day, "close", f"closed: {kind}"))
+        elif kind == "reopened":
+            found.append(TimelineEvent(day, "reopened", "reopened"))
+    return found

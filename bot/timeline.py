@@ -75,8 +75,7 @@ def build_timeline(
 
     `declarations` are the tracker's (any order; retracted ones are left out here, as the
     tally leaves them out); `events` are its tracker_events rows (kind, detail, made_on)."""
-    closed = closed_on(tracker)
-    end = max(min(until, closed) if closed else until, tracker.opened)
+    start, end = timeline_span(tracker, until)
     standing = sorted(
         (d for d in declarations if d.retraction is None and d.made_on <= end),
         key=lambda d: (d.made_on, d.id),
@@ -112,13 +111,19 @@ def build_timeline(
     last_leader = points[-1].leader if points else None
     return Timeline(
         tracker=tracker,
-        start=tracker.opened,
+        start=start,
         end=end,
         series=series,
         leader=last_leader or (series[0] if series else None),
         points=tuple(points),
         events=tuple(marks),
     )
+
+
+def timeline_span(tracker: Tracker, until: date) -> tuple[date, date]:
+    """From the opening to `until`, or to the close of a closed tracker if that is earlier."""
+    closed = closed_on(tracker)
+    return tracker.opened, max(min(until, closed) if closed else until, tracker.opened)
 
 
 _ORDER = {"opened": 0, "membership": 1, "withdrawal": 2, "blocked": 3, "met": 4, "close": 5}

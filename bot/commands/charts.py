@@ -1,46 +1,51 @@
 """/tally chart: the tally card and the timeline as PNG files.
 
-The handler gathers the tally and the timeline inside the read transaction and leaves the
-drawing to the dispatcher (Reply.drawings), which draws on the picture thread: the store thread
-and the event loop never wait for matplotlib."""
+The handler reads the tally and the record inside the read transaction and leaves the rest to
+the dispatcher (Reply.drawings), which builds the timeline and draws on the picture thread: the
+store thread and the event loop never wait for matplotlib."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from bot.commands.context import Context
 from bot.commands.reading import current_tally, with_page_link
 from bot.domain import Tracker
+from bot.members import Body
 from bot.presentation import colour_for, headline
 from bot.replies import Attachment, Reply
 from bot.tally import Tally
-from bot.timeline import Timeline, build_timeline
+from bot.timeline import build_timeline, timeline_span
 
 PNG = "image/png"
 
 
-def timeline_for(ctx: Context, tracker: Tracker, until: date) -> Timeline:
-    """The tracker's timeline up to `until`, from every declaration and recorded event."""
-    declarations = ctx.repo.history(tracker.id, limit=-1)
-    events = ctx.repo.tracker_events(tracker.id)
-    return build_timeline(tracker, ctx.body(tracker), declarations, events, until)
-
-
-def card_drawing(tally: Tally, filename: str) -> Any:
+def card_drawing(tally: Tally, filename: str) -> Callable[[], Attachment]:
     def draw() -> Attachment:
         from bot.pictures.card import render_card
+        from bot.pictures.worker import render
 
-        return Attachment(filename, render_card(tally), PNG)
+        return Attachment(filename, render(render_card, tally), PNG)
 
     return draw
 
 
-def timeline_drawing(timeline: Timeline, filename: str) -> Any:
+def timeline_drawing(
+    ctx: Context, tracker: Tracker, body: Body, until: date, filename: str
+) -> Callable[[], Attachment]:
+    """Reads the record now (in the transaction); builds the series and draws later, on the
+    picture thread: with 100,000 declarations the build alone takes a good part of a second."""
+    declarations = ctx.repo.history(tracker.id, limit=-1)
+    events = ctx.repo.tracker_events(tracker.id)
+
     def draw() -> Attachment:
         from bot.pictures.timeline import render_timeline
+        from bot.pictures.worker import render
 
-        return Attachment(filename, render_timeline(timeline), PNG)
+        timeline = build_timeline(tracker, body, declarations, events, until)
+        return Attachment(filename, render(render_timeline, timeline), PNG)
 
     return draw
 
@@ -48,7 +53,7 @@ def timeline_drawing(timeline: Timeline, filename: str) -> Any:
 def show_chart(ctx: Context, args: dict[str, Any]) -> Reply:
     tracker = ctx.tracker(args.get("tracker"))
     tally = current_tally(ctx, tracker, args.get("as_of"))
-    timeline = timeline_for(ctx, tracker, tally.as_of)
+    start, end = timeline_span(tracker, tally.as_of)
     day = tally.as_of.isoformat()
     card_name = f"{tracker.slug}-card-{day}.png"
     timeline_name = f"{tracker.slug}-timeline-{day}.png"
@@ -56,7 +61,7 @@ def show_chart(ctx: Context, args: dict[str, Any]) -> Reply:
         title=f"Charts — {tracker.title} — as of {day}",
         lines=(
             headline(tally),
-            f"The tally card and the timeline from {timeline.start} to {timeline.end}.",
+            f"The tally card and the timeline from {start} to {end}.",
         ),
         colour=colour_for(tally.verdict.outcome),
         data={
@@ -65,6 +70,9 @@ def show_chart(ctx: Context, args: dict[str, Any]) -> Reply:
             "outcome": str(tally.verdict.outcome),
             "files": [card_name, timeline_name],
         },
-        drawings=(card_drawing(tally, card_name), timeline_drawing(timeline, timeline_name)),
+        drawings=(
+            card_drawing(tally, card_name),
+            timeline_drawing(ctx, tracker, tally.body, tally.as_of, timeline_name),
+        ),
     )
     return with_page_link(ctx, tracker, reply)

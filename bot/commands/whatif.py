@@ -167,7 +167,8 @@ def show_paths(ctx: Context, args: dict[str, Any]) -> Reply:
         fields.append(Field("Not yet counted", tuple(body.get(c).name for c in found.pool)))
     else:
         many = "set" if len(found.sets) == 1 else "sets"
-        lines.append(f"Smallest: {found.size} more members{whose}. {len(found.sets)} {many}:")
+        members = "member" if found.size == 1 else "members"
+        lines.append(f"Smallest: {found.size} more {members}{whose}. {len(found.sets)} {many}:")
         for number, codes in enumerate(found.sets, start=1):
             detail = [fit_items([body.get(c).name for c in codes], 900)]
             if qmv:

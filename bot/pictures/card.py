@@ -18,9 +18,9 @@ from bot.tally import Tally
 WIDTH_IN = 10.0
 MARGIN_IN = 0.3
 HEADER_IN = 1.75
-LEGEND_IN = 0.55
-BAR_IN = 0.62
-FOOTER_IN = 0.25
+LEGEND_IN = 0.45
+BAR_IN = 0.78
+FOOTER_IN = 0.1
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,8 @@ class Bar:
     reached: float
     threshold: float
     caption: str
+    mark: str
+    """What the threshold line says: '32 needed', '55%'."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ class CardLayout:
     grid_top_in: float
     bars_top_in: float
     bars: tuple[Bar, ...]
+    legend: tuple[tuple[CellKind, str, float, float], ...]
+    """Each legend entry: kind, label, left and top in inches (entries wrap onto rows)."""
 
     def cell_box(self, index: int) -> tuple[int, int, int, int]:
         """The pixel box (left, top, right, bottom) of the index-th member's cell."""
@@ -86,11 +90,31 @@ def card_layout(tally: Tally) -> CardLayout:
     cell_w = (WIDTH_IN - 2 * MARGIN_IN) / columns
     cell_h = 0.55 if count <= 48 else 0.42
     grid_top = HEADER_IN
-    legend_top = grid_top + rows * cell_h + 0.1
+    legend_top = grid_top + rows * cell_h + 0.22
+    legend = _legend(tally, legend_top)
     bars = rule_bars(tally)
-    bars_top = legend_top + LEGEND_IN
+    bars_top = (legend[-1][3] if legend else legend_top) + LEGEND_IN
     height = bars_top + len(bars) * BAR_IN + FOOTER_IN
-    return CardLayout(height, columns, rows, cell_w, cell_h, grid_top, bars_top, bars)
+    return CardLayout(height, columns, rows, cell_w, cell_h, grid_top, bars_top, bars, legend)
+
+
+def _legend(tally: Tally, top: float) -> tuple[tuple[CellKind, str, float, float], ...]:
+    counts: dict[CellKind, int] = {}
+    for member in tally.voters:
+        kind = cell_kind(tally, member.code)
+        counts[kind] = counts.get(kind, 0) + 1
+    entries = []
+    x, y = MARGIN_IN, top
+    for kind in CellKind:
+        if kind not in counts:
+            continue
+        label = f"{LOOKS[kind].label} ({counts[kind]})"
+        width = 0.28 + 0.075 * len(label) + 0.25
+        if x + width > WIDTH_IN - MARGIN_IN and x > MARGIN_IN:
+            x, y = MARGIN_IN, y + 0.34
+        entries.append((kind, label, x, y))
+        x += width
+    return tuple(entries)
 
 
 def rule_bars(tally: Tally) -> tuple[Bar, ...]:
@@ -106,12 +130,14 @@ def rule_bars(tally: Tally) -> tuple[Bar, ...]:
                 QMV_MEMBER_SHARE,
                 f"{supporting} of {len(tally.voters)} members; {QMV_MEMBER_SHARE:.0%} "
                 f"({verdict.required}) needed",
+                f"{QMV_MEMBER_SHARE:.0%}",
             ),
             Bar(
                 "Population",
                 share,
                 QMV_POPULATION_SHARE,
                 f"{share:.1%} of population; {QMV_POPULATION_SHARE:.0%} needed",
+                f"{QMV_POPULATION_SHARE:.0%}",
             ),
         )
     rule = tally.tracker.rule.describe(len(tally.voters), len(tally.abstaining))
@@ -121,6 +147,7 @@ def rule_bars(tally: Tally) -> tuple[Bar, ...]:
             supporting / voters,
             min(verdict.required / voters, 1.0),
             f"{supporting} of {len(tally.voters)}; {rule}",
+            f"{verdict.required} needed",
         ),
     )
 
@@ -236,13 +263,8 @@ def _label_box(hatch: str | None, fill: str) -> dict[str, object] | None:
 def _draw_legend(figure, tally, layout, fx, fy) -> None:  # type: ignore[no-untyped-def]
     from matplotlib.patches import Rectangle
 
-    present = {cell_kind(tally, m.code) for m in tally.voters}
-    kinds = [k for k in CellKind if k in present] or [CellKind.UNDECLARED]
-    top = layout.bars_top_in - LEGEND_IN + 0.12
-    x = MARGIN_IN
-    for kind in kinds:
+    for kind, label, x, top in layout.legend:
         look = LOOKS[kind]
-        count = sum(1 for m in tally.voters if cell_kind(tally, m.code) is kind)
         figure.patches.append(
             Rectangle(
                 (fx(x), fy(top + 0.22)),
@@ -256,9 +278,7 @@ def _draw_legend(figure, tally, layout, fx, fy) -> None:  # type: ignore[no-unty
                 hatchcolor="#FFFFFF" if look.hatch else None,
             )
         )
-        label = f"{look.label} ({count})"
         text(figure, fx(x + 0.28), fy(top + 0.11), label, size=9, va="center")
-        x += 0.28 + 0.075 * len(label) + 0.25
 
 
 def _draw_bars(figure, layout, fx, fy) -> None:  # type: ignore[no-untyped-def]
@@ -292,6 +312,16 @@ def _draw_bars(figure, layout, fx, fy) -> None:  # type: ignore[no-untyped-def]
                     )
                 )
         x = fx(left + width * bar.threshold)
+        text(
+            figure,
+            x,
+            fy(bottom + 0.04),
+            bar.mark,
+            size=8.5,
+            weight="bold",
+            va="top",
+            ha="right" if bar.threshold > 0.9 else "center",
+        )
         figure.lines.append(
             Line2D(
                 [x, x],

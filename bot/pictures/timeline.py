@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from bot.pictures.draw import DPI, FONT, fit, new_figure, png, text
 from bot.pictures.palette import SERIES, THRESHOLD
+from bot.rules import Outcome
 from bot.timeline import Timeline, TimelineEvent
 
 WIDTH_IN = 10.0
@@ -45,6 +46,7 @@ def day_column(timeline: Timeline, day: date) -> int:
 def render_timeline(timeline: Timeline) -> bytes:
     """The timeline as PNG bytes."""
     import matplotlib.dates as mdates
+    from matplotlib.ticker import MaxNLocator
 
     figure = new_figure(WIDTH_IN, HEIGHT_IN)
     axes = figure.add_axes(PLOT)
@@ -75,6 +77,23 @@ def render_timeline(timeline: Timeline) -> bytes:
     )
     axes.set_xlim(mdates.date2num(start), mdates.date2num(end))
     axes.set_ylim(0, y_top(timeline))
+    ticks = MaxNLocator(nbins=7, steps=[1, 2, 5, 10], integer=True).tick_values(
+        0, timeline.max_voters
+    )
+    axes.set_yticks([t for t in ticks if 0 <= t <= timeline.max_voters])
+    if required:
+        axes.annotate(
+            f"{required[-1]} needed",
+            (xs[-1], required[-1]),
+            xytext=(-2, 3),
+            textcoords="offset points",
+            ha="right",
+            fontsize=8.5,
+            family=FONT,
+            weight="bold",
+            parse_math=False,
+        )
+    _shade_outcomes(axes, timeline, xs)
     axes.set_ylabel("members", family=FONT)
     locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
     axes.xaxis.set_major_locator(locator)
@@ -91,6 +110,22 @@ def render_timeline(timeline: Timeline) -> bytes:
     span = f"{timeline.start.isoformat()} to {timeline.end.isoformat()} · {timeline.tracker.rule}"
     text(figure, 0.07, 0.885, span, size=10, color="#444444")
     return png(figure)
+
+
+SHADE = {Outcome.BLOCKED: "#D55E00", Outcome.REACHED: "#009E73"}
+
+
+def _shade_outcomes(axes, timeline: Timeline, xs: list[float]) -> None:  # type: ignore[no-untyped-def]
+    """A pale band behind the days the rule was met (green) or blocked (vermillion)."""
+    runs: list[tuple[Outcome, int, int]] = []
+    for index, point in enumerate(timeline.points):
+        if runs and runs[-1][0] is point.outcome:
+            runs[-1] = (point.outcome, runs[-1][1], index + 1)
+        else:
+            runs.append((point.outcome, index, index + 1))
+    for outcome, first, last in runs:
+        if outcome in SHADE:
+            axes.axvspan(xs[first], xs[last], color=SHADE[outcome], alpha=0.08, linewidth=0)
 
 
 def shown_events(timeline: Timeline) -> list[TimelineEvent]:

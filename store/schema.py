@@ -199,3 +199,9 @@ def m004_record_keeping(db: Database) -> None:
         CREATE INDEX tracker_events_timeline ON tracker_events (tracker_id, id);
         """
     )
+
+
+@migrations()
+def m005_cards(db: Database) -> None:
+    """`/tally subscribe ... cards=on`: the channel's milestone alerts carry the tally card."""
+    db.execute("ALTER TABLE subscriptions ADD COLUMN cards INTEGER NOT NULL DEFAULT 0")

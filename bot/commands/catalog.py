@@ -609,10 +609,17 @@ COMMANDS: tuple[Command, ...] = (
                 "Time zone of at= (default UTC).",
                 metavar="Europe/Brussels",
             ),
+            Param(
+                "cards",
+                ParamKind.CHOICE,
+                "on: milestone alerts carry the tally card (a picture); off (default).",
+                choices=("on", "off"),
+            ),
         ),
         examples=(
             "/tally subscribe nato-sg-2024",
             "/tally subscribe all mode=milestones",
+            "/tally subscribe nato-sg-2024 mode=milestones cards=on",
             "/tally subscribe nato-sg-2024 mode=digest at=08:30 tz=Europe/Brussels",
         ),
     ),

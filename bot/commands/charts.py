@@ -14,22 +14,10 @@ from bot.commands.context import Context
 from bot.commands.reading import current_tally, with_page_link
 from bot.domain import Tracker
 from bot.members import Body
+from bot.pictures.files import PNG, card_drawing
 from bot.presentation import colour_for, headline
 from bot.replies import Attachment, Reply
-from bot.tally import Tally
 from bot.timeline import build_timeline, timeline_span
-
-PNG = "image/png"
-
-
-def card_drawing(tally: Tally, filename: str) -> Callable[[], Attachment]:
-    def draw() -> Attachment:
-        from bot.pictures.card import render_card
-        from bot.pictures.worker import render
-
-        return Attachment(filename, render(render_card, tally), PNG)
-
-    return draw
 
 
 def timeline_drawing(

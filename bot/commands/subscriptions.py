@@ -29,6 +29,9 @@ def subscribe(ctx: Context, args: dict[str, Any]) -> Reply:
         raise UserError(
             "at= and tz= set the time of a daily digest: add mode=digest (or leave mode= out)."
         )
+    cards = args.get("cards") == "on"
+    if cards and mode is not Mode.MILESTONES:
+        raise UserError("cards=on puts the tally card on milestone alerts: add mode=milestones.")
     tz = resolve_tz(args["tz"]) if args.get("tz") else DEFAULT_TZ
     if mode is Mode.DIGEST:
         at = at or DEFAULT_DIGEST_AT
@@ -42,6 +45,7 @@ def subscribe(ctx: Context, args: dict[str, Any]) -> Reply:
         tz if mode is Mode.DIGEST else DEFAULT_TZ,
         ctx.actor.ref,
         ctx.now,
+        cards=cards,
     )
     scope = f"{tracker.title} ({tracker.slug})" if tracker else "every tracker"
     lines = [f"Mode: {sub.describe()}."]
@@ -171,4 +175,5 @@ def _data(sub: Subscription) -> dict[str, Any]:
         "mode": str(sub.mode),
         "at": sub.digest_at,
         "tz": sub.tz if sub.mode is Mode.DIGEST else None,
+        "cards": sub.cards,
     }

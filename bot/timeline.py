@@ -37,6 +37,8 @@ class TimelinePoint:
     outcome: Outcome
     leader: str | None
     blocked_by: tuple[str, ...] = ()
+    population_share: float | None = None
+    """qmv: the share of population behind it (0-1), the rule's second condition."""
 
 
 @dataclass(frozen=True)
@@ -149,18 +151,15 @@ def _point(tally: Tally, day: date) -> TimelinePoint:
         outcome=tally.verdict.outcome,
         leader=tally.leader.name if tally.leader else None,
         blocked_by=tally.verdict.blocked_by,
+        population_share=tally.verdict.population_share,
     )
 
 
 def _differs(a: TimelinePoint, b: TimelinePoint) -> bool:
-    return (a.support, a.counted, a.required, a.voters, a.outcome, a.leader) != (
-        b.support,
-        b.counted,
-        b.required,
-        b.voters,
-        b.outcome,
-        b.leader,
-    )
+    def key(p: TimelinePoint) -> tuple[object, ...]:
+        return (p.support, p.counted, p.required, p.voters, p.outcome, p.leader, p.population_share)
+
+    return key(a) != key(b)
 
 
 def _changes(before: TimelinePoint | None, now: TimelinePoint) -> list[TimelineEvent]:

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from bot.pictures.draw import DPI, FONT, fit, new_figure, png, text
 from bot.pictures.palette import SERIES, THRESHOLD
-from bot.rules import Outcome
+from bot.rules import QMV_POPULATION_SHARE, Outcome
 from bot.timeline import Timeline, TimelineEvent
 
 WIDTH_IN = 10.0
@@ -94,6 +94,8 @@ def render_timeline(timeline: Timeline) -> bytes:
             parse_math=False,
         )
     _shade_outcomes(axes, timeline, xs)
+    if timeline.tracker.rule.kind == "qmv":
+        _population(axes, timeline, xs)
     axes.set_ylabel("members", family=FONT)
     locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
     axes.xaxis.set_major_locator(locator)
@@ -101,7 +103,7 @@ def render_timeline(timeline: Timeline) -> bytes:
     axes.grid(axis="y", color="#DDDDDD", linewidth=0.6)
     axes.spines[["top", "right"]].set_visible(False)
     _mark_events(axes, timeline, mdates.date2num)
-    legend = axes.legend(
+    legend = axes.get_legend() or axes.legend(
         loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, prop={"family": FONT}
     )
     for label in legend.get_texts():
@@ -110,6 +112,38 @@ def render_timeline(timeline: Timeline) -> bytes:
     span = f"{timeline.start.isoformat()} to {timeline.end.isoformat()} · {timeline.tracker.rule}"
     text(figure, 0.07, 0.885, span, size=10, color="#444444")
     return png(figure)
+
+
+def _population(axes, timeline: Timeline, xs: list[float]) -> None:  # type: ignore[no-untyped-def]
+    """qmv's second condition on its own scale (right): population behind it, and 65%."""
+    from matplotlib.ticker import PercentFormatter
+
+    shares = [100 * (p.population_share or 0.0) for p in timeline.points]
+    right = axes.twinx()
+    right.step(
+        xs,
+        [*shares, shares[-1]] if shares else [0, 0],
+        where="post",
+        color=SERIES[4],
+        linestyle="--",
+        linewidth=2,
+        label="population (right)",
+    )
+    right.axhline(100 * QMV_POPULATION_SHARE, color=SERIES[4], linestyle=":", linewidth=1.5)
+    right.set_ylim(0, 100 * 1.35)
+    right.set_yticks([0, 25, 50, 65, 100])
+    right.yaxis.set_major_formatter(PercentFormatter())
+    right.spines[["top"]].set_visible(False)
+    handles, labels = axes.get_legend_handles_labels()
+    more, more_labels = right.get_legend_handles_labels()
+    axes.legend(
+        handles + more,
+        labels + more_labels,
+        loc="upper left",
+        bbox_to_anchor=(1.06, 1.0),
+        frameon=False,
+        prop={"family": FONT},
+    )
 
 
 SHADE = {Outcome.BLOCKED: "#D55E00", Outcome.REACHED: "#009E73"}

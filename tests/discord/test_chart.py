@@ -25,6 +25,7 @@ async def test_chart_attaches_the_card_and_the_timeline(bot: Bot) -> None:
     assert [a["filename"] for a in data["attachments"]] == [card.filename, timeline.filename]
     assert data["flags"] & EPHEMERAL  # a read: the asker's own unless shared
     assert "Charts — NATO Secretary General 2024" in data["embeds"][0]["title"]
+    assert data["embeds"][0]["image"]["url"] == f"attachment://{card.filename}"  # in the embed
 
 
 async def test_public_chart_goes_to_the_channel(bot: Bot) -> None:

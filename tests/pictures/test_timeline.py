@@ -7,7 +7,7 @@ from datetime import date
 from bot.app import Core
 from bot.demo import DEMO_TRACKER
 from bot.pictures.palette import SERIES, THRESHOLD
-from bot.pictures.timeline import day_column, render_timeline, value_row
+from bot.pictures.timeline import PLOT, day_column, render_timeline, value_row
 from bot.rules import Outcome
 from bot.timeline import Timeline, build_timeline
 from store.repository import Repository
@@ -106,3 +106,25 @@ async def test_two_hundred_members_draw_a_whole_timeline(big: Core) -> None:
     assert THRESHOLD in {hex_at(picture, x, y) for y in range(row - 1, row + 2)}
     edge = [picture[0], picture[-1], picture[:, 0], picture[:, -1]]
     assert all((line >= 250).all() for line in edge)
+
+
+async def test_qmv_draws_the_population_condition_too(demo: Core) -> None:
+    for text in (
+        'tracker new eu-act "An EU act" kind=approval rule=qmv body=eu opened=2024-01-01',
+        "declare DE,FR,IT,ES support tracker=eu-act date=2024-02-01",
+    ):
+        assert (await demo.dispatcher.run_text(text, OPERATOR)).ok
+    timeline = await timeline_of(demo, "eu-act", date(2024, 3, 1))
+    last = timeline.points[-1]
+    assert (last.support["Approved"], last.required) == (4, 15)
+    assert last.population_share is not None and 0.57 < last.population_share < 0.58
+    picture = pixels(render_timeline(timeline))
+    edge = [picture[0], picture[-1], picture[:, 0], picture[:, -1]]
+    assert all((line >= 250).all() for line in edge)
+    # The population line (dashed, orange) at 57.7% of the right axis's 0-135% scale.
+    _left, bottom, _width, height = PLOT
+    row = round((1 - (bottom + height * 57.7 / 135)) * 520)
+    x = day_column(timeline, date(2024, 2, 20))
+    assert SERIES[4] in {
+        hex_at(picture, x + dx, y) for dx in range(-6, 7) for y in range(row - 2, row + 3)
+    }

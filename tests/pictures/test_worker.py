@@ -47,3 +47,18 @@ async def test_a_chart_that_cannot_be_drawn_is_a_sentence(
     reply = await demo.dispatcher.run_text("chart", OPERATOR)
     assert not reply.ok
     assert reply.title.startswith("⚠️ Something went wrong on our side; nothing was saved (ref ")
+
+
+def test_starting_the_bot_does_not_import_matplotlib() -> None:
+    """`tallybot exec` pays for matplotlib only when it draws."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, adapters.cli, bot.app, bot.commands.catalog, bot.alerts.delivery;"
+        "print('matplotlib' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"

@@ -26,7 +26,7 @@ from bot.pictures.draw import new_figure, png
 from bot.pictures.timeline import render_timeline
 from bot.settings import Settings
 from bot.tally import Tally, compute_tally
-from bot.timeline import Timeline, build_timeline
+from bot.timeline import Timeline, build_timeline_from_rows
 from store.repository import Repository
 
 RUNS = 30
@@ -88,10 +88,10 @@ def _inputs(core: Core, slug: str, day: date) -> tuple[Tally, Timeline, float]:
         assert tracker is not None
         body = repo.body(tracker.body)
         tally = compute_tally(tracker, body, day, repo.positions(tracker, day))
-        declarations = repo.history(tracker.id, limit=-1)
+        rows = repo.position_rows(tracker.id)
         events = repo.tracker_events(tracker.id)
         start = time.perf_counter()
-        timeline = build_timeline(tracker, body, declarations, events, day)
+        timeline = build_timeline_from_rows(tracker, body, rows, events, day)
         return tally, timeline, time.perf_counter() - start
 
     return core.store.run_blocking(read)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
-from bot.domain import Declaration, Tracker, TrackerKind
+from bot.domain import Declaration, Stance, Tracker, TrackerKind
 from bot.members import Body
 from bot.rules import Outcome
 from bot.tally import Tally, closed_on, compute_tally
@@ -66,6 +66,13 @@ class Timeline:
         return max((p.voters for p in self.points), default=0)
 
 
+PositionRow = tuple[int, str, str, int | None, str | None, str]
+"""A standing declaration as the store reads it for a timeline: id, member, stance,
+candidate id, stage, made_on (ISO date)."""
+
+_RECORDED = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def build_timeline(
     tracker: Tracker,
     body: Body,
@@ -77,21 +84,44 @@ def build_timeline(
 
     `declarations` are the tracker's (any order; retracted ones are left out here, as the
     tally leaves them out); `events` are its tracker_events rows (kind, detail, made_on)."""
-    start, end = timeline_span(tracker, until)
-    standing = sorted(
-        (d for d in declarations if d.retraction is None and d.made_on <= end),
-        key=lambda d: (d.made_on, d.id),
+    rows = sorted(
+        (
+            (d.id, d.member, str(d.stance), d.candidate_id, d.stage, d.made_on.isoformat())
+            for d in declarations
+            if d.retraction is None
+        ),
+        key=lambda r: (r[5], r[0]),
     )
-    change_days = {tracker.opened, end}
-    change_days.update(d.made_on for d in standing if d.made_on >= tracker.opened)
+    return build_timeline_from_rows(tracker, body, rows, events, until)
+
+
+def build_timeline_from_rows(
+    tracker: Tracker,
+    body: Body,
+    rows: Sequence[PositionRow],
+    events: Sequence[Mapping[str, Any]],
+    until: date,
+) -> Timeline:
+    """`build_timeline` from the store's plain rows (Repository.position_rows: standing
+    declarations ordered by date, then id)."""
+    start, end = timeline_span(tracker, until)
+    last_day = end.isoformat()
+    by_day: dict[str, dict[str, PositionRow]] = {}
+    for row in rows:
+        if row[5] > last_day:
+            break
+        by_day.setdefault(row[5], {})[row[1]] = row  # a later one that day wins
+    days = sorted(by_day)
+    change_days = {start, end}
+    change_days.update(d for d in (date.fromisoformat(day) for day in days) if d >= start)
     for member in body.members:
         change_days.update(
-            day for day in (member.joined, member.left) if day and tracker.opened < day <= end
+            day for day in (member.joined, member.left) if day and start < day <= end
         )
     change_days.update(
         c.withdrawn_on
         for c in tracker.candidates
-        if c.withdrawn_on and tracker.opened < c.withdrawn_on <= end
+        if c.withdrawn_on and start < c.withdrawn_on <= end
     )
     latest: dict[str, Declaration] = {}
     points: list[TimelinePoint] = []
@@ -99,15 +129,17 @@ def build_timeline(
     cursor = 0
     previous: TimelinePoint | None = None
     for day in sorted(change_days):
-        while cursor < len(standing) and standing[cursor].made_on <= day:
-            latest[standing[cursor].member] = standing[cursor]
+        key = day.isoformat()
+        while cursor < len(days) and days[cursor] <= key:
+            for member, row in by_day[days[cursor]].items():
+                latest[member] = _position(tracker.id, row)
             cursor += 1
         point = _point(compute_tally(tracker, body, day, latest), day)
         marks.extend(_changes(previous, point))
         if previous is None or _differs(previous, point):
             points.append(point)
         previous = point
-    marks.extend(_recorded(events, tracker.opened, end))
+    marks.extend(_recorded(events, start, end))
     marks.sort(key=lambda e: (e.day, _ORDER.get(e.kind, 9)))
     series = _series(tracker)
     last_leader = points[-1].leader if points else None
@@ -119,6 +151,22 @@ def build_timeline(
         leader=last_leader or (series[0] if series else None),
         points=tuple(points),
         events=tuple(marks),
+    )
+
+
+def _position(tracker_id: int, row: PositionRow) -> Declaration:
+    """A row as the tally reads it: the position only (who records it does not count)."""
+    declaration_id, member, stance, candidate_id, stage, made_on = row
+    return Declaration(
+        id=declaration_id,
+        tracker_id=tracker_id,
+        member=member,
+        stance=Stance(stance),
+        made_on=date.fromisoformat(made_on),
+        recorded_by="",
+        recorded_at=_RECORDED,
+        candidate_id=candidate_id,
+        stage=stage,
     )
 
 

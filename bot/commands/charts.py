@@ -17,7 +17,7 @@ from bot.members import Body
 from bot.pictures.files import PNG, card_drawing
 from bot.presentation import colour_for, headline
 from bot.replies import Attachment, Reply
-from bot.timeline import build_timeline, timeline_span
+from bot.timeline import build_timeline_from_rows, timeline_span
 
 
 def timeline_drawing(
@@ -25,14 +25,14 @@ def timeline_drawing(
 ) -> Callable[[], Attachment]:
     """Reads the record now (in the transaction); builds the series and draws later, on the
     picture thread: with 100,000 declarations the build alone takes a good part of a second."""
-    declarations = ctx.repo.history(tracker.id, limit=-1)
+    rows = ctx.repo.position_rows(tracker.id)
     events = ctx.repo.tracker_events(tracker.id)
 
     def draw() -> Attachment:
         from bot.pictures.timeline import render_timeline
         from bot.pictures.worker import render
 
-        timeline = build_timeline(tracker, body, declarations, events, until)
+        timeline = build_timeline_from_rows(tracker, body, rows, events, until)
         return Attachment(filename, render(render_timeline, timeline), PNG)
 
     return draw

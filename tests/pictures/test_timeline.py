@@ -9,7 +9,7 @@ from bot.demo import DEMO_TRACKER
 from bot.pictures.palette import SERIES, THRESHOLD
 from bot.pictures.timeline import PLOT, day_column, render_timeline, value_row
 from bot.rules import Outcome
-from bot.timeline import Timeline, build_timeline
+from bot.timeline import Timeline, build_timeline, build_timeline_from_rows
 from store.repository import Repository
 from tests.conftest import OPERATOR
 from tests.pictures.conftest import hex_at, pixels
@@ -128,3 +128,25 @@ async def test_qmv_draws_the_population_condition_too(demo: Core) -> None:
     assert SERIES[4] in {
         hex_at(picture, x + dx, y) for dx in range(-6, 7) for y in range(row - 2, row + 3)
     }
+
+
+async def test_the_stores_plain_rows_give_the_same_timeline(demo: Core) -> None:
+    for text in (
+        "declare HU support rutte date=2024-04-02",  # a second one the same day: it wins
+        'retract 5 reason="misattributed"',
+        "declare SK undecided date=2024-04-05",
+    ):
+        assert (await demo.dispatcher.run_text(text, OPERATOR)).ok
+
+    def both(repo: Repository) -> tuple[Timeline, Timeline]:
+        tracker = repo.tracker_by_slug(DEMO_TRACKER)
+        assert tracker is not None
+        body, events, until = repo.body("nato"), repo.tracker_events(tracker.id), date(2024, 5, 1)
+        return (
+            build_timeline(tracker, body, repo.history(tracker.id, limit=-1), events, until),
+            build_timeline_from_rows(tracker, body, repo.position_rows(tracker.id), events, until),
+        )
+
+    from_declarations, from_rows = await demo.store.run(both, write=False)
+    assert from_rows == from_declarations
+    assert from_rows.points[-1].support["Mark Rutte"] == 29

@@ -7,13 +7,21 @@ web page can find a member's cell or the threshold in the pixels."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.pictures.draw import DPI, fit, new_figure, png, text
 from bot.pictures.palette import LOOKS, OUTCOME_FILL, OUTCOME_TEXT, THRESHOLD, CellKind, cell_kind
 from bot.presentation import blockers, headline, state_phrase
 from bot.rules import QMV_MEMBER_SHARE, QMV_POPULATION_SHARE, Outcome
 from bot.tally import Tally
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+Scale = Callable[[float], float]
+"""Inches (from the left, or from the top) to a fraction of the figure."""
 
 WIDTH_IN = 10.0
 MARGIN_IN = 0.3
@@ -207,7 +215,7 @@ def render_card(tally: Tally) -> bytes:
     return png(figure)
 
 
-def _draw_grid(figure, tally, layout, fx, fy) -> None:  # type: ignore[no-untyped-def]
+def _draw_grid(figure: Figure, tally: Tally, layout: CardLayout, fx: Scale, fy: Scale) -> None:
     from matplotlib.patches import Rectangle
 
     small = len(tally.voters) > 48
@@ -260,7 +268,7 @@ def _label_box(hatch: str | None, fill: str) -> dict[str, object] | None:
     return {"boxstyle": "square,pad=0.1", "facecolor": fill, "edgecolor": "none"}
 
 
-def _draw_legend(figure, tally, layout, fx, fy) -> None:  # type: ignore[no-untyped-def]
+def _draw_legend(figure: Figure, tally: Tally, layout: CardLayout, fx: Scale, fy: Scale) -> None:
     from matplotlib.patches import Rectangle
 
     for kind, label, x, top in layout.legend:
@@ -281,7 +289,7 @@ def _draw_legend(figure, tally, layout, fx, fy) -> None:  # type: ignore[no-unty
         text(figure, fx(x + 0.28), fy(top + 0.11), label, size=9, va="center")
 
 
-def _draw_bars(figure, layout, fx, fy) -> None:  # type: ignore[no-untyped-def]
+def _draw_bars(figure: Figure, layout: CardLayout, fx: Scale, fy: Scale) -> None:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Rectangle
 

@@ -6,12 +6,17 @@ tests and the web page can find a value's pixel row."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from bot.pictures.draw import DPI, FONT, fit, new_figure, png, text
 from bot.pictures.palette import SERIES, THRESHOLD
 from bot.rules import QMV_POPULATION_SHARE, Outcome
 from bot.timeline import Timeline, TimelineEvent
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 WIDTH_IN = 10.0
 HEIGHT_IN = 5.2
@@ -114,7 +119,7 @@ def render_timeline(timeline: Timeline) -> bytes:
     return png(figure)
 
 
-def _population(axes, timeline: Timeline, xs: list[float]) -> None:  # type: ignore[no-untyped-def]
+def _population(axes: Axes, timeline: Timeline, xs: list[float]) -> None:
     """qmv's second condition on its own scale (right): population behind it, and 65%."""
     from matplotlib.ticker import PercentFormatter
 
@@ -149,7 +154,7 @@ def _population(axes, timeline: Timeline, xs: list[float]) -> None:  # type: ign
 SHADE = {Outcome.BLOCKED: "#D55E00", Outcome.REACHED: "#009E73"}
 
 
-def _shade_outcomes(axes, timeline: Timeline, xs: list[float]) -> None:  # type: ignore[no-untyped-def]
+def _shade_outcomes(axes: Axes, timeline: Timeline, xs: list[float]) -> None:
     """A pale band behind the days the rule was met (green) or blocked (vermillion)."""
     runs: list[tuple[Outcome, int, int]] = []
     for index, point in enumerate(timeline.points):
@@ -172,7 +177,7 @@ def shown_events(timeline: Timeline) -> list[TimelineEvent]:
     return sorted(chosen, key=lambda e: e.day)
 
 
-def _mark_events(axes, timeline: Timeline, to_x) -> None:  # type: ignore[no-untyped-def]
+def _mark_events(axes: Axes, timeline: Timeline, to_x: Callable[[date], float]) -> None:
     top = y_top(timeline)
     events = [e for e in shown_events(timeline) if e.kind != "opened"]
     for number, event in enumerate(events):

@@ -13,11 +13,14 @@ import pickle
 import struct
 import subprocess
 import sys
+import threading
 import traceback
 from pathlib import Path
 from typing import IO, Any
 
 _HEADER = struct.Struct("!Q")
+RENDER_TIMEOUT = 60.0
+"""Seconds one picture may take (a 200-member card takes well under one)."""
 
 
 class RendererFailed(RuntimeError):
@@ -45,8 +48,9 @@ class Renderer:
     """The bot's handle on one picture process, started on first use and restarted if it dies.
     Not thread-safe: the single picture thread is its only caller."""
 
-    def __init__(self) -> None:
+    def __init__(self, timeout: float = RENDER_TIMEOUT) -> None:
         self._process: subprocess.Popen[bytes] | None = None
+        self.timeout = timeout
 
     def _start(self) -> subprocess.Popen[bytes]:
         root = str(Path(__file__).resolve().parents[2])
@@ -65,14 +69,30 @@ class Renderer:
                 self._process = self._start()
             process = self._process
             assert process.stdin is not None and process.stdout is not None
+            # A picture that takes too long is stopped with its process (the next one starts
+            # afresh) rather than holding every later picture behind it.
+            expired = threading.Event()
+
+            def expire(
+                process: subprocess.Popen[bytes] = process, expired: threading.Event = expired
+            ) -> None:
+                expired.set()
+                process.kill()
+
+            watchdog = threading.Timer(self.timeout, expire)
+            watchdog.start()
             try:
                 send(process.stdin, (renderer, args))
                 ok, value = receive(process.stdout)
             except (OSError, EOFError) as exc:
                 self.close()
+                if expired.is_set():
+                    raise RendererFailed(f"no picture within {self.timeout:g} s") from exc
                 if attempt == 2:
                     raise RendererFailed(f"the picture process died: {exc}") from exc
                 continue
+            finally:
+                watchdog.cancel()
             if not ok:
                 raise RendererFailed(value)
             return bytes(value)

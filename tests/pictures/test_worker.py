@@ -21,6 +21,23 @@ def fails() -> bytes:
     raise ValueError("no picture today")
 
 
+def sleeps() -> bytes:
+    import time
+
+    time.sleep(30)
+    return b""
+
+
+def test_a_picture_that_hangs_is_stopped_and_the_next_one_drawn() -> None:
+    renderer = Renderer(timeout=1.0)
+    try:
+        with pytest.raises(RendererFailed, match="no picture within 1 s"):
+            renderer.call(sleeps)
+        assert int(renderer.call(pid_bytes)) != os.getpid()
+    finally:
+        renderer.close()
+
+
 def test_pictures_are_drawn_in_another_process() -> None:
     assert int(worker.render(pid_bytes)) != os.getpid()
 

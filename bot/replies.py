@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -76,6 +76,9 @@ class Reply:
     attachments: tuple[Attachment, ...] = ()
     """Files posted with the reply: Slack uploads them, Discord attaches them, the console
     saves them and prints the path."""
+    drawings: tuple[Callable[[], Attachment], ...] = field(default=(), compare=False, repr=False)
+    """Files still to draw (pictures): the dispatcher draws them after the transaction, on the
+    picture thread, and adds them to `attachments`; a handler never draws on the store thread."""
 
     @classmethod
     def error(cls, message: str, hint: str | None = None) -> Reply:

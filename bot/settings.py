@@ -36,6 +36,18 @@ def _port(value: str | None) -> int:
     return port
 
 
+def _public_url(value: str | None) -> str | None:
+    """Where the public pages are served: links in replies point under it."""
+    if value is None:
+        return None
+    if not value.startswith(("http://", "https://")) or len(value.split("://", 1)[1]) < 1:
+        raise SettingsError(
+            f"TALLYBOT_PUBLIC_URL={value} is not a web address: use one such as "
+            "https://tally.example.org."
+        )
+    return value.rstrip("/")
+
+
 def _split(value: str | None) -> tuple[str, ...]:
     return tuple(v.strip() for v in (value or "").split(",") if v.strip())
 
@@ -56,6 +68,8 @@ class Settings:
     discord_mod_role: str | None = None
     discord_application_id: str | None = None
     """For `tallybot discord invite` without a token; otherwise asked of Discord's API."""
+    public_url: str | None = None
+    """TALLYBOT_PUBLIC_URL: replies about a public tracker link to its page under it."""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -78,6 +92,7 @@ class Settings:
             discord_api_url=get("DISCORD_API_URL"),
             discord_mod_role=get("TALLYBOT_DISCORD_MOD_ROLE"),
             discord_application_id=get("DISCORD_APPLICATION_ID"),
+            public_url=_public_url(get("TALLYBOT_PUBLIC_URL")),
         )
 
     @property

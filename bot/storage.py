@@ -25,6 +25,7 @@ from bot.domain import (
 )
 from bot.members import Body, Member
 from bot.rules import Rule
+from bot.timeline import PositionRow
 
 T = TypeVar("T")
 
@@ -91,6 +92,7 @@ class Records(Protocol):
     def add_declarations(self, rows: Iterable[NewDeclaration], batch_size: int = 1000) -> None: ...
     def declaration(self, declaration_id: int) -> Declaration: ...
     def positions(self, tracker: Tracker, as_of: date) -> dict[str, Declaration]: ...
+    def position_rows(self, tracker_id: int) -> list[PositionRow]: ...
     def standing(
         self,
         tracker_id: int,
@@ -140,6 +142,7 @@ class Alerts(Protocol):
         tz: str,
         by: str,
         now: datetime,
+        cards: bool = False,
     ) -> tuple[Subscription, bool]: ...
     def unsubscribe(
         self, channel: ChannelRef, tracker_id: int | None, everything: bool, now: datetime

@@ -19,12 +19,14 @@ from store.repository import utc_text
 
 _SUBSCRIPTION_COLUMNS = """
     s.id, s.platform, s.workspace, s.channel, s.tracker_id, t.slug AS tracker_slug, s.mode,
-    s.digest_at, s.tz, s.created_by, s.created_at, s.updated_at
+    s.digest_at, s.tz, s.created_by, s.created_at, s.updated_at, s.cards
 """
 _CHANNEL_MATCH = "platform = ? AND workspace = ? AND channel = ?"
 _PENDING_COLUMNS = """
     o.id, o.event_id, o.subscription_id, o.platform, o.workspace, o.channel, o.variant,
-    o.attempts, CASE o.variant WHEN 'milestone' THEN e.milestone_reply ELSE e.reply END AS body
+    o.attempts, CASE o.variant WHEN 'milestone' THEN e.milestone_reply ELSE e.reply END AS body,
+    e.tracker_id AS event_tracker_id, e.recorded_at AS event_recorded_at,
+    (SELECT cards FROM subscriptions WHERE id = o.subscription_id) AS cards
 """
 
 
@@ -41,6 +43,9 @@ def _pending(row: dict[str, Any]) -> PendingAlert:
         variant=Variant(row["variant"]),
         reply_json=row["body"],
         attempts=row["attempts"],
+        tracker_id=row["event_tracker_id"],
+        recorded_at=_time(row["event_recorded_at"]),
+        cards=bool(row["cards"]),
     )
 
 
@@ -63,6 +68,7 @@ class AlertRepository:
         tz: str,
         by: str,
         now: datetime,
+        cards: bool = False,
     ) -> tuple[Subscription, bool]:
         """Create or replace this channel's subscription for the scope; True if it is new.
 
@@ -75,6 +81,7 @@ class AlertRepository:
             "tz": tz,
             "updated_at": utc_text(now),
             "removed_at": None,
+            "cards": int(cards),
         }
         if existing is None:
             sub_id = new_id(
@@ -179,6 +186,7 @@ class AlertRepository:
                 created_by=r["created_by"],
                 created_at=datetime.fromisoformat(r["created_at"]),
                 updated_at=datetime.fromisoformat(r["updated_at"]),
+                cards=bool(r["cards"]),
             )
             for r in rows
         ]

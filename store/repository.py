@@ -28,6 +28,7 @@ from bot.domain import (
 from bot.errors import NotFound, UserError
 from bot.members import SHIPPED_BODIES, Body, Member, shipped_body
 from bot.rules import Rule
+from bot.timeline import PositionRow
 from store import exchange
 from store.database import new_id
 
@@ -452,6 +453,21 @@ class Repository:
         )
         found = self._amended([_declaration(row) for row in rows])
         return {d.member: d for d in found}
+
+    def position_rows(self, tracker_id: int) -> list[PositionRow]:
+        """Every standing (not retracted) declaration as a plain row, in the order `positions`
+        reads them (date, then id): what a timeline needs and nothing more. Plain tuples of
+        text and numbers, not Declarations, so 100,000 of them cost the garbage collector (and
+        the event loop beside it) next to nothing."""
+        return list(
+            self.db.execute(
+                "SELECT d.id, d.member, d.stance, d.candidate_id, d.stage, d.made_on "
+                "FROM declarations d WHERE d.tracker_id = ? AND NOT EXISTS "
+                "(SELECT 1 FROM retractions x WHERE x.declaration_id = d.id) "
+                "ORDER BY d.made_on, d.id",
+                [tracker_id],
+            )
+        )
 
     def standing(
         self,

@@ -206,3 +206,9 @@ def m005_rules(db: Database) -> None:
     """A member may serve several terms (UN Security Council elected members): the gaps
     between its terms, as JSON [[from, until], ...]; joined/left stay the first and last day."""
     db.execute("ALTER TABLE members ADD COLUMN breaks TEXT NOT NULL DEFAULT '[]'")
+
+
+@migrations()
+def m006_cards(db: Database) -> None:
+    """`/tally subscribe ... cards=on`: the channel's milestone alerts carry the tally card."""
+    db.execute("ALTER TABLE subscriptions ADD COLUMN cards INTEGER NOT NULL DEFAULT 0")

@@ -74,6 +74,10 @@ def _build(reply: Reply) -> discord.Embed:
         embed.add_field(name=name, value=value, inline=inline)
     if footer:
         embed.set_footer(text=footer)
+    picture = next((a for a in reply.attachments if a.content_type == "image/png"), None)
+    if picture is not None:
+        # The first picture shows inside the embed; it is attached to the same message.
+        embed.set_image(url=f"attachment://{picture.filename}")
     return embed
 
 

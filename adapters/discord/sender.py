@@ -12,6 +12,7 @@ Mentions never ping: AllowedMentions.none().
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 
 import aiohttp
@@ -85,12 +86,16 @@ class DiscordSender:
         if self._ready is not None and not self._ready.is_set():
             await self._ready.wait()
         target = self.client.get_partial_messageable(channel_id)
+        files = [
+            discord.File(io.BytesIO(a.content), filename=a.filename) for a in reply.attachments
+        ]
         # discord.py's overloads of send() omit None for nonce; the implementation takes it
         # (and sends a random nonce), which is what a row without a key wants.
         message = await target.send(
             embed=reply_embed(reply),
             allowed_mentions=NO_MENTIONS,
             nonce=key,  # type: ignore[arg-type]
+            files=files,
         )
         return str(message.id)
 

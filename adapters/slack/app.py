@@ -149,7 +149,7 @@ class TallyCommands:
             text = decode_slack_text(str(body.get("text") or ""))
             asker = Asker.from_command(body)
             reply = await self.run_parsed(text, asker, client)
-            if reply.attachments:
+            if reply.attachments and reply.visibility is Visibility.PUBLIC:
                 refused = await post_files(client, asker.channel_id or "", reply.attachments)
                 if refused:
                     reply = Reply.error(refused)
@@ -178,6 +178,12 @@ class TallyCommands:
             await respond(response_type="in_channel", **render(reply).payload())
             return
         value = share_value(self.shares.put(reply), text) if reply.ok else None
+        if reply.attachments:
+            # Slack shows a file to the whole channel or to no one: a private read keeps its
+            # files until the asker shares it.
+            names = ", ".join(a.filename for a in reply.attachments)
+            note = f"Share in channel to post {names} here: Slack files are seen by the channel."
+            reply = dataclasses.replace(reply, context=(*reply.context, note))
         await respond(response_type="ephemeral", **render(reply, share_value=value).payload())
 
     async def share(
@@ -193,6 +199,11 @@ class TallyCommands:
                     text="That answer has expired: run the command again to share it.",
                 )
                 return
+            if reply.attachments:
+                refused = await post_files(client, asker.channel_id or "", reply.attachments)
+                if refused:
+                    await respond(response_type="ephemeral", replace_original=False, text=refused)
+                    return
             shared = dataclasses.replace(
                 reply, context=(*reply.context, f"Shared by {asker.user_name}.")
             )

@@ -13,6 +13,7 @@ dropped one by one. Unknown codes also stay transient (the dispatcher backs off)
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -20,9 +21,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import render
 from adapters.slack.client import alert_client, error_code
+from adapters.slack.files import post_files
 from bot.alerts.channels import ChannelGone, ChannelRef, Rejected, RetryLater, TransientFailure
 from bot.replies import Reply
 from bot.settings import Settings
+
+log = logging.getLogger(__name__)
 
 SEND_TIMEOUT = 10.0
 DEFAULT_RETRY_AFTER = 1.0
@@ -88,7 +92,22 @@ class SlackSender:
             raise _delivery_error(exc) from exc
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise TransientFailure(f"slack unreachable: {type(exc).__name__}") from exc
+        if reply.attachments:
+            await self._post_files(channel, reply)
         return str(response["ts"])
+
+    async def _post_files(self, channel: ChannelRef, reply: Reply) -> None:
+        """The alert's pictures (a milestone's card) after its message, by files upload v2.
+
+        The message was accepted: a file Slack refuses is logged, never a reason to send the
+        alert again."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                refused = await post_files(self.client, channel.channel, reply.attachments)
+        except TimeoutError:
+            refused = "the upload took too long"
+        if refused:
+            log.warning("alert to %s went without its picture: %s", channel, refused)
 
 
 def _delivery_error(exc: SlackApiError) -> Exception:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import random
 from collections.abc import Callable, Mapping
@@ -33,10 +34,14 @@ from bot.alerts.channels import (
     RetryLater,
     TransientFailure,
 )
-from bot.alerts.model import PendingAlert
+from bot.alerts.model import PendingAlert, Variant
 from bot.alerts.pacing import DEFAULT_LIMITS, PlatformLimits, RateWindow
 from bot.alerts.serialize import reply_from_json
-from bot.storage import Alerts, Store, Transaction
+from bot.pictures.files import card_drawing
+from bot.pictures.worker import draw_attachments
+from bot.replies import Attachment, Reply
+from bot.storage import Alerts, Records, Store, Transaction
+from bot.tally import Tally, compute_tally, reading_day
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -106,6 +111,8 @@ class Deliverer:
         self._given_up: set[ChannelRef] = set()
         self._stopping = False
         self._warned: set[str] = set()
+        self._cards: dict[int, Attachment] = {}
+        """Cards drawn for milestone rows not yet delivered: outbox id -> PNG."""
         self._accepted: dict[int, str] = {}
         """Rows a platform accepted that are not yet marked sent: outbox id -> message id."""
 
@@ -227,6 +234,8 @@ class Deliverer:
         channel = row.channel
         sender = self.senders[channel.platform]
         reply = reply_from_json(row.reply_json)
+        if row.cards and row.variant is Variant.MILESTONE:
+            reply = await self._with_card(row, reply)
         try:
             # The channel's own pace first (a 429's wait too), holding nothing shared; then a
             # platform-wide slot that is used at once, so no queue forms behind it.
@@ -331,8 +340,42 @@ class Deliverer:
         log.info("alert %d to %s not delivered: %s", row.id, row.channel, error)
         await self._db(lambda alerts: alerts.record_failure(row.id, error, self.clock()))
 
+    async def _with_card(self, row: PendingAlert, reply: Reply) -> Reply:
+        """The milestone with the tally card of the day it was recorded. A card that cannot
+        be drawn is logged and left out: the alert itself still goes."""
+        card = self._cards.get(row.id)
+        if card is None:
+            try:
+                tally = await self.store.run(lambda tx: _card_tally(tx.records, row), write=False)
+                if tally is None:
+                    return reply
+                drawn = await draw_attachments(Reply(title="", drawings=(card_drawing(tally),)))
+                card = drawn.attachments[0]
+            except Exception:
+                log.exception("the card for alert %s could not be drawn; sent without it", row.id)
+                return reply
+            if len(self._cards) >= CARD_CACHE:
+                self._cards.clear()
+            self._cards[row.id] = card  # a retry sends the same picture, drawn once
+        return dataclasses.replace(reply, attachments=(card,))
+
     async def _db(self, work: Callable[[Alerts], T], *, write: bool = True) -> T:
         def run(tx: Transaction) -> T:
             return work(tx.alerts)
 
         return await self.store.run(run, write=write)
+
+
+CARD_CACHE = 256
+"""Cards kept for rows awaiting a retry; past it the cache starts again (cards are redrawn)."""
+
+
+def _card_tally(repo: Records, row: PendingAlert) -> Tally | None:
+    """The tally the milestone announced: its tracker on the day the change was recorded."""
+    if row.tracker_id is None or row.recorded_at is None:
+        return None
+    tracker = repo.tracker_by_id(row.tracker_id)
+    day = reading_day(tracker, None, row.recorded_at.date())
+    if day < tracker.opened:
+        return None
+    return compute_tally(tracker, repo.body(tracker.body), day, repo.positions(tracker, day))

@@ -43,6 +43,8 @@ class Subscription:
     created_by: str
     created_at: datetime
     updated_at: datetime
+    cards: bool = False
+    """Milestone alerts carry the tally card (a PNG)."""
 
     @property
     def scope(self) -> str:
@@ -53,7 +55,7 @@ class Subscription:
         if self.mode is Mode.EVERY:
             return "every change"
         if self.mode is Mode.MILESTONES:
-            return "milestones only"
+            return "milestones only, with the tally card" if self.cards else "milestones only"
         return f"a daily digest at {self.digest_at} ({self.tz})"
 
 
@@ -83,3 +85,7 @@ class PendingAlert:
     variant: Variant
     reply_json: str
     attempts: int
+    tracker_id: int | None = None
+    recorded_at: datetime | None = None
+    """When the change was recorded: a milestone's card shows the tally of that day."""
+    cards: bool = False

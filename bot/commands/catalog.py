@@ -8,6 +8,7 @@ from typing import Any
 from bot.commands import (
     amending,
     bodies,
+    charts,
     exchange,
     help,
     moderators,
@@ -16,6 +17,7 @@ from bot.commands import (
     subscriptions,
     tracker_edits,
     trackers,
+    whatif,
 )
 from bot.commands.spec import Command
 
@@ -24,6 +26,9 @@ COMMANDS: tuple[Command[Any], ...] = (
     reading.POSITION,
     reading.HOLDOUTS,
     reading.HISTORY,
+    charts.CHART,
+    whatif.WHATIF,
+    whatif.PATHS,
     reading.TRACKERS,
     bodies.BODIES,
     recording.DECLARE,

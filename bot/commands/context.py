@@ -7,7 +7,7 @@ import difflib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from bot.domain import Tracker, TrackerStatus
+from bot.domain import Tracker, TrackerStatus, TrackerVisibility
 from bot.errors import NotFound, UserError
 from bot.events import DomainEvent
 from bot.members import Body
@@ -42,6 +42,8 @@ class Context:
     actor: Actor
     now: datetime
     events: list[DomainEvent] = field(default_factory=list)
+    public_url: str | None = None
+    """TALLYBOT_PUBLIC_URL, for links to a public tracker's page."""
 
     @property
     def today(self) -> date:
@@ -80,6 +82,12 @@ class Context:
 
     def body(self, tracker: Tracker) -> Body:
         return self.repo.body(tracker.body)
+
+    def page_url(self, tracker: Tracker) -> str | None:
+        """The tracker's public page, when it is public and the pages have an address."""
+        if self.public_url and tracker.visibility is TrackerVisibility.PUBLIC:
+            return f"{self.public_url}/t/{tracker.slug}"
+        return None
 
     def emit(self, event: DomainEvent) -> None:
         self.events.append(event)

@@ -14,6 +14,7 @@ from bot.commands.parser import Invocation, parse
 from bot.commands.spec import Command
 from bot.errors import PermissionDenied, UserError
 from bot.events import DomainEvent
+from bot.pictures.worker import draw_attachments
 from bot.replies import Reply
 from bot.storage import Records, Store, Transaction
 from bot.tally_cache import TallyCache
@@ -45,6 +46,8 @@ class Dispatcher:
         self.clock = clock
         self.event_writers: list[EventWriter] = []
         self.commit_listeners: list[CommitListener] = []
+        self.public_url: str | None = None
+        """Where public tracker pages live (TALLYBOT_PUBLIC_URL), for "View online" links."""
 
     def command(self, key: str) -> Command[Any]:
         return next(c for c in self.commands if c.key == key)
@@ -111,7 +114,7 @@ class Dispatcher:
             token = cache.token()
 
         def work(tx: Transaction) -> tuple[Reply, list[DomainEvent], int | None]:
-            ctx = Context(tx.records, tx.alerts, actor, now)
+            ctx = Context(tx.records, tx.alerts, actor, now, public_url=self.public_url)
             if command.moderator_only and not _may_write(tx.records, actor):
                 if command.channel_managers and not actor.channel_manager:
                     raise PermissionDenied(
@@ -143,6 +146,11 @@ class Dispatcher:
             cache.forget(events)
         if events:
             await self._notify(events)
+        if reply.drawings:
+            try:
+                reply = await draw_attachments(reply)
+            except Exception:
+                return self._failure(command)
         return reply
 
     def _failure(self, command: Command[Any]) -> Reply:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from datetime import date
@@ -55,7 +56,17 @@ class ReadArgs:
 
 def show_tally(ctx: Context, args: ReadArgs) -> Reply:
     tracker = ctx.tracker(args.tracker)
-    return tally_reply(current_tally(ctx, tracker, args.as_of))
+    return with_page_link(ctx, tracker, tally_reply(current_tally(ctx, tracker, args.as_of)))
+
+
+def with_page_link(ctx: Context, tracker: Tracker, reply: Reply) -> Reply:
+    """A public tracker's reply ends with "View online" and its page address."""
+    url = ctx.page_url(tracker)
+    if url is None:
+        return reply
+    return dataclasses.replace(
+        reply, context=(*reply.context, f"View online: {url}"), data={**reply.data, "url": url}
+    )
 
 
 TALLY = Command(

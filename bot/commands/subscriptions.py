@@ -28,6 +28,8 @@ class SubscribeArgs:
     mode: Mode | None = None
     at: str | None = None
     tz: str | None = None
+    cards: str | None = None
+    """on: milestone alerts carry the tally card."""
 
 
 def subscribe(ctx: Context, args: SubscribeArgs) -> Reply:
@@ -39,6 +41,9 @@ def subscribe(ctx: Context, args: SubscribeArgs) -> Reply:
         raise UserError(
             "at= and tz= set the time of a daily digest: add mode=digest (or leave mode= out)."
         )
+    cards = args.cards == "on"
+    if cards and mode is not Mode.MILESTONES:
+        raise UserError("cards=on puts the tally card on milestone alerts: add mode=milestones.")
     tz = resolve_tz(args.tz) if args.tz else DEFAULT_TZ
     if mode is Mode.DIGEST:
         at = at or DEFAULT_DIGEST_AT
@@ -52,6 +57,7 @@ def subscribe(ctx: Context, args: SubscribeArgs) -> Reply:
         tz if mode is Mode.DIGEST else DEFAULT_TZ,
         ctx.actor.ref,
         ctx.now,
+        cards=cards,
     )
     scope = f"{tracker.title} ({tracker.slug})" if tracker else "every tracker"
     lines = [f"Mode: {sub.describe()}."]
@@ -102,6 +108,12 @@ SUBSCRIBE = Command(
             ParamKind.TEXT,
             "Time zone of at= (default UTC).",
             metavar="Europe/Brussels",
+        ),
+        Param(
+            "cards",
+            ParamKind.CHOICE,
+            "on: milestone alerts carry the tally card (a picture); off (default).",
+            choices=("on", "off"),
         ),
     ),
     examples=(
@@ -254,4 +266,5 @@ def _data(sub: Subscription) -> dict[str, Any]:
         "mode": str(sub.mode),
         "at": sub.digest_at,
         "tz": sub.tz if sub.mode is Mode.DIGEST else None,
+        "cards": sub.cards,
     }

@@ -49,6 +49,7 @@ async def test_the_same_command_from_discord_options_and_slack_text(demo: Core) 
         "mode": "digest",
         "at": "07:30",
         "tz": "Europe/Brussels",
+        "cards": False,
     }
     subs = await demo.store.run(lambda tx: tx.alerts.digest_subscriptions())
     assert {(s.channel.platform, s.channel.workspace, s.channel.channel) for s in subs} == {

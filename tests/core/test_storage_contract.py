@@ -95,7 +95,11 @@ async def test_a_write_is_visible_to_the_next_read(run: Run[object]) -> None:
 
 
 async def test_the_work_returns_its_result(run: Run[object]) -> None:
-    assert await run(lambda tx: sorted(tx.records.body_slugs()), write=False) == ["eu", "nato", "unsc"]
+    assert await run(lambda tx: sorted(tx.records.body_slugs()), write=False) == [
+        "eu",
+        "nato",
+        "unsc",
+    ]
 
 
 async def test_an_exception_rolls_back_everything_the_work_did(run: Run[object]) -> None:

@@ -36,6 +36,7 @@ SAMPLE_BY_NAME = {
     "to": '"Mark Rutte Jr"',
     "candidate": "iohannis",
     "command": "declare",
+    "changes": "HU support",
 }
 OPTIONAL_ALWAYS = {"candidates", "target", "title", "quote", "tracker"}
 """Optional in the spec, yet the sample needs them: a selection lists candidates, a

@@ -1,0 +1,265 @@
+"""/tally whatif and /tally paths: the outcome if members took other stances, and the fewest
+members whose support would meet the rule. Nothing is recorded: both only read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from bot.commands.context import Context
+from bot.commands.params import AS_OF, TRACKER_OPT, TRACKER_POS
+from bot.commands.reading import current_tally
+from bot.commands.recording import find_candidate
+from bot.commands.spec import Command, Param, ParamKind
+from bot.domain import STANCE_ALIASES, Candidate, Stance, Tracker, TrackerKind
+from bot.errors import UserError
+from bot.members import Body
+from bot.presentation import colour_for, headline
+from bot.replies import Field, Reply, fit_items
+from bot.tally import Tally
+from bot.whatif import PATHS_BUDGET, Hypothesis, apply, paths, population_share
+
+
+def parse_stance(word: str) -> Stance | None:
+    key = word.strip().lower()
+    if key in {str(s) for s in Stance}:
+        return Stance(key)
+    return STANCE_ALIASES.get(key)
+
+
+def parse_hypotheses(
+    text: str, body: Body, candidate: Candidate | None, voters: set[str]
+) -> list[Hypothesis]:
+    """'HU support PL oppose' or 'North Macedonia no': the words before each stance name a
+    member; a member named twice is a mistake, not a correction."""
+    found: list[Hypothesis] = []
+    words: list[str] = []
+    for word in text.split():
+        stance = parse_stance(word)
+        if stance is None:
+            words.append(word)
+            continue
+        if not words:
+            raise UserError(f"Name a member before '{word}': e.g. /tally whatif HU support.")
+        member = body.resolve(" ".join(words))
+        if member.code not in voters:
+            raise UserError(f"{member.name} does not vote on this tally.")
+        if any(h.member == member.code for h in found):
+            raise UserError(f"{member.name} is named twice: give each member one stance.")
+        found.append(Hypothesis(member.code, stance, candidate))
+        words = []
+    if words:
+        stances = ", ".join(str(s) for s in Stance)
+        raise UserError(f"No stance after '{' '.join(words)}': give one of {stances}.")
+    if not found:
+        raise UserError("Give at least one MEMBER STANCE pair, e.g. /tally whatif HU support.")
+    return found
+
+
+CANDIDATE_FOR = Param(
+    "candidate",
+    ParamKind.CANDIDATE,
+    "Whom support goes to (a selection); default the leader.",
+    metavar="NAME",
+)
+
+
+@dataclass(frozen=True)
+class WhatIfArgs:
+    changes: str
+    """Pairs of member and stance: HU support PL oppose."""
+    tracker: str | None = None
+    candidate: str | None = None
+    as_of: date | None = None
+
+
+@dataclass(frozen=True)
+class PathsArgs:
+    tracker: str | None = None
+    candidate: str | None = None
+    as_of: date | None = None
+
+
+def _candidate(tracker: Tracker, text: str | None) -> Candidate | None:
+    if not text:
+        return None
+    if tracker.kind is not TrackerKind.SELECTION:
+        raise UserError(f"{tracker.slug} is an approval: it has no candidates.")
+    return find_candidate(tracker, text)
+
+
+def _default_candidate(tally: Tally, chosen: Candidate | None) -> Candidate | None:
+    if chosen or tally.tracker.kind is not TrackerKind.SELECTION:
+        return chosen
+    if tally.leader:
+        return tally.leader
+    raise UserError("Nobody leads: say whom the support goes to with candidate=NAME.")
+
+
+def what_if(ctx: Context, args: WhatIfArgs) -> Reply:
+    tracker = ctx.tracker(args.tracker)
+    tally = current_tally(ctx, tracker, args.as_of)
+    voters = {m.code for m in tally.voters}
+    hypotheses = parse_hypotheses(
+        args.changes,
+        tally.body,
+        _candidate_for(tally, _candidate(tracker, args.candidate), args.changes),
+        voters,
+    )
+    after = apply(tally, hypotheses)
+    said = ", ".join(
+        f"{tally.body.get(h.member).name} {_stance_words(h, tracker)}" for h in hypotheses
+    )
+    turned = tally.verdict.outcome is not after.verdict.outcome
+    change = (
+        f"The outcome turns from {tally.verdict.outcome} to {after.verdict.outcome}."
+        if turned
+        else f"The outcome stays {after.verdict.outcome}."
+    )
+    return Reply(
+        title=f"What if — {tracker.title} — as of {tally.as_of}",
+        lines=(f"If {said}:", f"Now: {headline(tally)}", f"Then: {headline(after)}", change),
+        context=("Hypothetical: nothing is recorded.",),
+        colour=colour_for(after.verdict.outcome),
+        data={
+            "tracker": tracker.slug,
+            "as_of": tally.as_of.isoformat(),
+            "hypotheses": [
+                {
+                    "member": h.member,
+                    "stance": str(h.stance),
+                    "candidate": h.candidate.name if h.candidate else None,
+                }
+                for h in hypotheses
+            ],
+            "before": _summary(tally),
+            "after": _summary(after),
+        },
+    )
+
+
+def _candidate_for(tally: Tally, chosen: Candidate | None, text: str) -> Candidate | None:
+    """Support or opposition in a selection is about someone: the leader unless named."""
+    naming = any((s := parse_stance(w)) is not None and s.names_candidate for w in text.split())
+    return _default_candidate(tally, chosen) if naming else chosen
+
+
+def _stance_words(hypothesis: Hypothesis, tracker: Tracker) -> str:
+    named = hypothesis.candidate and hypothesis.stance.names_candidate
+    if tracker.kind is TrackerKind.SELECTION and named and hypothesis.candidate:
+        return f"{hypothesis.stance.verb} {hypothesis.candidate.name}"
+    return hypothesis.stance.verb
+
+
+def _summary(tally: Tally) -> dict[str, Any]:
+    summary: dict[str, Any] = {
+        "outcome": str(tally.verdict.outcome),
+        "supporting": len(tally.supporters),
+        "required": tally.verdict.required,
+        "needed": tally.verdict.needed,
+        "blocked_by": list(tally.verdict.blocked_by),
+        "leader": tally.leader.name if tally.leader else None,
+    }
+    if tally.verdict.population_share is not None:
+        summary["population_share"] = round(tally.verdict.population_share, 4)
+    return summary
+
+
+def show_paths(ctx: Context, args: PathsArgs) -> Reply:
+    tracker = ctx.tracker(args.tracker)
+    tally = current_tally(ctx, tracker, args.as_of)
+    target = _candidate(tracker, args.candidate)
+    if target is None and tracker.kind is TrackerKind.SELECTION:
+        active = [s.candidate for s in tally.standings if s.active]
+        target = tally.leader or (active[0] if active else None)
+    found = paths(tally, target)
+    body = tally.body
+    whose = f" behind {target.name}" if target else ""
+    lines: list[str] = [headline(tally)]
+    fields: list[Field] = []
+    qmv = tracker.rule.kind == "qmv"
+    if found.size is None:
+        lines.append(
+            "No set of the members not yet counted can meet the rule"
+            + (" within the search limit." if found.cut else ".")
+        )
+    elif found.size == 0:
+        lines.append("The rule is already met: no one else is needed.")
+    elif found.any_of_pool:
+        lines.append(
+            f"Any {found.size} of these {len(found.pool)} members{whose} would meet the rule "
+            f"({found.total:,} ways)."
+        )
+        fields.append(Field("Not yet counted", tuple(body.get(c).name for c in found.pool)))
+    else:
+        many = "set" if len(found.sets) == 1 else "sets"
+        members = "member" if found.size == 1 else "members"
+        lines.append(f"Smallest: {found.size} more {members}{whose}. {len(found.sets)} {many}:")
+        for number, codes in enumerate(found.sets, start=1):
+            detail = [fit_items([body.get(c).name for c in codes], 900)]
+            if qmv:
+                counted = len(tally.supporters) + len(codes)
+                share = population_share(tally, [*tally.supporters, *codes])
+                detail.append(
+                    f"then {counted} of {len(tally.voters)} members (needs "
+                    f"{tally.verdict.required}) and {share:.1%} of population (needs 65%)"
+                )
+            fields.append(Field(f"{number}. {', '.join(codes)}", tuple(detail), separator="\n"))
+    context = ["Drawn from members not yet counted: undecided, opposing, leaning, undeclared."]
+    if found.cut:
+        context.append(
+            f"Search cut after {PATHS_BUDGET:,} combinations: other sets of this size may exist."
+        )
+    elif found.total and not found.any_of_pool and found.total > len(found.sets):
+        context.append(f"{len(found.sets)} of {found.total:,} sets of this size shown.")
+    return Reply(
+        title=f"Paths to the rule — {tracker.title} — as of {tally.as_of}",
+        lines=tuple(lines),
+        fields=tuple(fields),
+        context=tuple(context),
+        colour=colour_for(tally.verdict.outcome),
+        data={
+            "tracker": tracker.slug,
+            "as_of": tally.as_of.isoformat(),
+            "candidate": target.name if target else None,
+            "size": found.size,
+            "sets": [list(s) for s in found.sets],
+            "any_of": list(found.pool) if found.any_of_pool else None,
+            "total": found.total,
+            "cut": found.cut,
+            "tried": found.tried,
+        },
+    )
+
+
+WHATIF = Command(
+    path=("whatif",),
+    summary="The outcome if these members took these stances (nothing is recorded).",
+    handler=what_if,
+    args=WhatIfArgs,
+    params=(
+        Param(
+            "changes",
+            ParamKind.TEXT,
+            "Pairs of member and stance: HU support PL oppose.",
+            required=True,
+            positional=True,
+            greedy=True,
+            metavar="MEMBER STANCE [MEMBER STANCE ...]",
+        ),
+        TRACKER_OPT,
+        CANDIDATE_FOR,
+        AS_OF,
+    ),
+    examples=("/tally whatif HU support", "/tally whatif DE oppose FR oppose tracker=eu-act"),
+)
+
+PATHS = Command(
+    path=("paths",),
+    summary="The fewest members whose support would meet the rule (qmv: members and population).",
+    handler=show_paths,
+    args=PathsArgs,
+    params=(TRACKER_POS, CANDIDATE_FOR, AS_OF),
+    examples=("/tally paths nato-sg-2024",),
+)

@@ -25,9 +25,10 @@ from bot.pictures.card import render_card
 from bot.pictures.draw import new_figure, png
 from bot.pictures.timeline import render_timeline
 from bot.settings import Settings
+from bot.storage import Transaction
 from bot.tally import Tally, compute_tally
 from bot.timeline import Timeline, build_timeline_from_rows
-from store.repository import Repository
+from tallybot.wiring import open_core
 
 RUNS = 30
 TICK = 0.005
@@ -66,7 +67,7 @@ def _big_body(core: Core) -> None:
         for n, code in enumerate(codes)
     ]
     core.store.run_blocking(
-        lambda repo: repo.save_body("big", "Big Assembly", members, datetime.now(UTC))
+        lambda tx: tx.records.save_body("big", "Big Assembly", members, datetime.now(UTC))
     )
     _commands(
         core,
@@ -83,7 +84,8 @@ def _big_body(core: Core) -> None:
 def _inputs(core: Core, slug: str, day: date) -> tuple[Tally, Timeline, float]:
     """The tally and the timeline, and how long building the timeline took (its share)."""
 
-    def read(repo: Repository) -> tuple[Tally, Timeline, float]:
+    def read(tx: Transaction) -> tuple[Tally, Timeline, float]:
+        repo = tx.records
         tracker = repo.tracker_by_slug(slug)
         assert tracker is not None
         body = repo.body(tracker.body)
@@ -128,7 +130,7 @@ def _dispatch(core: Core, text: str, runs: int) -> tuple[list[float], float]:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        core = Core.open(Settings(db_path=Path(tmp) / "bench.db"))
+        core = open_core(Settings(db_path=Path(tmp) / "bench.db"))
         _commands(core, list(DEMO_COMMANDS))
         _big_body(core)
         started = time.perf_counter()

@@ -7,8 +7,8 @@ from __future__ import annotations
 from bot.app import Core
 from bot.pictures.card import card_layout
 from bot.pictures.palette import LOOKS, CellKind
+from bot.storage import Transaction
 from bot.tally import compute_tally
-from store.repository import Repository
 from tests.alerts.conftest import Delivery, Run, discord_mod, slack_mod
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.slack_api import FakeSlackApi
@@ -47,7 +47,8 @@ async def test_milestones_carry_the_card_where_asked(
     assert embed["image"]["url"] == f"attachment://{sent.filename}"
 
     # The card shows the day's tally: Hungary now in the support colour.
-    def tally(repo: Repository):  # type: ignore[no-untyped-def]
+    def tally(tx: Transaction):  # type: ignore[no-untyped-def]
+        repo = tx.records
         tracker = repo.tracker_by_slug("nato-sg-2024")
         assert tracker is not None
         day = demo.dispatcher.clock().date()

@@ -14,9 +14,10 @@ from bot.app import Core
 from bot.domain import Stance
 from bot.rules import Outcome
 from bot.settings import Settings, SettingsError
+from bot.storage import Transaction
 from bot.tally import Tally, compute_tally
 from bot.whatif import Hypothesis, apply, paths
-from store.repository import Repository
+from tallybot.wiring import open_core
 from tests.conftest import READER, Clock
 
 BIGGEST = ("DE", "FR", "IT", "ES", "PL", "RO", "NL")
@@ -32,14 +33,14 @@ async def demo_loaded(run: Callable) -> None:
 
 async def test_whatif_hungary_supports(run: Callable, core: Core) -> None:
     await demo_loaded(run)
-    before = await core.store.run(lambda repo: repo.count_declarations(1))
+    before = await core.store.run(lambda tx: tx.records.count_declarations(1))
     reply = await run("whatif Hungary yes", READER)
     assert reply.ok, reply.title
     assert reply.lines[0] == "If Hungary backs Mark Rutte:"
     assert reply.lines[2].startswith("Then: Mark Rutte: 29 of 32 support · needs 3 more")
     assert reply.lines[3] == "The outcome turns from blocked to pending."
     assert reply.data["after"]["outcome"] == "pending"
-    assert await core.store.run(lambda repo: repo.count_declarations(1)) == before
+    assert await core.store.run(lambda tx: tx.records.count_declarations(1)) == before
 
 
 async def test_whatif_every_holdout_backs_the_leader(run: Callable) -> None:
@@ -89,13 +90,15 @@ async def eu_question(run: Callable, core: Core) -> Tally:
         await run('tracker new eu-q "EU act" kind=approval rule=qmv body=eu opened=2024-01-01')
     ).ok
 
-    def others(repo: Repository) -> list[str]:
+    def others(tx: Transaction) -> list[str]:
+        repo = tx.records
         return [m.code for m in repo.body("eu").members if m.code not in BIGGEST]
 
     codes = await core.store.run(others, write=False)
     assert (await run(f"declare {','.join(codes)} support tracker=eu-q date=2024-02-01")).ok
 
-    def read(repo: Repository) -> Tally:
+    def read(tx: Transaction) -> Tally:
+        repo = tx.records
         tracker = repo.tracker_by_slug("eu-q")
         assert tracker is not None
         day = date(2024, 3, 1)
@@ -148,6 +151,8 @@ async def test_view_online_link_for_public_trackers(run: Callable, core: Core) -
     assert public.data["url"] == "https://tally.example.org/t/nato-sg-2024"
     assert public.context[-1] == "View online: https://tally.example.org/t/nato-sg-2024"
     core.dispatcher.public_url = None
+    if core.dispatcher.cache is not None:
+        core.dispatcher.cache.clear()  # the setting is fixed at start; a kept reply had the link
     assert "url" not in (await run("nato-sg-2024")).data
 
 
@@ -158,7 +163,7 @@ def test_the_public_url_setting(db_path: Path, clock: Clock) -> None:
         {"TALLYBOT_PUBLIC_URL": "https://tally.example.org/", "TALLYBOT_DB": str(db_path)}
     )
     assert settings.public_url == "https://tally.example.org"
-    core = Core.open(settings, clock)
+    core = open_core(settings, clock)
     try:
         assert core.dispatcher.public_url == "https://tally.example.org"
     finally:

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from adapters.cli import main
 from matplotlib import image
 
 from bot.app import Core
 from bot.settings import Settings
+from tallybot.cli import main
+from tallybot.wiring import open_core
 from tests.conftest import OPERATOR, Clock, open_demo_core
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -63,8 +64,8 @@ async def big(
     monkeypatch.setenv("TALLYBOT_DB", str(db_path))
     csv_file = big_body_csv(tmp_path / "big.csv", 200)
     assert main(["body", "import", str(csv_file), "--slug", "big", "--name", "Big Assembly"]) == 0
-    core = Core.open(Settings(db_path=db_path), clock)
-    body = await core.store.run(lambda repo: repo.body("big"))
+    core = open_core(Settings(db_path=db_path), clock)
+    body = await core.store.run(lambda tx: tx.records.body("big"))
     codes = [m.code for m in body.members]
     commands = [
         'tracker new big-q "A question for two hundred" kind=selection rule=majority body=big '

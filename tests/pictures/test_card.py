@@ -10,14 +10,15 @@ from bot.demo import DEMO_TRACKER
 from bot.pictures.card import card_layout, render_card
 from bot.pictures.palette import LOOKS, OUTCOME_FILL, THRESHOLD, CellKind
 from bot.rules import Outcome
+from bot.storage import Transaction
 from bot.tally import Tally, compute_tally
-from store.repository import Repository
 from tests.conftest import OPERATOR
 from tests.pictures.conftest import hex_at, is_white, pixels
 
 
 async def tally_of(core: Core, slug: str, as_of: str | None = None) -> Tally:
-    def read(repo: Repository) -> Tally:
+    def read(tx: Transaction) -> Tally:
+        repo = tx.records
         tracker = repo.tracker_by_slug(slug)
         assert tracker is not None
         day = date.fromisoformat(as_of) if as_of else date(2026, 11, 23)

@@ -9,14 +9,15 @@ from bot.demo import DEMO_TRACKER
 from bot.pictures.palette import SERIES, THRESHOLD
 from bot.pictures.timeline import PLOT, day_column, render_timeline, value_row
 from bot.rules import Outcome
+from bot.storage import Transaction
 from bot.timeline import Timeline, build_timeline, build_timeline_from_rows
-from store.repository import Repository
 from tests.conftest import OPERATOR
 from tests.pictures.conftest import hex_at, pixels
 
 
 async def timeline_of(core: Core, slug: str, until: date) -> Timeline:
-    def read(repo: Repository) -> Timeline:
+    def read(tx: Transaction) -> Timeline:
+        repo = tx.records
         tracker = repo.tracker_by_slug(slug)
         assert tracker is not None
         return build_timeline(
@@ -138,7 +139,8 @@ async def test_the_stores_plain_rows_give_the_same_timeline(demo: Core) -> None:
     ):
         assert (await demo.dispatcher.run_text(text, OPERATOR)).ok
 
-    def both(repo: Repository) -> tuple[Timeline, Timeline]:
+    def both(tx: Transaction) -> tuple[Timeline, Timeline]:
+        repo = tx.records
         tracker = repo.tracker_by_slug(DEMO_TRACKER)
         assert tracker is not None
         body, events, until = repo.body("nato"), repo.tracker_events(tracker.id), date(2024, 5, 1)

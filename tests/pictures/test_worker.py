@@ -72,7 +72,7 @@ def test_starting_the_bot_does_not_import_matplotlib() -> None:
     import sys
 
     code = (
-        "import sys, adapters.cli, bot.app, bot.commands.catalog, bot.alerts.delivery;"
+        "import sys, tallybot.cli, bot.app, bot.commands.catalog, bot.alerts.delivery;"
         "print('matplotlib' in sys.modules)"
     )
     result = subprocess.run(

@@ -80,6 +80,8 @@ def state_phrase(verdict: Verdict, supporting: int) -> str:
     '65% of population needed: 13.9% now'."""
     if verdict.outcome is Outcome.REACHED:
         return "✅ the rule is met"
+    if verdict.outcome is Outcome.PENDING and verdict.required == 0 and not supporting:
+        return "every member abstains: nothing is adopted without support, needs 1 more"
     if verdict.population_needed is None:
         return f"needs {verdict.needed} more"
     short = []

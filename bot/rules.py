@@ -123,7 +123,8 @@ def evaluate(
     if rule.kind == "unanimity":
         required = len(voter_set - abstain)
         blocked_by = tuple(sorted(oppose))
-        needed = max(required - len(support), 0)
+        # With no support at all nothing is adopted, even when every other member abstains.
+        needed = max(required - len(support), 0 if support else 1)
         if blocked_by:
             return Verdict(Outcome.BLOCKED, needed, blocked_by, required)
         outcome = Outcome.REACHED if needed == 0 else Outcome.PENDING

@@ -39,7 +39,13 @@ def current_tally(ctx: Context, tracker: Tracker, as_of: date | None = None) -> 
             f"{tracker.slug} opened on {tracker.opened}: there is no tally on {day}. "
             f"Give as_of={tracker.opened} or later."
         )
-    return compute_tally(tracker, ctx.body(tracker), day, ctx.repo.positions(tracker, day))
+    tally = compute_tally(tracker, ctx.body(tracker), day, ctx.repo.positions(tracker, day))
+    if not tally.voters:
+        raise UserError(
+            f"{tally.body.name} had no members on {tally.as_of}: there is nothing to count. "
+            "Give a later as_of=."
+        )
+    return tally
 
 
 def when(tally: Tally, today: date) -> str:

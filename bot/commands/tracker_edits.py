@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from bot.commands.context import Context
-from bot.commands.lifespan import check_opened
+from bot.commands.lifespan import check_has_members, check_opened
 from bot.commands.params import TRACKER_REQUIRED, VISIBILITY
 from bot.commands.recording import find_candidate
 from bot.commands.spec import Command, Param, ParamKind
@@ -77,6 +77,9 @@ def edit_tracker(ctx: Context, args: EditArgs) -> Reply:
         )
     if args.visibility is not None:
         values["visibility"] = args.visibility
+    if {"opened", "body", "subject"} & set(values):
+        subject = values.get("subject", tracker.subject)
+        check_has_members(body, values.get("opened", tracker.opened), subject)
     rule: Rule = values.get("rule", tracker.rule)
     if rule.kind == "qmv" and not body.weighs_population:
         raise UserError(f"qmv weighs population, and {body.name} has no population figures.")

@@ -9,7 +9,7 @@ from datetime import date
 from bot.commands.bodies import DEFAULT_BODY, body_line
 from bot.commands.context import Context
 from bot.commands.converters import MAX_NAME
-from bot.commands.lifespan import check_close, check_opened, check_within
+from bot.commands.lifespan import check_close, check_has_members, check_opened, check_within
 from bot.commands.params import DATE, TRACKER_REQUIRED, VISIBILITY
 from bot.commands.reading import current_tally, when
 from bot.commands.recording import find_candidate
@@ -87,6 +87,7 @@ def new_tracker(ctx: Context, args: NewTrackerArgs) -> Reply:
     subject = body.resolve(args.subject).code if args.subject else None
     opened = args.opened or ctx.today
     check_opened(opened, ctx.today)
+    check_has_members(body, opened, subject)
     voters = len([m for m in body.members_on(opened) if m.code != subject])
     if rule.kind == "threshold" and (rule.threshold or 0) > len(body.members):
         raise UserError(

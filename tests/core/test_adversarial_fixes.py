@@ -8,7 +8,11 @@ from datetime import date
 from typing import Any
 
 from adapters.console.render import render_text
+from bot.app import Core
 from bot.members import shipped_body
+from store.thread import as_sqlite
+
+from .test_record_keeping import refused
 
 from .test_seed_stories import replay
 
@@ -34,3 +38,32 @@ async def test_everyone_abstaining_under_unanimity_is_pending(run: Any) -> None:
     text = render_text(reply)
     assert "the rule is met" not in text
     assert "nothing is adopted without support" in reply.lines[0]
+
+
+# 2. A tracker opened before its body had members ------------------------------------------------
+
+
+async def test_opening_before_the_body_had_members_is_refused(core: Core, run: Any) -> None:
+    await refused(
+        core,
+        run,
+        'tracker new old2 "Old" kind=approval rule=unanimity opened=1900-01-01',
+        "opened=1900-01-01",
+        "1949-",
+    )
+    await replay(run, ['tracker new old3 "Old" kind=approval rule=unanimity opened=1950-01-01'])
+    await refused(core, run, "tracker edit old3 opened=1920-01-01", "1949-")
+
+
+async def test_a_day_without_members_gets_a_message_not_a_verdict(core: Core, run: Any) -> None:
+    await replay(run, ['tracker new old4 "Old" kind=approval rule=unanimity opened=1950-01-01'])
+    # A tracker stored before the check existed, opened before NATO had members.
+    await core.store.run(
+        lambda tx: as_sqlite(tx).records.db.execute(
+            "UPDATE trackers SET opened = '1900-01-01' WHERE slug = 'old4'"
+        )
+    )
+    reply = await run("/tally old4 as_of=1920-01-01")
+    assert not reply.ok
+    assert "no members on 1920-01-01" in reply.title
+    assert "rule is met" not in render_text(reply)

@@ -53,11 +53,12 @@ async def load_demo(settings: Settings) -> int:
             print(f"The demo tracker {DEMO_TRACKER} is already loaded in {settings.db_path}.")
             return 0
         actor = operator_actor()
-        for command in DEMO_COMMANDS:
-            reply = await core.dispatcher.run_text(command, actor)
-            if not reply.ok:
-                print(f"demo step failed: {command}\n{render_text(reply)}", file=sys.stderr)
-                return 1
+        # One transaction: a step that fails leaves nothing of the demo behind.
+        replies = await core.dispatcher.run_all(DEMO_COMMANDS, actor)
+        failed = next((r for r in replies if not r.ok), None)
+        if failed is not None:
+            print(f"The demo was not loaded: {render_text(failed)}", file=sys.stderr)
+            return 1
         reply = await core.dispatcher.run_text(f"/tally {DEMO_TRACKER}", actor)
         print(f"Loaded {DEMO_TRACKER} into {settings.db_path}. Try /tally, /tally holdouts,")
         print("/tally position HU, /tally nato-sg-2024 as_of=2024-03-06.\n")

@@ -5,15 +5,19 @@ subprocess where the exit status matters)."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from adapters.console.render import render_text
+from adapters.console.repl import operator_actor
 from bot.app import Core
+from bot.demo import DEMO_COMMANDS, DEMO_TRACKER
 from bot.members import shipped_body
 from store.thread import as_sqlite
 
+from .test_cli import tallybot
+from .test_commands import snapshot
 from .test_record_keeping import refused
-
 from .test_seed_stories import replay
 
 EU = [m.code for m in shipped_body("eu").members_on(date(2024, 1, 1))]
@@ -67,3 +71,26 @@ async def test_a_day_without_members_gets_a_message_not_a_verdict(core: Core, ru
     assert not reply.ok
     assert "no members on 1920-01-01" in reply.title
     assert "rule is met" not in render_text(reply)
+
+
+# 3. The demo names its tracker and is all or nothing --------------------------------------------
+
+
+def test_demo_loads_beside_another_open_tracker(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    made = tallybot(
+        "exec", 'tracker new other "Other" kind=approval rule=majority opened=2024-01-01', db=db
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+    result = tallybot("demo", db=db)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "28 of 32 support" in result.stdout
+
+
+async def test_a_failing_demo_step_leaves_nothing_behind(core: Core) -> None:
+    before = await snapshot(core)
+    steps = (*DEMO_COMMANDS, f"declare HU support nobody tracker={DEMO_TRACKER}")
+    replies = await core.dispatcher.run_all(steps, operator_actor())
+    assert len(replies) == 1 and not replies[0].ok
+    assert "declare HU support nobody" in replies[0].title
+    assert await snapshot(core) == before

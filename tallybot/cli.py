@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.demo import DEMO_TRACKER
-from bot.errors import ServiceFailed, UserError
+from bot.errors import DatabaseUnusable, ServiceFailed, UserError
 from bot.settings import Settings, SettingsError
 
 log = logging.getLogger("tallybot")
@@ -133,6 +133,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 def _exec(args: argparse.Namespace, settings: Settings) -> int:
     from tallybot.oneshot import exec_command
 
+    if args.as_user is not None and not args.as_user.strip():  # bad usage, like argparse's
+        print("error: --as needs a user name, e.g. --as alice.", file=sys.stderr)
+        return UNUSABLE
     return exec_command(settings, args.command, args.as_user, args.json)
 
 
@@ -186,6 +189,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     return dispatch_command(args, settings)
 
 
+REFUSED = 1
+"""Exit status of a command refused or failed: bad input, data errors in an import."""
+UNUSABLE = 2
+"""Exit status of a setting or database that can't work, or bad command-line usage (argparse)."""
 STDOUT_CLOSED = 141
 """Exit status when whoever read our output stopped early (`| head -1`): 128 + SIGPIPE, what a
 shell reports for any other tool cut off the same way."""
@@ -228,7 +235,7 @@ def _main(argv: Sequence[str] | None) -> int:
         settings = Settings.from_env()
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return UNUSABLE
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -237,14 +244,17 @@ def _main(argv: Sequence[str] | None) -> int:
         settings = Settings(**{**settings.__dict__, "db_path": db})
     try:
         return int(args.func(args, settings))
+    except DatabaseUnusable as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return UNUSABLE
     except UserError as exc:
         from adapters.console.render import neutralise
 
         print(f"error: {neutralise(exc.message)}", file=sys.stderr)
-        return 2
+        return REFUSED
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return UNUSABLE
     except ServiceFailed as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -16,9 +16,10 @@ from bot import exchange
 from bot.commands.catalog import COMMANDS
 from bot.commands.context import Context
 from bot.commands.exchange import export_file, import_roll_call
+from bot.commands.import_checks import check_record_values
 from bot.commands.trackers import SLUG
 from bot.errors import UserError
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from tallybot.wiring import open_core
 
 T = TypeVar("T")
@@ -63,6 +64,7 @@ def import_command(args: argparse.Namespace, settings: Settings) -> int:
     if args.file.suffix.lower() == ".csv":
         raise UserError(f"{args.file} is a CSV roll-call: say which tracker with --tracker SLUG.")
     record = exchange.parse_json(data)
+    check_record_values(record, datetime.now(UTC).date())
     slug = (args.as_slug or record["tracker"]["slug"]).strip().lower()
     if not SLUG.match(slug):
         raise UserError(
@@ -137,7 +139,7 @@ def copy_database(source: Path, target: Path) -> tuple[int, int]:
 
 def _require_database(path: Path) -> None:
     if not Path(path).is_file():
-        raise UserError(f"No database at {path} (set --db or TALLYBOT_DB).")
+        raise SettingsError(f"No database at {path} (set --db or TALLYBOT_DB).")
 
 
 def _read(file: Path) -> bytes:

@@ -4,9 +4,13 @@ subprocess where the exit status matters)."""
 
 from __future__ import annotations
 
+import copy
+import json
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from adapters.console.render import render_text
 from adapters.console.repl import operator_actor
@@ -94,3 +98,76 @@ async def test_a_failing_demo_step_leaves_nothing_behind(core: Core) -> None:
     assert len(replies) == 1 and not replies[0].ok
     assert "declare HU support nobody" in replies[0].title
     assert await snapshot(core) == before
+
+
+# 4. A hand-edited export is checked as the commands would check it ------------------------------
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    folder = tmp_path_factory.mktemp("export")
+    db = folder / "demo.db"
+    assert tallybot("demo", db=db).returncode == 0
+    closing = 'tracker close nato-sg-2024 outcome="Rutte" date=2024-06-26'
+    assert tallybot("exec", closing, db=db).returncode == 0
+    result = tallybot("export", "nato-sg-2024", db=db)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def _edit(record: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    edited = copy.deepcopy(record)
+    *parents, last = path.split(".")
+    target: Any = edited
+    for part in parents:
+        name, _, index = part.partition("[")
+        target = target[name][int(index[:-1])] if index else target[name]
+    target[last] = value
+    return edited
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected"),
+    [
+        ("declarations[3].made_on", "2024-01-01", "declarations[3].made_on: 2024-01-01 is before"),
+        ("declarations[3].made_on", "2099-01-01", "declarations[3].made_on: 2099-01-01 is in the"),
+        ("tracker.opened", "2099-01-01", "tracker.opened: opened=2099-01-01 is in the future"),
+        ("tracker.closed_on", "2024-03-01", "is after the tracker closed on 2024-03-01"),
+        ("declarations[3].source", "javascript:alert(1)", "declarations[3].source: source="),
+        (
+            "tracker.title",
+            "x" * 100_000,
+            "tracker.title: TITLE is too long: 100,000 characters; at most 200 are allowed. Shorten it.",
+        ),
+        (
+            "declarations[4].quote",
+            "q" * 200_000,
+            "quote is too long: 200,000 characters; at most 4,000 are allowed. Shorten it (link",
+        ),
+        ("declarations[3].recorded_at", "garbage", "declarations[3].recorded_at: 'garbage'"),
+        ("declarations[3].recorded_at", "2024-04-02T10:00:00", "has no time zone"),
+    ],
+)
+def test_import_refuses_what_the_commands_refuse(
+    exported: dict[str, Any], tmp_path: Path, path: str, value: Any, expected: str
+) -> None:
+    file = tmp_path / "edited.json"
+    file.write_text(json.dumps(_edit(exported, path, value)))
+    db = tmp_path / "empty.db"
+    result = tallybot("import", str(file), db=db)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+    listed = tallybot("exec", "/tally trackers", db=db)
+    assert "nato-sg-2024" not in listed.stdout
+
+
+# 18. A database in a folder that does not exist ------------------------------------------------
+
+
+def test_a_database_in_a_missing_folder_is_refused_not_created(tmp_path: Path) -> None:
+    db = tmp_path / "nonexistent" / "dir" / "x.db"
+    result = tallybot("exec", "/tally trackers", db=db)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"the folder {db.parent} does not exist" in result.stderr
+    assert not (tmp_path / "nonexistent").exists()

@@ -137,7 +137,8 @@ def _edit(record: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
         (
             "tracker.title",
             "x" * 100_000,
-            "tracker.title: TITLE is too long: 100,000 characters; at most 200 are allowed. Shorten it.",
+            "tracker.title: TITLE is too long: 100,000 characters; at most 200 are allowed. "
+            "Shorten it.",
         ),
         (
             "declarations[4].quote",

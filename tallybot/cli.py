@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path, help="columns: code,name,joined[,left,population,aliases]")
     imp.add_argument("--slug", help="short name (default: the file name)")
     imp.add_argument("--name", help="display name (default: the slug in capitals)")
+    imp.add_argument(
+        "--replace", action="store_true", help="replace the member list of an existing body"
+    )
     imp.set_defaults(func=_import_body)
     _add_exchange(sub)
     _add_discord(sub)
@@ -150,7 +153,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
 def _import_body(args: argparse.Namespace, settings: Settings) -> int:
     from tallybot.oneshot import import_body
 
-    return import_body(settings, args.file, args.slug, args.name)
+    return import_body(settings, args.file, args.slug, args.name, replace=args.replace)
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:

@@ -172,3 +172,26 @@ def test_a_database_in_a_missing_folder_is_refused_not_created(tmp_path: Path) -
     assert result.returncode == 2, result.stdout + result.stderr
     assert f"the folder {db.parent} does not exist" in result.stderr
     assert not (tmp_path / "nonexistent").exists()
+
+
+# 5. body import never replaces a body silently -----------------------------------------------
+
+
+def test_body_import_refuses_to_replace_a_body_without_replace(tmp_path: Path) -> None:
+    db = tmp_path / "b.db"
+    one = tmp_path / "solo.csv"
+    one.write_text("code,name,joined\nDK,Denmark,1952-01-01\n", encoding="utf-8")
+    first = tallybot("body", "import", str(one), db=db)
+    assert first.returncode == 0, first.stderr
+    assert "1 member." in first.stdout and "1 members" not in first.stdout
+    again = tallybot("body", "import", str(one), db=db)
+    assert again.returncode == 1
+    assert "A body 'solo' already exists: add --replace" in again.stderr
+    shipped = tallybot("body", "import", str(one), "--slug", "nato", db=db)
+    assert shipped.returncode == 1
+    assert "'nato' (shipped with tallybot) already exists" in shipped.stderr
+    bodies = json.loads(tallybot("exec", "--json", "/tally bodies", db=db).stdout)["bodies"]
+    assert {b["slug"]: b["members"] for b in bodies}["nato"] == 32
+    replaced = tallybot("body", "import", str(one), "--replace", db=db)
+    assert replaced.returncode == 0, replaced.stderr
+    assert "Replaced the members of body 'solo'" in replaced.stdout

@@ -120,7 +120,7 @@ def test_body_import_never_drops_a_member_that_declared(demo_db: Path, tmp_path:
         "\n".join(line for line in shipped if not line.startswith("LT,")) + "\n",
         encoding="utf-8",
     )
-    result = tallybot("body", "import", str(without_lt), "--slug", "nato", db=demo_db)
+    result = tallybot("body", "import", str(without_lt), "--slug", "nato", "--replace", db=demo_db)
     assert result.returncode == 1 and "leaves out LT" in result.stderr
     bad = tallybot("body", "import", str(without_lt), "--slug", "Bad Slug!", db=demo_db)
     assert bad.returncode == 1 and "can't be a body name" in bad.stderr

@@ -20,6 +20,7 @@ from bot.domain import (
     Stance,
     Tracker,
     TrackerKind,
+    TrackerStatus,
 )
 from bot.errors import UserError
 from bot.events import DomainEvent, EventKind
@@ -343,6 +344,12 @@ def _check_member(ctx: Context, tracker: Tracker, member: Member, made_on: date)
         raise UserError(f"{member.name} is the subject of {tracker.slug} and does not vote on it.")
     if member.left and made_on >= member.left:
         raise UserError(f"{member.name} left {ctx.body(tracker).name} on {member.left}.")
+    closed = tracker.closed_on if tracker.status is not TrackerStatus.OPEN else None
+    if closed and member.joined > closed:
+        raise UserError(
+            f"{member.name} joined {ctx.body(tracker).name} on {member.joined}, after "
+            f"{tracker.slug} closed on {closed}: it never counts on this tracker."
+        )
 
 
 def _target(

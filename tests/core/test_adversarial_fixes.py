@@ -195,3 +195,21 @@ def test_body_import_refuses_to_replace_a_body_without_replace(tmp_path: Path) -
     replaced = tallybot("body", "import", str(one), "--replace", db=db)
     assert replaced.returncode == 0, replaced.stderr
     assert "Replaced the members of body 'solo'" in replaced.stdout
+
+
+# 6. A member that joined after the close ------------------------------------------------------
+
+
+async def test_a_member_that_joined_after_the_close_is_refused(core: Core, run: Any) -> None:
+    await replay(
+        run,
+        [
+            'tracker new fi2 "Finland" kind=approval rule=unanimity subject=FI opened=2022-05-18',
+            'tracker close fi2 outcome="Finland joined" date=2023-04-04',
+        ],
+    )
+    title = await refused(core, run, "declare SE support tracker=fi2 date=2023-04-01")
+    assert title.endswith(
+        "Sweden joined NATO on 2024-03-07, after fi2 closed on 2023-04-04: "
+        "it never counts on this tracker."
+    )

@@ -19,6 +19,7 @@ from bot.commands.exchange import export_file, import_roll_call
 from bot.commands.import_checks import check_record_values
 from bot.commands.trackers import SLUG
 from bot.errors import UserError
+from bot.replies import counted
 from bot.settings import Settings, SettingsError
 from tallybot.wiring import open_core
 
@@ -77,8 +78,9 @@ def import_command(args: argparse.Namespace, settings: Settings) -> int:
 
     title = _in_context(settings, work, create=True)
     print(
-        f"Imported {slug} ({title}): {len(record['declarations'])} declarations, "
-        f"{len(record['candidates'])} candidates, {len(record['events'])} events."
+        f"Imported {slug} ({title}): {counted(len(record['declarations']), 'declaration')}, "
+        f"{counted(len(record['candidates']), 'candidate')}, "
+        f"{counted(len(record['events']), 'event')}."
     )
     return 0
 
@@ -89,8 +91,9 @@ def _import_roll_call(settings: Settings, file: Path, slug: str, data: bytes) ->
         return import_roll_call(ctx, ctx.tracker(slug), data, declare)
 
     count, skipped = _in_context(settings, work)
-    note = f" ({skipped} lines marked retracted were skipped)" if skipped else ""
-    print(f"Recorded {count} declarations on {slug} from {file}{note}.")
+    marked = "line marked retracted was" if skipped == 1 else "lines marked retracted were"
+    note = f" ({skipped} {marked} skipped)" if skipped else ""
+    print(f"Recorded {counted(count, 'declaration')} on {slug} from {file}{note}.")
     return 0
 
 
@@ -102,23 +105,34 @@ def backup_command(args: argparse.Namespace, settings: Settings) -> int:
         raise UserError("The backup must go to another file than the database itself.")
     if target.exists() and not args.force:
         raise UserError(f"{target} already exists: choose another name, or add --force.")
+    if not target.parent.is_dir():
+        raise UserError(
+            f"Can't write the backup {target}: the folder {target.parent} does not exist."
+        )
     partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
     try:
         trackers, declarations = copy_database(source, partial)
         os.replace(partial, target)
     except OSError as exc:
         raise UserError(f"Could not write {target}: {exc.strerror}.") from None
+    except sqlite3.OperationalError:  # the copy could not be opened: the folder is not writable
+        raise UserError(
+            f"Can't write the backup {target}: this user may not write there."
+        ) from None
     finally:
         partial.unlink(missing_ok=True)
-    print(f"Backed up {source} to {target}: {trackers} trackers, {declarations} declarations.")
+    print(
+        f"Backed up {source} to {target}: {counted(trackers, 'tracker')}, "
+        f"{counted(declarations, 'declaration')}."
+    )
     return 0
 
 
 def copy_database(source: Path, target: Path) -> tuple[int, int]:
     """SQLite's online backup: one consistent snapshot, while other processes keep writing
     (WAL lets them); the copy is a single self-contained file (rollback journal)."""
-    src = sqlite3.connect(str(source), timeout=30)
     dst = sqlite3.connect(str(target))
+    src = sqlite3.connect(str(source), timeout=30)
     try:
         src.execute("PRAGMA busy_timeout = 30000")
         src.backup(dst)

@@ -18,7 +18,7 @@ from bot.commands.spec import Command, Param, ParamKind
 from bot.domain import Tracker, TrackerKind, TrackerStatus, TrackerVisibility
 from bot.errors import UserError
 from bot.members import Body, normalise
-from bot.replies import Colour, Reply, Visibility
+from bot.replies import Colour, Reply, Visibility, counted
 from bot.rules import RULE_NAMES, Rule
 from bot.tally import Tally, compute_tally
 
@@ -86,7 +86,7 @@ def edit_tracker(ctx: Context, args: EditArgs) -> Reply:
     if rule.kind == "threshold" and (rule.threshold or 0) > len(body.members):
         raise UserError(
             f"threshold={rule.threshold} can never be met: {body.name} has "
-            f"{len(body.members)} members."
+            f"{counted(len(body.members), 'member')}."
         )
     changed = {
         name: [_text(getattr(tracker, name)), _text(value)]
@@ -96,12 +96,12 @@ def edit_tracker(ctx: Context, args: EditArgs) -> Reply:
     if not changed:
         raise UserError(f"{tracker.slug} already reads like that: nothing changed.")
     edited = dataclasses.replace(tracker, **{k: v for k, v in values.items() if k in changed})
-    counted = {"rule", "body", "subject"} & set(changed)
-    outcomes = outcome_changes(ctx, tracker, edited, body) if counted else []
+    recount = {"rule", "body", "subject"} & set(changed)
+    outcomes = outcome_changes(ctx, tracker, edited, body) if recount else []
     ctx.repo.update_tracker(tracker.id, {name: values[name] for name in changed})
     _record(ctx, tracker, "edited", changed)
     lines = [f"{name}: {old or '—'} → {new or '—'}" for name, (old, new) in changed.items()]
-    if counted:
+    if recount:
         lines += outcome_lines(outcomes, len(ctx.repo.declaration_dates(tracker.id)))
     return Reply(
         title=f"Edited {tracker.slug}: {', '.join(changed)}",

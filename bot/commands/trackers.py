@@ -19,7 +19,7 @@ from bot.errors import UserError
 from bot.events import DomainEvent, EventKind
 from bot.members import normalise
 from bot.presentation import headline
-from bot.replies import Colour, Reply, Visibility
+from bot.replies import Colour, Reply, Visibility, counted
 from bot.rules import RULE_NAMES, Rule
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
@@ -92,7 +92,7 @@ def new_tracker(ctx: Context, args: NewTrackerArgs) -> Reply:
     if rule.kind == "threshold" and (rule.threshold or 0) > len(body.members):
         raise UserError(
             f"threshold={rule.threshold} can never be met: {body.name} has "
-            f"{len(body.members)} members."
+            f"{counted(len(body.members), 'member')}."
         )
     tracker = ctx.repo.create_tracker(
         slug=slug,

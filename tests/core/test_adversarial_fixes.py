@@ -25,6 +25,7 @@ from .test_record_keeping import refused
 from .test_seed_stories import replay
 
 EU = [m.code for m in shipped_body("eu").members_on(date(2024, 1, 1))]
+NATO_2022 = [m.code for m in shipped_body("nato").members_on(date(2022, 7, 5))]
 
 
 # 1. Everyone abstaining adopts nothing ---------------------------------------------------------
@@ -213,3 +214,39 @@ async def test_a_member_that_joined_after_the_close_is_refused(core: Core, run: 
         "Sweden joined NATO on 2024-03-07, after fi2 closed on 2023-04-04: "
         "it never counts on this tracker."
     )
+
+
+# 7. backup to a folder that does not exist -------------------------------------------------------
+
+
+def test_backup_to_a_missing_folder_is_one_sentence(tmp_path: Path) -> None:
+    db = tmp_path / "b.db"
+    made = tallybot("exec", 'tracker new one "One" kind=approval rule=majority', db=db)
+    assert made.returncode == 0, made.stdout
+    result = tallybot("backup", "/nonexistent/x.db", db=db)
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: Can't write the backup /nonexistent/x.db: the folder /nonexistent does not "
+        "exist.\n"
+    )
+    done = tallybot("backup", str(tmp_path / "copy.db"), db=db)
+    assert done.returncode == 0, done.stderr
+    assert ": 1 tracker, 0 declarations." in done.stdout
+
+
+# 15. Plurals ----------------------------------------------------------------------------------
+
+
+async def test_counts_agree_with_their_nouns(run: Any) -> None:
+    await replay(
+        run,
+        [
+            'tracker new fi3 "Finland" kind=approval rule=unanimity subject=FI opened=2022-05-18',
+            f"declare {','.join(c for c in NATO_2022 if c != 'FI')} support tracker=fi3 "
+            "date=2022-07-05",
+        ],
+    )
+    reply = await run("/tally holdouts fi3 as_of=2022-07-05")
+    assert reply.ok, reply.title
+    assert "0 members" not in render_text(reply)
+    assert "Every member is counted as approving." in render_text(reply)

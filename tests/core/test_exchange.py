@@ -280,7 +280,7 @@ async def test_an_exported_csv_reads_back_as_a_roll_call(
     capsys.readouterr()
     assert cli(db, "import", str(tmp_path / "a.csv"), "--tracker", "sg-again") == 0
     out = capsys.readouterr().out
-    assert "(1 lines marked retracted were skipped)" in out
+    assert "(1 line marked retracted was skipped)" in out
     quotes = demo.store.run_blocking(
         lambda tx: [d.quote for d in tx.records.history(2, member="HU", limit=5)]
     )

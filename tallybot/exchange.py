@@ -17,7 +17,7 @@ from bot.commands.catalog import COMMANDS
 from bot.commands.context import Context
 from bot.commands.exchange import export_file, import_roll_call
 from bot.commands.import_checks import check_record_values
-from bot.commands.trackers import SLUG
+from bot.commands.trackers import check_slug
 from bot.errors import UserError
 from bot.replies import counted
 from bot.settings import Settings, SettingsError
@@ -66,11 +66,7 @@ def import_command(args: argparse.Namespace, settings: Settings) -> int:
         raise UserError(f"{args.file} is a CSV roll-call: say which tracker with --tracker SLUG.")
     record = exchange.parse_json(data)
     check_record_values(record, datetime.now(UTC).date())
-    slug = (args.as_slug or record["tracker"]["slug"]).strip().lower()
-    if not SLUG.match(slug):
-        raise UserError(
-            f"'{slug}' can't be a tracker slug: use 2-40 lower-case letters, digits, dashes."
-        )
+    slug = check_slug(args.as_slug or record["tracker"]["slug"])
 
     def work(ctx: Context) -> str:
         tracker = ctx.repo.import_tracker_record(record, slug, ctx.actor.ref, ctx.now)

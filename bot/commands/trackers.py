@@ -38,7 +38,20 @@ RESERVED = {
     "unsubscribe",
     "subscriptions",
     "amend",
+    "export",
 }
+
+
+def check_slug(text: str) -> str:
+    """A tracker name: 2-40 lower-case letters, digits and dashes, and no command word (a
+    tracker named `help` could never be read as `/tally help`)."""
+    slug = text.strip().lower()
+    if not SLUG.match(slug) or slug in RESERVED:
+        raise UserError(
+            f"'{text}' can't be a tracker name: use 2-40 lower-case letters, digits and "
+            "dashes (e.g. nato-sg-2024), and not a command word."
+        )
+    return slug
 
 
 def _split(text: str | None) -> list[str]:
@@ -60,12 +73,7 @@ class NewTrackerArgs:
 
 
 def new_tracker(ctx: Context, args: NewTrackerArgs) -> Reply:
-    slug = args.slug.lower()
-    if not SLUG.match(slug) or slug in RESERVED:
-        raise UserError(
-            f"'{args.slug}' can't be a tracker name: use 2-40 lower-case letters, digits and "
-            "dashes (e.g. nato-sg-2024), and not a command word."
-        )
+    slug = check_slug(args.slug)
     if ctx.repo.tracker_exists(slug):
         raise UserError(f"A tracker named {slug} already exists.")
     kind = args.kind

@@ -226,8 +226,7 @@ def test_backup_to_a_missing_folder_is_one_sentence(tmp_path: Path) -> None:
     result = tallybot("backup", "/nonexistent/x.db", db=db)
     assert result.returncode == 1
     assert result.stderr == (
-        "error: Can't write the backup /nonexistent/x.db: the folder /nonexistent does not "
-        "exist.\n"
+        "error: Can't write the backup /nonexistent/x.db: the folder /nonexistent does not exist.\n"
     )
     done = tallybot("backup", str(tmp_path / "copy.db"), db=db)
     assert done.returncode == 0, done.stderr
@@ -250,3 +249,18 @@ async def test_counts_agree_with_their_nouns(run: Any) -> None:
     assert reply.ok, reply.title
     assert "0 members" not in render_text(reply)
     assert "Every member is counted as approving." in render_text(reply)
+
+
+# 8. import --as-slug follows the slug rule of tracker new ----------------------------------------
+
+
+@pytest.mark.parametrize("slug", ["help", "history", "Bad Slug!"])
+def test_import_as_a_command_word_is_refused(
+    exported: dict[str, Any], tmp_path: Path, slug: str
+) -> None:
+    file = tmp_path / "e.json"
+    file.write_text(json.dumps(exported))
+    result = tallybot("import", str(file), "--as-slug", slug, db=tmp_path / "i.db")
+    assert result.returncode == 1
+    assert f"'{slug}' can't be a tracker name" in result.stderr
+    assert "not a command word" in result.stderr

@@ -48,7 +48,7 @@ def edit_tracker(ctx: Context, args: EditArgs) -> Reply:
         raise UserError(
             "Nothing to change: give one or more of "
             + ", ".join(f"{name}=" for name in EDITABLE)
-            + "."
+            + ". An empty value changes nothing: write subject=none to clear the subject."
         )
     body = ctx.repo.body(args.body.lower()) if args.body is not None else ctx.body(tracker)
     values: dict[str, Any] = {}

@@ -264,3 +264,19 @@ def test_import_as_a_command_word_is_refused(
     assert result.returncode == 1
     assert f"'{slug}' can't be a tracker name" in result.stderr
     assert "not a command word" in result.stderr
+
+
+# 9. Clearing a field --------------------------------------------------------------------------
+
+
+async def test_an_empty_value_says_how_to_clear_a_field(core: Core, run: Any) -> None:
+    await replay(run, DEMO_COMMANDS)
+    title = await refused(core, run, 'amend 5 speaker=""', "Nothing to amend", "speaker=none")
+    assert "to clear a field" in title
+    await refused(core, run, f'tracker edit {DEMO_TRACKER} subject=""', "subject=none")
+    reply = await run("amend 5 speaker=none source=none")
+    assert reply.ok, reply.title
+    assert reply.data["changes"] == {"source": None, "speaker": None}
+    position = render_text(await run("/tally position HU"))
+    assert "Szijjarto" in position  # the original stays visible
+    await refused(core, run, "amend 5 source=javascript:alert(1)", "is not a web address")

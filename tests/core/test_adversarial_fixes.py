@@ -280,3 +280,35 @@ async def test_an_empty_value_says_how_to_clear_a_field(core: Core, run: Any) ->
     position = render_text(await run("/tally position HU"))
     assert "Szijjarto" in position  # the original stays visible
     await refused(core, run, "amend 5 source=javascript:alert(1)", "is not a web address")
+
+
+# 11, 12, 18. Console output: no invisible headings, names kept whole, bidi controls shown -----
+
+
+async def test_console_history_marks_a_continued_day_visibly(run: Any) -> None:
+    await replay(run, DEMO_COMMANDS)
+    text = render_text(await run("/tally history"))
+    assert "\u200b" not in text
+    assert "\n  (continued)\n" in text
+
+
+async def test_console_never_wraps_a_member_name(run: Any) -> None:
+    await replay(run, ['tracker new gb "Question" kind=approval rule=unanimity opened=2024-01-01'])
+    reply = await run("/tally holdouts gb")
+    for width in range(30, 90):
+        lines = render_text(reply, width=width).splitlines()
+        assert not any(line.rstrip().endswith(("United", "North")) for line in lines), width
+        assert any("United Kingdom" in line for line in lines)
+
+
+async def test_console_shows_bidi_controls_instead_of_obeying_them(run: Any) -> None:
+    await replay(
+        run,
+        [
+            'tracker new bidi "Question" kind=approval rule=unanimity opened=2024-01-01',
+            'declare HU oppose tracker=bidi date=2024-01-02 quote="abc\u202edef\u2066x\u2069"',
+        ],
+    )
+    text = render_text(await run("/tally position HU tracker=bidi"))
+    assert "abc\\u202edef\\u2066x\\u2069" in text
+    assert not any(0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069 for c in text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import date
 
 from bot.domain import Confidence, Declaration, Stance, Tracker, TrackerKind, TrackerStatus
 from bot.members import Body
@@ -145,15 +146,17 @@ def declaration_line(declaration: Declaration, tracker: Tracker, body: Body) -> 
     return text
 
 
-def provenance(declaration: Declaration) -> str:
-    """'“quote” — speaker · 2024-04-02 · reported · source'."""
+def provenance(declaration: Declaration, *, dated: bool = True) -> str:
+    """'“quote” — speaker · 2024-04-02 · reported · source'; without the date where a heading
+    already says it (history, position)."""
     said = []
     if declaration.quote:
         said.append(f"“{declaration.quote}”")
     if declaration.speaker:
         said.append(f"— {declaration.speaker}")
     parts = [" ".join(said)] if said else []
-    parts.append(declaration.made_on.isoformat())
+    if dated:
+        parts.append(declaration.made_on.isoformat())
     if declaration.confidence is not Confidence.UNSTATED:
         parts.append(str(declaration.confidence))
     if declaration.source:
@@ -254,12 +257,20 @@ def declaration_data(declaration: Declaration, tracker: Tracker) -> dict[str, ob
     }
 
 
-def history_field(declaration: Declaration, tracker: Tracker, body: Body) -> Field:
+def history_field(
+    declaration: Declaration, tracker: Tracker, body: Body, as_of: date | None = None
+) -> Field:
+    """One declaration under a heading with its date (once); one made after `as_of` is marked,
+    as it does not count in a reading of that day."""
     line = declaration_line(declaration, tracker, body)
-    name = f"#{declaration.id} · {declaration.made_on} · {line}"
-    items = [provenance(declaration), *amendment_lines(declaration)]
+    made = f"{declaration.made_on}"
+    if as_of is not None and declaration.made_on > as_of:
+        made += f" (after {as_of})"
+    name = f"#{declaration.id} · {made} · {line}"
+    said = provenance(declaration, dated=False)
+    items = [*([said] if said else []), *amendment_lines(declaration)]
     if declaration.retraction:
-        name = f"#{declaration.id} · {declaration.made_on} · RETRACTED"
+        name = f"#{declaration.id} · {made} · RETRACTED"
         items = [
             f"was: {line}",
             f"retracted: {declaration.retraction.reason}",

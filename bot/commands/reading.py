@@ -97,14 +97,14 @@ def show_position(ctx: Context, args: PositionArgs) -> Reply:
     else:
         now = f"{member.label} has not declared"
     lines = [f"{when(tally, ctx.today)}: {now}", headline(tally)]
-    fields = [history_field(d, tracker, body) for d in history]
+    fields = [history_field(d, tracker, body, args.as_of) for d in history]
     if not history:
         lines.append("No declarations recorded yet.")
     return Reply(
         title=f"{member.label} on {tracker.title}",
         lines=tuple(lines),
         fields=tuple(fields),
-        context=(f"Newest first; {len(history)} shown. Ids are for /tally retract.",),
+        context=(position_note(history, args.as_of),),
         colour=colour_for(tally.verdict.outcome),
         data={
             "tracker": tracker.slug,
@@ -114,6 +114,15 @@ def show_position(ctx: Context, args: PositionArgs) -> Reply:
             "history": [declaration_data(d, tracker) for d in history],
         },
     )
+
+
+def position_note(history: list[Declaration], as_of: date | None) -> str:
+    """'Newest first; 2 shown ...': which entries a reading as of a day leaves out of its count."""
+    later = [d for d in history if as_of is not None and d.made_on > as_of]
+    note = f"Newest first; {len(history)} shown"
+    if later:
+        note += f", those marked after {as_of} do not count in this reading"
+    return f"{note}. Ids are for /tally retract and /tally amend."
 
 
 POSITION = Command(

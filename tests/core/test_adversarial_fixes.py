@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -312,3 +312,57 @@ async def test_console_shows_bidi_controls_instead_of_obeying_them(run: Any) -> 
     text = render_text(await run("/tally position HU tracker=bidi"))
     assert "abc\\u202edef\\u2066x\\u2069" in text
     assert not any(0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069 for c in text)
+
+
+# 10, 14, 20. History and position: each date once, later declarations marked, time order -----
+
+
+async def test_history_and_position_print_each_date_once(run: Any) -> None:
+    await replay(
+        run,
+        [
+            'tracker new sg "SG" kind=selection rule=unanimity candidates="Rutte,Iohannis" '
+            "opened=2024-02-01",
+            "declare NL support rutte date=2024-02-03",
+        ],
+    )
+    history = render_text(await run("/tally history sg"))
+    assert "\n  2024-02-03\n" in history
+    assert history.count("2024-02-03") == 1
+    position = render_text(await run("/tally position NL tracker=sg"))
+    assert position.count("2024-02-03") == 2  # "(since 2024-02-03)" and the entry's heading
+
+
+async def test_position_as_of_marks_later_declarations(run: Any) -> None:
+    await replay(run, DEMO_COMMANDS)
+    await replay(run, [f"declare HU support rutte tracker={DEMO_TRACKER} date=2024-06-18"])
+    reply = await run("/tally position HU as_of=2024-04-01")
+    assert reply.ok, reply.title
+    names = [field.name for field in reply.fields]
+    assert names[0].startswith("#31 · 2024-06-18 (after 2024-04-01) · ")
+    assert "after" not in names[1]
+    assert reply.context[0] == (
+        "Newest first; 2 shown, those marked after 2024-04-01 do not count in this reading. "
+        "Ids are for /tally retract and /tally amend."
+    )
+
+
+async def test_history_interleaves_events_and_declarations_by_time(run: Any, clock: Any) -> None:
+    start = clock.now
+    steps = [
+        'tracker new sg2 "SG" kind=selection rule=unanimity candidates="Rutte,Iohannis" '
+        "opened=2024-02-01",
+        "declare NL support rutte date=2024-03-01",
+        "tracker withdraw sg2 Iohannis date=2024-03-01",
+        "declare BE support rutte date=2024-03-01",
+    ]
+    for minutes, step in enumerate(steps):
+        clock.now = start + timedelta(minutes=minutes)
+        await replay(run, [step])
+    reply = await run("/tally history sg2")
+    day = next(field for field in reply.fields if field.name == "2024-03-01")
+    assert [item.split(" ")[1] for item in day.items] == [
+        "🇧🇪\u00a0Belgium",
+        "Iohannis",
+        "🇳🇱\u00a0Netherlands",
+    ], day.items

@@ -70,10 +70,24 @@ def headline(tally: Tally) -> str:
     abstaining = len(tally.abstaining)
     if tally.tracker.rule.kind == "unanimity" and abstaining:
         count += f" ({supporting} of the {total - abstaining} not abstaining)"
-    parts = [count, state_phrase(verdict, supporting)]
+    parts = [count, closed_phrase(tally) or state_phrase(verdict, supporting)]
     if verdict.blocked_by:
         parts.append(f"⛔ blocked: {blockers(tally)}")
     return " · ".join(parts)
+
+
+def closed_phrase(tally: Tally) -> str | None:
+    """A closed tracker whose rule was not met says how it ended, never 'needs N more'."""
+    tracker = tally.tracker
+    if tracker.status is TrackerStatus.OPEN or tally.verdict.outcome is Outcome.REACHED:
+        return None
+    closed = f" on {tracker.closed_on}" if tracker.closed_on else ""
+    return f"{tracker.status}{closed}, the rule not met"
+
+
+def tally_colour(tally: Tally) -> Colour:
+    """The verdict's colour; a closed tracker that never met its rule is no longer pending."""
+    return Colour.INFO if closed_phrase(tally) else colour_for(tally.verdict.outcome)
 
 
 def state_phrase(verdict: Verdict, supporting: int) -> str:
@@ -222,7 +236,7 @@ def tally_reply(tally: Tally) -> Reply:
         lines=tuple(lines),
         fields=tuple(fields),
         context=tuple(context),
-        colour=colour_for(tally.verdict.outcome),
+        colour=tally_colour(tally),
         data=tally.to_data(),
     )
 

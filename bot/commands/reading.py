@@ -17,11 +17,11 @@ from bot.history import day_fields, event_data
 from bot.holdouts import holdout_fields, holdout_groups, holdouts_line
 from bot.members import Member
 from bot.presentation import (
-    colour_for,
     declaration_data,
     declaration_line,
     headline,
     history_field,
+    tally_colour,
     tally_reply,
 )
 from bot.replies import Colour, Field, Reply
@@ -105,7 +105,7 @@ def show_position(ctx: Context, args: PositionArgs) -> Reply:
         lines=tuple(lines),
         fields=tuple(fields),
         context=(position_note(history, args.as_of),),
-        colour=colour_for(tally.verdict.outcome),
+        colour=tally_colour(tally),
         data={
             "tracker": tracker.slug,
             "member": member.code,
@@ -170,7 +170,7 @@ def show_holdouts(ctx: Context, args: ReadArgs) -> Reply:
         title=f"Holdouts — {tracker.title} — as of {tally.as_of}",
         lines=(headline(tally), holdouts_line(tally)),
         fields=tuple(fields),
-        colour=colour_for(tally.verdict.outcome),
+        colour=tally_colour(tally),
         data=data,
     )
 

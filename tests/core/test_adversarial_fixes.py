@@ -366,3 +366,24 @@ async def test_history_interleaves_events_and_declarations_by_time(run: Any, clo
         "Iohannis",
         "🇳🇱\u00a0Netherlands",
     ], day.items
+
+
+# 16. An abandoned tracker does not read like a live one --------------------------------------
+
+
+async def test_an_abandoned_tracker_shows_how_it_ended(run: Any) -> None:
+    await replay(
+        run,
+        [
+            'tracker new gone "Gone" kind=approval rule=unanimity opened=2024-01-01',
+            "declare HU support tracker=gone date=2024-02-01",
+            'tracker close gone outcome="Dropped" status=abandoned date=2024-03-01',
+        ],
+    )
+    reply = await run("/tally gone")
+    text = render_text(reply)
+    assert "needs" not in text and "⏳" not in text
+    assert reply.lines[0] == "Approved by 1 of 31 · abandoned on 2024-03-01, the rule not met"
+    assert "Abandoned on 2024-03-01: Dropped" in text
+    assert reply.data["closed"] is True and reply.data["status"] == "abandoned"
+    assert reply.data["outcome"] == "pending"  # the count as it stood when it closed

@@ -65,6 +65,7 @@ def _add_exchange(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     export.add_argument("tracker", help="tracker slug")
     export.add_argument("--format", choices=EXPORT_FORMATS, default="json", help="default: json")
     export.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    export.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     export.set_defaults(func=_export)
     imp = sub.add_parser(
         "import", help="recreate a tracker from its JSON export, or add a CSV roll-call to one"

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
+from adapters.console.render import neutralise
 from adapters.console.repl import operator_actor
 from bot import exchange
 from bot.commands.catalog import COMMANDS
@@ -41,11 +42,17 @@ def _in_context(settings: Settings, work: Callable[[Context], T], create: bool =
 
 
 def export_command(args: argparse.Namespace, settings: Settings) -> int:
+    if args.out is not None and args.out.exists() and not args.force:
+        raise UserError(f"{args.out} already exists: choose another name, or add --force.")
     file = _in_context(
         settings, lambda ctx: export_file(ctx, ctx.tracker(args.tracker), args.format)
     )
     if args.out is None:
-        sys.stdout.buffer.write(file.content)
+        content = file.content
+        if sys.stdout.isatty():  # a terminal must not obey escapes in stored quotes
+            lines = content.decode().split("\r\n")  # CSV rows end in CRLF: keep those
+            content = "\r\n".join(neutralise(line) for line in lines).encode()
+        sys.stdout.buffer.write(content)
         sys.stdout.flush()
         return 0
     try:

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import pty
+import subprocess
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +23,7 @@ from bot.demo import DEMO_COMMANDS, DEMO_TRACKER
 from bot.members import shipped_body
 from store.thread import as_sqlite
 
-from .test_cli import tallybot
+from .test_cli import ROOT, tallybot
 from .test_commands import snapshot
 from .test_record_keeping import refused
 from .test_seed_stories import replay
@@ -387,3 +391,50 @@ async def test_an_abandoned_tracker_shows_how_it_ended(run: Any) -> None:
     assert "Abandoned on 2024-03-01: Dropped" in text
     assert reply.data["closed"] is True and reply.data["status"] == "abandoned"
     assert reply.data["outcome"] == "pending"  # the count as it stood when it closed
+
+
+# 17. export: a terminal gets no raw escapes; --out never overwrites silently ---------------------
+
+
+def _export_on_a_terminal(db: Path, *args: str) -> bytes:
+    """Run `tallybot export` with its stdout on a pseudo-terminal, as a user at a shell."""
+    main, child = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
+    env["TALLYBOT_DB"] = str(db)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tallybot", "export", *args], stdout=child, env=env, cwd=ROOT
+    )
+    os.close(child)
+    output = bytearray()
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the terminal closes when the process exits
+            break
+        if not chunk:
+            break
+        output += chunk
+    assert process.wait(timeout=60) == 0
+    os.close(main)
+    return bytes(output)
+
+
+def test_export_to_a_terminal_neutralises_escapes_and_files_stay_lossless(tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    for step in (
+        'tracker new esc "Esc" kind=approval rule=majority opened=2024-01-01',
+        'declare HU oppose tracker=esc date=2024-01-02 quote="red\x1b[31m alarm\x1b]0;pwned\x07"',
+    ):
+        assert tallybot("exec", step, db=db).returncode == 0
+    shown = _export_on_a_terminal(db, "esc", "--format", "csv")
+    assert b"\x1b" not in shown and b"\x07" not in shown
+    assert b"red\\x1b[31m alarm" in shown
+    out = tmp_path / "esc.csv"
+    assert tallybot("export", "esc", "--format", "csv", "--out", str(out), db=db).returncode == 0
+    assert b"red\x1b[31m alarm\x1b]0;pwned\x07" in out.read_bytes()
+    again = tallybot("export", "esc", "--out", str(out), db=db)
+    assert again.returncode == 1
+    assert f"{out} already exists: choose another name, or add --force." in again.stderr
+    assert b"\x1b[31m" in out.read_bytes()  # untouched
+    forced = tallybot("export", "esc", "--out", str(out), "--force", db=db)
+    assert forced.returncode == 0 and out.read_bytes().startswith(b"{")

@@ -66,6 +66,11 @@ def export_command(args: argparse.Namespace, settings: Settings) -> int:
 def import_command(args: argparse.Namespace, settings: Settings) -> int:
     data = _read(args.file)
     if args.tracker:
+        if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+            raise UserError(
+                f"{args.file} is a JSON export, not a CSV roll-call: drop --tracker to recreate "
+                "its tracker (--as-slug NEW to rename it)."
+            )
         if args.as_slug:
             raise UserError("--as-slug renames a JSON import; a CSV roll-call goes to --tracker.")
         return _import_roll_call(settings, args.file, args.tracker, data)

@@ -438,3 +438,30 @@ def test_export_to_a_terminal_neutralises_escapes_and_files_stay_lossless(tmp_pa
     assert b"\x1b[31m" in out.read_bytes()  # untouched
     forced = tallybot("export", "esc", "--out", str(out), "--force", db=db)
     assert forced.returncode == 0 and out.read_bytes().startswith(b"{")
+
+
+# 13. import: a JSON file given as a roll-call; a roll-call without candidates ------------------
+
+
+def test_import_says_what_kind_of_file_it_was_given(
+    exported: dict[str, Any], tmp_path: Path
+) -> None:
+    db = tmp_path / "r.db"
+    made = tallybot(
+        "exec",
+        'tracker new race "Race" kind=selection rule=unanimity candidates="Rutte,Iohannis" '
+        "opened=2024-01-01",
+        db=db,
+    )
+    assert made.returncode == 0, made.stdout
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(exported))
+    wrong = tallybot("import", str(export), "--tracker", "race", db=db)
+    assert wrong.returncode == 1
+    assert "is a JSON export, not a CSV roll-call: drop --tracker" in wrong.stderr
+    roll = tmp_path / "roll.csv"
+    roll.write_text("member,stance,date\nHU,support,2024-02-01\n", encoding="utf-8")
+    bare = tallybot("import", str(roll), "--tracker", "race", db=db)
+    assert bare.returncode == 1
+    assert "line 2: no candidate: race is a selection, so add a candidate column" in bare.stderr
+    assert "Name one after the stance" not in bare.stderr

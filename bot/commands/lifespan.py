@@ -33,7 +33,7 @@ def check_has_members(body: Body, opened: date, subject: str | None = None) -> N
     joined = [m.joined for m in body.members if m.code != subject]
     if joined and opened < min(joined):
         raise UserError(
-            f"opened={opened} is before {body.name}'s first member joined on {min(joined)}: "
+            f"opened={opened} is before {body.in_sentence}'s first member joined on {min(joined)}: "
             f"open the tracker on or after {min(joined)}."
         )
     raise UserError(f"{body.name} had no members on {opened}: open the tracker on another date.")

@@ -343,11 +343,11 @@ def _check_member(ctx: Context, tracker: Tracker, member: Member, made_on: date)
     if tracker.subject == member.code:
         raise UserError(f"{member.name} is the subject of {tracker.slug} and does not vote on it.")
     if member.left and made_on >= member.left:
-        raise UserError(f"{member.name} left {ctx.body(tracker).name} on {member.left}.")
+        raise UserError(f"{member.name} left {ctx.body(tracker).in_sentence} on {member.left}.")
     closed = tracker.closed_on if tracker.status is not TrackerStatus.OPEN else None
     if closed and member.joined > closed:
         raise UserError(
-            f"{member.name} joined {ctx.body(tracker).name} on {member.joined}, after "
+            f"{member.name} joined {ctx.body(tracker).in_sentence} on {member.joined}, after "
             f"{tracker.slug} closed on {closed}: it never counts on this tracker."
         )
 

@@ -73,7 +73,8 @@ def edit_tracker(ctx: Context, args: EditArgs) -> Reply:
         and tracker.subject not in {m.code for m in body.members}
     ):
         raise UserError(
-            f"The subject {tracker.subject} is not a member of {body.name}: give subject= too."
+            f"The subject {tracker.subject} is not a member of {body.in_sentence}: "
+            "give subject= too."
         )
     if args.visibility is not None:
         values["visibility"] = args.visibility
@@ -82,10 +83,10 @@ def edit_tracker(ctx: Context, args: EditArgs) -> Reply:
         check_has_members(body, values.get("opened", tracker.opened), subject)
     rule: Rule = values.get("rule", tracker.rule)
     if rule.kind == "qmv" and not body.weighs_population:
-        raise UserError(f"qmv weighs population, and {body.name} has no population figures.")
+        raise UserError(f"qmv weighs population, and {body.in_sentence} has no population figures.")
     if rule.kind == "threshold" and (rule.threshold or 0) > len(body.members):
         raise UserError(
-            f"threshold={rule.threshold} can never be met: {body.name} has "
+            f"threshold={rule.threshold} can never be met: {body.in_sentence} has "
             f"{counted(len(body.members), 'member')}."
         )
     changed = {

@@ -91,7 +91,7 @@ def new_tracker(ctx: Context, args: NewTrackerArgs) -> Reply:
             raise UserError(f"Listed twice (ignoring case and accents): {', '.join(listed)}.")
     rule = args.rule
     if rule.kind == "qmv" and not body.weighs_population:
-        raise UserError(f"qmv weighs population, and {body.name} has no population figures.")
+        raise UserError(f"qmv weighs population, and {body.in_sentence} has no population figures.")
     subject = body.resolve(args.subject).code if args.subject else None
     opened = args.opened or ctx.today
     check_opened(opened, ctx.today)
@@ -99,7 +99,7 @@ def new_tracker(ctx: Context, args: NewTrackerArgs) -> Reply:
     voters = len([m for m in body.members_on(opened) if m.code != subject])
     if rule.kind == "threshold" and (rule.threshold or 0) > len(body.members):
         raise UserError(
-            f"threshold={rule.threshold} can never be met: {body.name} has "
+            f"threshold={rule.threshold} can never be met: {body.in_sentence} has "
             f"{counted(len(body.members), 'member')}."
         )
     tracker = ctx.repo.create_tracker(

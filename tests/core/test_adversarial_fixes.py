@@ -465,3 +465,17 @@ def test_import_says_what_kind_of_file_it_was_given(
     assert bare.returncode == 1
     assert "line 2: no candidate: race is a selection, so add a candidate column" in bare.stderr
     assert "Name one after the stance" not in bare.stderr
+
+
+# 15. Wording: a typo is not stated as a fact; a body's name reads in a sentence ---------------
+
+
+async def test_a_typo_is_not_stated_as_a_fact(run: Any) -> None:
+    await replay(run, ['tracker new qa "Q" kind=approval rule=unanimity opened=2024-01-01'])
+    typo = await run("declare Germny support tracker=qa")
+    assert typo.title == "⚠️ No member 'Germny' in NATO. Did you mean Germany?"
+    outsider = await run("declare Austria support tracker=qa")
+    assert outsider.title == "⚠️ Austria is not a member of NATO."
+    await replay(run, ['tracker new qb "Q" kind=approval rule=unanimity body=eu opened=2024-01-01'])
+    norway = await run("declare Norway support tracker=qb")
+    assert norway.title == "⚠️ Norway is not a member of the EU Council."

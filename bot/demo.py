@@ -48,25 +48,26 @@ DEMO_COMMANDS: tuple[str, ...] = (
     f'tracker new {DEMO_TRACKER} "NATO Secretary General 2024" kind=selection rule=unanimity '
     'candidates="Mark Rutte,Klaus Iohannis" opened=2024-02-22',
     *(
-        f"declare {code} support rutte date=2024-02-22 confidence=official"
+        f"declare {code} support rutte tracker={DEMO_TRACKER} date=2024-02-22 confidence=official"
         for code in ("US", "GB", "FR", "DE")
     ),
-    "declare HU oppose rutte date=2024-03-05 confidence=official "
+    f"declare HU oppose rutte tracker={DEMO_TRACKER} date=2024-03-05 confidence=official "
     'speaker="Foreign Minister Peter Szijjarto" '
     'quote="We definitely cannot support the election of a person to the position of NATO '
     'secretary general who previously wanted to force Hungary to its knees" '
     f"source={_TELEX}",
-    "declare RO support iohannis date=2024-03-12 confidence=official",
-    "declare LT support rutte date=2024-04-02 confidence=official "
+    f"declare RO support iohannis tracker={DEMO_TRACKER} date=2024-03-12 confidence=official",
+    f"declare LT support rutte tracker={DEMO_TRACKER} date=2024-04-02 confidence=official "
     'speaker="President Gitanas Nauseda" '
     'quote="one of those politicians who recognised the Russian threat quite early" '
     f"source={_NL_TIMES}",
-    "declare EE support rutte date=2024-04-02 confidence=official "
+    f"declare EE support rutte tracker={DEMO_TRACKER} date=2024-04-02 confidence=official "
     'speaker="Prime Minister Kaja Kallas" '
     'quote="Estonia can back him for NATO\'s Secretary General" '
     f"source={_NL_TIMES}",
     *(
-        f"declare {code} support rutte date=2024-04-02 confidence=reported "
+        f"declare {code} support rutte tracker={DEMO_TRACKER} date=2024-04-02 "
+        "confidence=reported "
         'speaker="Sources within NATO" '
         'quote="Rutte now has the backing of 28 of the 32 allied nations" '
         f"source={_NL_TIMES}"

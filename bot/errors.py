@@ -33,6 +33,9 @@ class DatabaseUnusable(UserError):
         elif blocker := next((p for p in path.parents if p.exists() and not p.is_dir()), None):
             problem = f"can't be created: {blocker} is a file, not a folder"
             fix = "point TALLYBOT_DB (or --db) at a path whose folders are folders"
+        elif not path.parent.is_dir():
+            problem = f"can't be created: the folder {path.parent} does not exist"
+            fix = "create it first, or point TALLYBOT_DB (or --db) at an existing folder"
         elif isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
             problem = "is not an SQLite database"
         elif isinstance(exc, sqlite3.DatabaseError) and "readonly" in str(exc):

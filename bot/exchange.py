@@ -20,6 +20,7 @@ from typing import Any
 from bot.domain import Confidence, Stance
 from bot.errors import UserError
 from bot.members import Body
+from bot.replies import counted
 from bot.rules import Rule
 
 FORMAT = "tallybot-tracker"
@@ -308,5 +309,6 @@ def refusal(errors: list[str], total: int) -> UserError:
     listed = errors[:MAX_LISTED_ERRORS]
     more = f"\n…and {len(errors) - len(listed)} more." if len(errors) > len(listed) else ""
     return UserError(
-        f"Nothing imported: {len(errors)} of {total} lines are wrong.\n" + "\n".join(listed) + more
+        f"Nothing imported: {len(errors)} of {counted(total, 'line')} "
+        f"{'is' if len(errors) == 1 else 'are'} wrong.\n" + "\n".join(listed) + more
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from bot.domain import Declaration, Tracker
@@ -23,8 +23,8 @@ def declaration_entries(declaration: Declaration, tracker: Tracker, body: Body) 
             f"#{declaration.id} RETRACTED — was: {line} — retracted by "
             f"{who(retraction.recorded_by)}: {retraction.reason}"
         ]
-    said = provenance(declaration).replace(f"{declaration.made_on.isoformat()} · ", "", 1)
-    return [f"#{declaration.id} {line} — {said}"] + [
+    said = provenance(declaration, dated=False)  # the day's heading says the date
+    return [f"#{declaration.id} {line}" + (f" — {said}" if said else "")] + [
         f"  ↳ {text}" for text in amendment_lines(declaration)
     ]
 
@@ -74,20 +74,25 @@ def day_fields(
     tracker: Tracker,
     body: Body,
 ) -> tuple[Field, ...]:
-    """Fields under one heading per date, newest first: the day's events, then declarations.
+    """Fields under one heading per date, newest first; within a day, events and declarations
+    interleave by the time they were recorded, newest first.
 
     A long day continues in further fields without repeating its date, so no platform has to
     cut entries out of one field (Discord holds 1,024 characters in a field)."""
-    days: dict[date, list[str]] = {}
-    for event in sorted(events, key=lambda e: e["recorded_at"], reverse=True):
-        days.setdefault(date.fromisoformat(event["made_on"]), []).append(event_entry(event))
+    recorded: dict[date, list[tuple[datetime, list[str]]]] = {}
+    for event in events:
+        day = date.fromisoformat(event["made_on"])
+        when = datetime.fromisoformat(event["recorded_at"])
+        recorded.setdefault(day, []).append((when, [event_entry(event)]))
     for declaration in declarations:
-        days.setdefault(declaration.made_on, []).extend(
-            declaration_entries(declaration, tracker, body)
-        )
+        entries = declaration_entries(declaration, tracker, body)
+        recorded.setdefault(declaration.made_on, []).append((declaration.recorded_at, entries))
     fields: list[Field] = []
-    for day in sorted(days, reverse=True):
-        for index, chunk in enumerate(_chunks(days[day])):
+    for day in sorted(recorded, reverse=True):
+        # A stable sort: declarations recorded together keep the order they were given in.
+        ordered = sorted(recorded[day], key=lambda entry: entry[0], reverse=True)
+        lines = [line for _, entries in ordered for line in entries]
+        for index, chunk in enumerate(_chunks(lines)):
             name = day.isoformat() if index == 0 else CONTINUED
             fields.append(Field(name, tuple(chunk), separator="\n"))
     return tuple(fields)

@@ -89,7 +89,11 @@ def holdouts_line(tally: Tally) -> str:
     count = len(tally.holdouts())
     members = f"{count} member{'s' if count != 1 else ''}"
     verb = "is" if count == 1 else "are"
-    if tally.tracker.kind is TrackerKind.APPROVAL:
+    if count == 0 and tally.tracker.kind is TrackerKind.APPROVAL:
+        text = "Every member is counted as approving."
+    elif count == 0 and tally.leader is not None:
+        text = f"Every member backs {tally.leader.name}."
+    elif tally.tracker.kind is TrackerKind.APPROVAL:
         text = f"{members} {verb} not counted as approving yet."
     elif tally.leader is not None:
         text = f"{members} {verb} not backing {tally.leader.name}."

@@ -88,6 +88,13 @@ class Body:
     def weighs_population(self) -> bool:
         return bool(self.members) and all(m.population for m in self.members)
 
+    @property
+    def in_sentence(self) -> str:
+        """The name as it reads inside a sentence: 'NATO', 'the EU Council'."""
+        if self.name.isupper() or self.name.lower().startswith("the "):
+            return self.name
+        return f"the {self.name}"
+
     def members_on(self, day: date) -> list[Member]:
         return [m for m in self.members if m.is_member_on(day)]
 
@@ -95,7 +102,7 @@ class Body:
         for member in self.members:
             if member.code == code:
                 return member
-        raise NotFound(f"{code} is not a member of {self.name}.")
+        raise NotFound(f"{code} is not a member of {self.in_sentence}.")
 
     def resolve(self, text: str) -> Member:
         """Code, name or alias; a unique prefix of a name also works ('lith')."""
@@ -112,10 +119,11 @@ class Body:
             own = next((m for m in self.members if m.code == outsider.code), None)
             if own is not None:
                 return own  # another body's spelling of the same country (EL for Greece)
-            raise NotFound(f"{outsider.name} is not a member of {self.name}.")
+            raise NotFound(f"{outsider.name} is not a member of {self.in_sentence}.")
         suggestions = self.suggest(text)
         hint = f" Did you mean {_or_list([m.name for m in suggestions])}?" if suggestions else ""
-        raise NotFound(f"'{text}' is not a member of {self.name}.{hint}")
+        # Not a fact about a country: a name we could not place (often a typo).
+        raise NotFound(f"No member '{text}' in {self.in_sentence}.{hint}")
 
     def suggest(self, text: str, limit: int = 3) -> list[Member]:
         """What a person would suggest: names that begin with or contain what was typed, then

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import date
 
 from bot.domain import Confidence, Declaration, Stance, Tracker, TrackerKind, TrackerStatus
 from bot.members import Body
@@ -72,6 +73,9 @@ def headline(tally: Tally) -> str:
         count += f" ({supporting} of the {total - abstaining} not abstaining)"
     if rule.base is Base.VOTING:
         count += f" ({supporting} of the {verdict.base} voting)"
+    closed = closed_phrase(tally)
+    if closed:
+        return " · ".join([count, closed])
     if rule.veto:
         return " · ".join([count, veto_phrase(tally, supporting)])
     parts = [count, state_phrase(verdict, supporting)]
@@ -94,11 +98,27 @@ def veto_phrase(tally: Tally, supporting: int) -> str:
     return f"needs {verdict.needed} more ({rule})"
 
 
+def closed_phrase(tally: Tally) -> str | None:
+    """A closed tracker whose rule was not met says how it ended, never 'needs N more'."""
+    tracker = tally.tracker
+    if tracker.status is TrackerStatus.OPEN or tally.verdict.outcome is Outcome.REACHED:
+        return None
+    closed = f" on {tracker.closed_on}" if tracker.closed_on else ""
+    return f"{tracker.status}{closed}, the rule not met"
+
+
+def tally_colour(tally: Tally) -> Colour:
+    """The verdict's colour; a closed tracker that never met its rule is no longer pending."""
+    return Colour.INFO if closed_phrase(tally) else colour_for(tally.verdict.outcome)
+
+
 def state_phrase(verdict: Verdict, supporting: int) -> str:
     """'✅ the rule is met', 'needs 4 more', or under qmv the condition that is short:
     '65% of population needed: 13.9% now'."""
     if verdict.outcome is Outcome.REACHED:
         return "✅ the rule is met"
+    if verdict.outcome is Outcome.PENDING and verdict.required == 0 and not supporting:
+        return "every member abstains: nothing is adopted without support, needs 1 more"
     if verdict.population_needed is None:
         return f"needs {verdict.needed} more"
     short = []
@@ -162,15 +182,17 @@ def declaration_line(declaration: Declaration, tracker: Tracker, body: Body) -> 
     return text
 
 
-def provenance(declaration: Declaration) -> str:
-    """'“quote” — speaker · 2024-04-02 · reported · source'."""
+def provenance(declaration: Declaration, *, dated: bool = True) -> str:
+    """'“quote” — speaker · 2024-04-02 · reported · source'; without the date where a heading
+    already says it (history, position)."""
     said = []
     if declaration.quote:
         said.append(f"“{declaration.quote}”")
     if declaration.speaker:
         said.append(f"— {declaration.speaker}")
     parts = [" ".join(said)] if said else []
-    parts.append(declaration.made_on.isoformat())
+    if dated:
+        parts.append(declaration.made_on.isoformat())
     if declaration.confidence is not Confidence.UNSTATED:
         parts.append(str(declaration.confidence))
     if declaration.source:
@@ -242,7 +264,7 @@ def tally_reply(tally: Tally) -> Reply:
         lines=tuple(lines),
         fields=tuple(fields),
         context=tuple(context),
-        colour=colour_for(tally.verdict.outcome),
+        colour=tally_colour(tally),
         data=tally.to_data(),
     )
 
@@ -277,12 +299,20 @@ def declaration_data(declaration: Declaration, tracker: Tracker) -> dict[str, ob
     }
 
 
-def history_field(declaration: Declaration, tracker: Tracker, body: Body) -> Field:
+def history_field(
+    declaration: Declaration, tracker: Tracker, body: Body, as_of: date | None = None
+) -> Field:
+    """One declaration under a heading with its date (once); one made after `as_of` is marked,
+    as it does not count in a reading of that day."""
     line = declaration_line(declaration, tracker, body)
-    name = f"#{declaration.id} · {declaration.made_on} · {line}"
-    items = [provenance(declaration), *amendment_lines(declaration)]
+    made = f"{declaration.made_on}"
+    if as_of is not None and declaration.made_on > as_of:
+        made += f" (after {as_of})"
+    name = f"#{declaration.id} · {made} · {line}"
+    said = provenance(declaration, dated=False)
+    items = [*([said] if said else []), *amendment_lines(declaration)]
     if declaration.retraction:
-        name = f"#{declaration.id} · {declaration.made_on} · RETRACTED"
+        name = f"#{declaration.id} · {made} · RETRACTED"
         items = [
             f"was: {line}",
             f"retracted: {declaration.retraction.reason}",

@@ -109,3 +109,8 @@ def fit_items(items: Sequence[str], limit: int, separator: str = ", ") -> str:
 def clip(text: str, limit: int) -> str:
     """Cut text to `limit` characters with an ellipsis."""
     return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
+
+
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """'1 member', '2 members', '1,200 declarations': a count that agrees with its noun."""
+    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"

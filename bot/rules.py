@@ -378,7 +378,8 @@ def _evaluate_unanimity(
 ) -> Verdict:
     # Art. 238(4) TFEU: abstentions do not prevent the adoption of acts requiring unanimity.
     required = len(voters) - len(abstain)
-    needed = max(required - len(support), 0)
+    # With no support at all nothing is adopted, even when every other member abstains.
+    needed = max(required - len(support), 0 if support else 1)
     base = len(voters)
     if oppose:
         return Verdict(Outcome.BLOCKED, needed, tuple(sorted(oppose)), required, base=base)

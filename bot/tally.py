@@ -110,6 +110,7 @@ class Tally:
             "kind": str(self.tracker.kind),
             "body": self.body.slug,
             "status": str(self.tracker.status),
+            "closed": self.tracker.status is not TrackerStatus.OPEN,
             "as_of": self.as_of.isoformat(),
             "rule": str(self.tracker.rule),
             "members_total": len(self.voters),

@@ -34,8 +34,9 @@ BUSY_TIMEOUT = 10.0
 
 def open_database(path: str | Path, busy_timeout: float = BUSY_TIMEOUT) -> Database:
     """A connection usable from the store's worker thread (check_same_thread off)."""
-    if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if str(path) != ":memory:" and not Path(path).parent.is_dir():
+        # Only the file is created: a folder that does not exist is a mistyped path.
+        raise FileNotFoundError(2, "No such folder", str(Path(path).parent))
     conn = sqlite3.connect(
         str(path), check_same_thread=False, timeout=busy_timeout, isolation_level=None
     )

@@ -383,7 +383,7 @@ class Repository:
         return self.declaration(declaration_id)
 
     def add_amendment(
-        self, declaration_id: int, changes: dict[str, str], by: str, now: datetime
+        self, declaration_id: int, changes: dict[str, str | None], by: str, now: datetime
     ) -> None:
         self.db.table("amendments").insert(
             {

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.demo import DEMO_TRACKER
-from bot.errors import ServiceFailed, UserError
+from bot.errors import DatabaseUnusable, ServiceFailed, UserError
 from bot.settings import Settings, SettingsError
 
 log = logging.getLogger("tallybot")
@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path, help="columns: code,name,joined[,left,population,aliases]")
     imp.add_argument("--slug", help="short name (default: the file name)")
     imp.add_argument("--name", help="display name (default: the slug in capitals)")
+    imp.add_argument(
+        "--replace", action="store_true", help="replace the member list of an existing body"
+    )
     imp.set_defaults(func=_import_body)
     _add_exchange(sub)
     _add_discord(sub)
@@ -68,6 +71,7 @@ def _add_exchange(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     export.add_argument("tracker", help="tracker slug")
     export.add_argument("--format", choices=EXPORT_FORMATS, default="json", help="default: json")
     export.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    export.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     export.set_defaults(func=_export)
     imp = sub.add_parser(
         "import", help="recreate a tracker from its JSON export, or add a CSV roll-call to one"
@@ -139,6 +143,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 def _exec(args: argparse.Namespace, settings: Settings) -> int:
     from tallybot.oneshot import exec_command
 
+    if args.as_user is not None and not args.as_user.strip():  # bad usage, like argparse's
+        print("error: --as needs a user name, e.g. --as alice.", file=sys.stderr)
+        return UNUSABLE
     return exec_command(settings, args.command, args.as_user, args.json)
 
 
@@ -153,7 +160,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
 def _import_body(args: argparse.Namespace, settings: Settings) -> int:
     from tallybot.oneshot import import_body
 
-    return import_body(settings, args.file, args.slug, args.name)
+    return import_body(settings, args.file, args.slug, args.name, replace=args.replace)
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
@@ -198,6 +205,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     return dispatch_command(args, settings)
 
 
+REFUSED = 1
+"""Exit status of a command refused or failed: bad input, data errors in an import."""
+UNUSABLE = 2
+"""Exit status of a setting or database that can't work, or bad command-line usage (argparse)."""
 STDOUT_CLOSED = 141
 """Exit status when whoever read our output stopped early (`| head -1`): 128 + SIGPIPE, what a
 shell reports for any other tool cut off the same way."""
@@ -240,7 +251,7 @@ def _main(argv: Sequence[str] | None) -> int:
         settings = Settings.from_env()
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return UNUSABLE
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -249,14 +260,17 @@ def _main(argv: Sequence[str] | None) -> int:
         settings = Settings(**{**settings.__dict__, "db_path": db})
     try:
         return int(args.func(args, settings))
+    except DatabaseUnusable as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return UNUSABLE
     except UserError as exc:
         from adapters.console.render import neutralise
 
         print(f"error: {neutralise(exc.message)}", file=sys.stderr)
-        return 2
+        return REFUSED
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return UNUSABLE
     except ServiceFailed as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -11,14 +11,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
+from adapters.console.render import neutralise
 from adapters.console.repl import operator_actor
 from bot import exchange
 from bot.commands.catalog import COMMANDS
 from bot.commands.context import Context
 from bot.commands.exchange import export_file, import_roll_call
-from bot.commands.trackers import SLUG
+from bot.commands.import_checks import check_record_values
+from bot.commands.trackers import check_slug
 from bot.errors import UserError
-from bot.settings import Settings
+from bot.replies import counted
+from bot.settings import Settings, SettingsError
 from tallybot.wiring import open_core
 
 T = TypeVar("T")
@@ -39,11 +42,17 @@ def _in_context(settings: Settings, work: Callable[[Context], T], create: bool =
 
 
 def export_command(args: argparse.Namespace, settings: Settings) -> int:
+    if args.out is not None and args.out.exists() and not args.force:
+        raise UserError(f"{args.out} already exists: choose another name, or add --force.")
     file = _in_context(
         settings, lambda ctx: export_file(ctx, ctx.tracker(args.tracker), args.format)
     )
     if args.out is None:
-        sys.stdout.buffer.write(file.content)
+        content = file.content
+        if sys.stdout.isatty():  # a terminal must not obey escapes in stored quotes
+            lines = content.decode().split("\r\n")  # CSV rows end in CRLF: keep those
+            content = "\r\n".join(neutralise(line) for line in lines).encode()
+        sys.stdout.buffer.write(content)
         sys.stdout.flush()
         return 0
     try:
@@ -57,17 +66,19 @@ def export_command(args: argparse.Namespace, settings: Settings) -> int:
 def import_command(args: argparse.Namespace, settings: Settings) -> int:
     data = _read(args.file)
     if args.tracker:
+        if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+            raise UserError(
+                f"{args.file} is a JSON export, not a CSV roll-call: drop --tracker to recreate "
+                "its tracker (--as-slug NEW to rename it)."
+            )
         if args.as_slug:
             raise UserError("--as-slug renames a JSON import; a CSV roll-call goes to --tracker.")
         return _import_roll_call(settings, args.file, args.tracker, data)
     if args.file.suffix.lower() == ".csv":
         raise UserError(f"{args.file} is a CSV roll-call: say which tracker with --tracker SLUG.")
     record = exchange.parse_json(data)
-    slug = (args.as_slug or record["tracker"]["slug"]).strip().lower()
-    if not SLUG.match(slug):
-        raise UserError(
-            f"'{slug}' can't be a tracker slug: use 2-40 lower-case letters, digits, dashes."
-        )
+    check_record_values(record, datetime.now(UTC).date())
+    slug = check_slug(args.as_slug or record["tracker"]["slug"])
 
     def work(ctx: Context) -> str:
         tracker = ctx.repo.import_tracker_record(record, slug, ctx.actor.ref, ctx.now)
@@ -75,8 +86,9 @@ def import_command(args: argparse.Namespace, settings: Settings) -> int:
 
     title = _in_context(settings, work, create=True)
     print(
-        f"Imported {slug} ({title}): {len(record['declarations'])} declarations, "
-        f"{len(record['candidates'])} candidates, {len(record['events'])} events."
+        f"Imported {slug} ({title}): {counted(len(record['declarations']), 'declaration')}, "
+        f"{counted(len(record['candidates']), 'candidate')}, "
+        f"{counted(len(record['events']), 'event')}."
     )
     return 0
 
@@ -87,8 +99,9 @@ def _import_roll_call(settings: Settings, file: Path, slug: str, data: bytes) ->
         return import_roll_call(ctx, ctx.tracker(slug), data, declare)
 
     count, skipped = _in_context(settings, work)
-    note = f" ({skipped} lines marked retracted were skipped)" if skipped else ""
-    print(f"Recorded {count} declarations on {slug} from {file}{note}.")
+    marked = "line marked retracted was" if skipped == 1 else "lines marked retracted were"
+    note = f" ({skipped} {marked} skipped)" if skipped else ""
+    print(f"Recorded {counted(count, 'declaration')} on {slug} from {file}{note}.")
     return 0
 
 
@@ -100,23 +113,34 @@ def backup_command(args: argparse.Namespace, settings: Settings) -> int:
         raise UserError("The backup must go to another file than the database itself.")
     if target.exists() and not args.force:
         raise UserError(f"{target} already exists: choose another name, or add --force.")
+    if not target.parent.is_dir():
+        raise UserError(
+            f"Can't write the backup {target}: the folder {target.parent} does not exist."
+        )
     partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
     try:
         trackers, declarations = copy_database(source, partial)
         os.replace(partial, target)
     except OSError as exc:
         raise UserError(f"Could not write {target}: {exc.strerror}.") from None
+    except sqlite3.OperationalError:  # the copy could not be opened: the folder is not writable
+        raise UserError(
+            f"Can't write the backup {target}: this user may not write there."
+        ) from None
     finally:
         partial.unlink(missing_ok=True)
-    print(f"Backed up {source} to {target}: {trackers} trackers, {declarations} declarations.")
+    print(
+        f"Backed up {source} to {target}: {counted(trackers, 'tracker')}, "
+        f"{counted(declarations, 'declaration')}."
+    )
     return 0
 
 
 def copy_database(source: Path, target: Path) -> tuple[int, int]:
     """SQLite's online backup: one consistent snapshot, while other processes keep writing
     (WAL lets them); the copy is a single self-contained file (rollback journal)."""
-    src = sqlite3.connect(str(source), timeout=30)
     dst = sqlite3.connect(str(target))
+    src = sqlite3.connect(str(source), timeout=30)
     try:
         src.execute("PRAGMA busy_timeout = 30000")
         src.backup(dst)
@@ -137,7 +161,7 @@ def copy_database(source: Path, target: Path) -> tuple[int, int]:
 
 def _require_database(path: Path) -> None:
     if not Path(path).is_file():
-        raise UserError(f"No database at {path} (set --db or TALLYBOT_DB).")
+        raise SettingsError(f"No database at {path} (set --db or TALLYBOT_DB).")
 
 
 def _read(file: Path) -> bytes:

@@ -15,7 +15,9 @@ from bot.commands.trackers import SLUG
 from bot.demo import DEMO_COMMANDS, DEMO_TRACKER
 from bot.errors import UserError
 from bot.member_file import read_members_csv
+from bot.members import SHIPPED_BODIES
 from bot.settings import Settings
+from bot.storage import Transaction
 from tallybot.wiring import open_core
 
 
@@ -53,11 +55,12 @@ async def load_demo(settings: Settings) -> int:
             print(f"The demo tracker {DEMO_TRACKER} is already loaded in {settings.db_path}.")
             return 0
         actor = operator_actor()
-        for command in DEMO_COMMANDS:
-            reply = await core.dispatcher.run_text(command, actor)
-            if not reply.ok:
-                print(f"demo step failed: {command}\n{render_text(reply)}", file=sys.stderr)
-                return 1
+        # One transaction: a step that fails leaves nothing of the demo behind.
+        replies = await core.dispatcher.run_all(DEMO_COMMANDS, actor)
+        failed = next((r for r in replies if not r.ok), None)
+        if failed is not None:
+            print(f"The demo was not loaded: {render_text(failed)}", file=sys.stderr)
+            return 1
         reply = await core.dispatcher.run_text(f"/tally {DEMO_TRACKER}", actor)
         print(f"Loaded {DEMO_TRACKER} into {settings.db_path}. Try /tally, /tally holdouts,")
         print("/tally position HU, /tally nato-sg-2024 as_of=2024-03-06.\n")
@@ -67,7 +70,9 @@ async def load_demo(settings: Settings) -> int:
         core.close()
 
 
-def import_body(settings: Settings, file: Path, slug: str | None, name: str | None) -> int:
+def import_body(
+    settings: Settings, file: Path, slug: str | None, name: str | None, *, replace: bool = False
+) -> int:
     if not file.exists():
         raise UserError(f"No file {file}.")
     members = read_members_csv(file)
@@ -79,11 +84,23 @@ def import_body(settings: Settings, file: Path, slug: str | None, name: str | No
     core = open_core(settings)
     try:
         now = datetime.now(UTC)
-        core.store.run_blocking(
-            lambda tx: tx.records.save_body(slug, name or slug.upper(), members, now)
-        )
+
+        def save(tx: Transaction) -> bool:
+            exists = slug in tx.records.body_slugs()
+            if exists and not replace:
+                shipped = " (shipped with tallybot)" if slug in SHIPPED_BODIES else ""
+                raise UserError(
+                    f"A body '{slug}'{shipped} already exists: add --replace to replace its "
+                    "member list, or give another --slug."
+                )
+            tx.records.save_body(slug, name or slug.upper(), members, now)
+            return exists
+
+        replaced = core.store.run_blocking(save)
     finally:
         core.close()
-    print(f"Imported {len(members)} members into body '{slug}'. Use body={slug} in tracker new.")
+    count = f"{len(members)} member{'' if len(members) == 1 else 's'}"
+    done = "Replaced the members of" if replaced else "Imported"
+    print(f"{done} body '{slug}': {count}. Use body={slug} in tracker new.")
     print("A bot already running keeps the list it loaded until it restarts.")
     return 0

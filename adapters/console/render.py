@@ -7,7 +7,8 @@ import re
 import textwrap
 from typing import Any
 
-from bot.replies import Colour, Reply
+from bot.history import CONTINUED
+from bot.replies import Colour, Field, Reply
 
 _MARK = {
     Colour.REACHED: "✅",
@@ -16,16 +17,33 @@ _MARK = {
     Colour.INFO: "ℹ️",
     Colour.ERROR: "",
 }
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-"""C0 controls but tab and newline, DEL and C1 (\\x9b is CSI on 8-bit terminals)."""
-_JSON_CONTROL = re.compile(r"[\x7f-\x9f]")
-"""What json.dumps(ensure_ascii=False) leaves raw: DEL and C1."""
+_BIDI = "\u202a-\u202e\u2066-\u2069"
+"""Bidi embeddings, overrides and isolates: U+202E can make text read backwards."""
+_CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]")
+"""C0 controls but tab and newline, DEL and C1 (\\x9b is CSI on 8-bit terminals), bidi."""
+_JSON_CONTROL = re.compile(f"[\x7f-\x9f{_BIDI}]")
+"""What json.dumps(ensure_ascii=False) leaves raw: DEL and C1; bidi controls too."""
+_KEEP_TOGETHER = "\x00"
+"""Stands for a space inside a list item while wrapping (neutralised text holds no NUL)."""
 
 
 def neutralise(text: str) -> str:
     """Show control characters as `\\x1b` instead of letting the terminal obey them: a quote
     stored with `\\x1b]0;...\\x07` must not retitle, recolour or clear the reader's terminal."""
-    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+    return _CONTROL.sub(_escaped, text)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def _wrapped(field: Field, width: int) -> list[str]:
+    """A list wrapped at its separators only: 'United Kingdom' never breaks across lines."""
+    items = [neutralise(item).replace(" ", _KEEP_TOGETHER) for item in field.items]
+    text = field.separator.join(items) if items else "—"
+    lines = textwrap.wrap(text, width=width, initial_indent="    ", subsequent_indent="    ")
+    return [line.replace(_KEEP_TOGETHER, " ") for line in lines]
 
 
 def json_text(data: Any) -> str:
@@ -38,16 +56,13 @@ def render_text(reply: Reply, width: int = 100) -> str:
     out = [f"{_MARK[reply.colour]} {neutralise(reply.title)}".strip()]
     out += [f"  {neutralise(line)}" for line in reply.lines]
     for field in reply.fields:
-        out.append(f"\n  {neutralise(field.name)}")
+        # A day continued in a further field has an invisible heading (Discord needs one).
+        name = "(continued)" if field.name == CONTINUED else neutralise(field.name)
+        out.append(f"\n  {name}")
         if field.separator == "\n":
             out += [f"    {neutralise(item)}" for item in field.items] or ["    —"]
         else:
-            out += textwrap.wrap(
-                neutralise(field.value),
-                width=width,
-                initial_indent="    ",
-                subsequent_indent="    ",
-            )
+            out += _wrapped(field, width)
     if reply.context:
         out.append("")
         out += [f"  {neutralise(line)}" for line in reply.context]

@@ -9,7 +9,8 @@ import re
 from dataclasses import dataclass
 
 from bot.commands.context import Context
-from bot.commands.params import PROVENANCE
+from bot.commands.converters import MAX_URL, parse_url
+from bot.commands.params import PROVENANCE, SOURCE
 from bot.commands.spec import Command, Param, ParamKind
 from bot.domain import AMENDABLE, Confidence
 from bot.errors import UserError
@@ -48,10 +49,13 @@ def amend(ctx: Context, args: AmendArgs) -> Reply:
             "amended. Record a new declaration instead."
         )
     given = {name: getattr(args, name) for name in AMENDABLE}
-    asked = {name: value for name, value in given.items() if value is not None}
+    asked = {name: _cleared(name, value) for name, value in given.items() if value is not None}
     if not asked:
         raise UserError(
-            "Nothing to amend: give one or more of " + ", ".join(f"{n}=" for n in AMENDABLE) + "."
+            "Nothing to amend: give one or more of "
+            + ", ".join(f"{n}=" for n in AMENDABLE)
+            + ". An empty value changes nothing: to clear a field write it as none, e.g. "
+            "speaker=none."
         )
     changes = {
         name: value for name, value in asked.items() if value != _text(getattr(declaration, name))
@@ -63,7 +67,7 @@ def amend(ctx: Context, args: AmendArgs) -> Reply:
     tracker = ctx.repo.tracker_by_id(declaration.tracker_id)
     body = ctx.body(tracker)
     lines = [
-        f"{name}: {_text(getattr(declaration, name)) or '—'} → {value}"
+        f"{name}: {_text(getattr(declaration, name)) or '—'} → {value or '— (cleared)'}"
         for name, value in changes.items()
     ]
     lines.append(f"Now reads: {provenance(amended)}")
@@ -95,10 +99,27 @@ AMEND = Command(
             positional=True,
             metavar="ID",
         ),
-        *PROVENANCE,
+        # source= takes `none` to clear it, so it is checked as a URL here, not on parsing.
+        Param("source", ParamKind.TEXT, SOURCE.help, metavar="URL|none", max_length=MAX_URL),
+        *(p for p in PROVENANCE if p.name != "source"),
     ),
-    examples=('/tally amend #57 quote="We will not block it" confidence=official',),
+    examples=(
+        '/tally amend #57 quote="We will not block it" confidence=official',
+        "/tally amend #57 speaker=none (clears the speaker)",
+    ),
 )
+
+
+CLEAR = "none"
+"""The value that clears a text field of a declaration (an empty value changes nothing)."""
+
+
+def _cleared(name: str, value: object) -> str | None:
+    """`none` clears a text field; any other source must be a web address."""
+    text = str(value)  # text options, and Confidence (a str enum)
+    if text.strip().lower() == CLEAR:
+        return None
+    return parse_url(text) if name == "source" else text
 
 
 def _text(value: object) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.commands.context import Context
 from bot.commands.spec import Command, NoArgs
 from bot.members import Body
-from bot.replies import Colour, Field, Reply
+from bot.replies import Colour, Field, Reply, counted
 
 DEFAULT_BODY = "nato"
 
@@ -17,7 +17,7 @@ def list_bodies(ctx: Context, args: NoArgs) -> Reply:
     rows = []
     for body in bodies:
         today = len(body.members_on(ctx.today))
-        detail = [f"{today} members today"]
+        detail = [f"{counted(today, 'member')} today"]
         if body.weighs_population:
             detail.append("population figures: qmv possible")
         if body.slug == DEFAULT_BODY:

@@ -95,8 +95,9 @@ def _check_text(param: Param, text: str) -> None:
     limit = max_length(param)
     if len(text) > limit:
         raise UserError(
-            f"{param.shown} is too long: {len(text):,} characters, and at most {limit:,} "
-            "are kept. Shorten it (link to the full text with source=)."
+            f"{param.shown} is too long: {len(text):,} characters; at most {limit:,} are "
+            "allowed. Shorten it"
+            + (" (link to the full text with source=)." if param.name == "quote" else ".")
             if param.kind is ParamKind.TEXT
             else f"{param.shown} is too long: {len(text):,} characters; at most {limit:,}."
         )

@@ -114,23 +114,8 @@ class Dispatcher:
             token = cache.token()
 
         def work(tx: Transaction) -> tuple[Reply, list[DomainEvent], int | None]:
-            ctx = Context(tx.records, tx.alerts, actor, now, public_url=self.public_url)
-            if command.moderator_only and not _may_write(tx.records, actor):
-                if command.channel_managers and not actor.channel_manager:
-                    raise PermissionDenied(
-                        "Only moderators or people who manage this channel can run "
-                        f"/tally {command.name}."
-                    )
-                if not command.channel_managers:
-                    raise PermissionDenied(
-                        "Only moderators can do that: "
-                        f"/tally {command.name} changes the record. Ask a moderator, "
-                        "or an admin to add you with /tally moderator add."
-                    )
-            reply = command.handler(ctx, args)
-            for writer in self.event_writers:
-                writer(tx, ctx.events)
-            return reply, ctx.events, _tracker_id(tx.records, reply) if key is not None else None
+            reply, events = self._handle(tx, command, args, actor, now)
+            return reply, events, _tracker_id(tx.records, reply) if key is not None else None
 
         try:
             # Only moderators' commands change the record: they take the write lock up front and
@@ -152,6 +137,71 @@ class Dispatcher:
             except Exception:
                 return self._failure(command)
         return reply
+
+    async def run_all(self, texts: Sequence[str], actor: Actor) -> tuple[Reply, ...]:
+        """Several commands in one transaction, all or nothing (the demo): the replies when
+        every one succeeded, else only the first refusal, its command named, and nothing kept."""
+        now = self.clock()
+        steps: list[tuple[Command[Any], Any]] = []
+        for text in texts:
+            try:
+                invocation = self.parse(text)
+                steps.append(
+                    (
+                        invocation.command,
+                        convert_args(invocation.command, invocation.args, now.date()),
+                    )
+                )
+            except UserError as exc:
+                return (Reply.error(f"{text}: {exc.message}"),)
+
+        def work(tx: Transaction) -> tuple[tuple[Reply, ...], list[DomainEvent]]:
+            replies: list[Reply] = []
+            events: list[DomainEvent] = []
+            for text, (command, args) in zip(texts, steps, strict=True):
+                try:
+                    reply, done = self._handle(tx, command, args, actor, now)
+                except UserError as exc:
+                    raise UserError(f"{text}: {exc.message}") from exc
+                if not reply.ok:
+                    raise UserError(f"{text}: {reply.title}")
+                replies.append(reply)
+                events += done
+            return tuple(replies), events
+
+        try:
+            replies, events = await self.store.run(work, write=True)
+        except UserError as exc:
+            return (Reply.error(exc.message),)
+        except Exception:
+            return (self._failure(steps[0][0]),)
+        if self.cache is not None:
+            self.cache.clear()
+        if events:
+            await self._notify(events)
+        return replies
+
+    def _handle(
+        self, tx: Transaction, command: Command[Any], args: Any, actor: Actor, now: datetime
+    ) -> tuple[Reply, list[DomainEvent]]:
+        """One command inside a transaction: check rights, run the handler, write its events."""
+        ctx = Context(tx.records, tx.alerts, actor, now, public_url=self.public_url)
+        if command.moderator_only and not _may_write(tx.records, actor):
+            if command.channel_managers and not actor.channel_manager:
+                raise PermissionDenied(
+                    "Only moderators or people who manage this channel can run "
+                    f"/tally {command.name}."
+                )
+            if not command.channel_managers:
+                raise PermissionDenied(
+                    "Only moderators can do that: "
+                    f"/tally {command.name} changes the record. Ask a moderator, "
+                    "or an admin to add you with /tally moderator add."
+                )
+        reply = command.handler(ctx, args)
+        for writer in self.event_writers:
+            writer(tx, ctx.events)
+        return reply, ctx.events
 
     def _failure(self, command: Command[Any]) -> Reply:
         """An unexpected error: logged with a reference the user can quote; never a traceback."""

@@ -15,7 +15,7 @@ from bot.commands.converters import convert_args
 from bot.commands.params import TRACKER_POS
 from bot.commands.recording import DeclareArgs, checked_declaration
 from bot.commands.spec import Command, Param, ParamKind
-from bot.domain import NewDeclaration, Tracker
+from bot.domain import NewDeclaration, Tracker, TrackerKind
 from bot.errors import UserError
 from bot.replies import Attachment, Reply, Visibility
 
@@ -132,6 +132,11 @@ def _line_declaration(
         **{k: row.get(k) for k in ("source", "quote", "speaker", "confidence", "condition")},
     }
     args = convert_args(declare, raw, ctx.today)
+    if tracker.kind is TrackerKind.SELECTION and args.stance.names_candidate and not args.target:
+        raise UserError(
+            f"no candidate: {tracker.slug} is a selection, so add a candidate column "
+            "(or fill in its cell on this line)."
+        )
     new, _ = checked_declaration(ctx, tracker, args)
     return new
 

@@ -7,6 +7,7 @@ from datetime import date
 
 from bot.domain import Tracker, TrackerStatus
 from bot.errors import UserError
+from bot.members import Body
 
 EARLIEST_OPENING = date(1900, 1, 1)
 
@@ -22,6 +23,20 @@ def check_opened(opened: date, today: date, first_declaration: date | None = Non
             f"opened={opened} is after the first declaration on record ({first_declaration}): "
             "retract it or open the tracker on or before that date."
         )
+
+
+def check_has_members(body: Body, opened: date, subject: str | None = None) -> None:
+    """An opening date on which the body had members: before its first member joined there is
+    no one to count, and every reading would be an empty verdict."""
+    if any(m.code != subject for m in body.members_on(opened)):
+        return
+    joined = [m.joined for m in body.members if m.code != subject]
+    if joined and opened < min(joined):
+        raise UserError(
+            f"opened={opened} is before {body.in_sentence}'s first member joined on {min(joined)}: "
+            f"open the tracker on or after {min(joined)}."
+        )
+    raise UserError(f"{body.name} had no members on {opened}: open the tracker on another date.")
 
 
 def check_within(tracker: Tracker, on: date, today: date, what: str = "date") -> None:

@@ -18,11 +18,11 @@ from bot.history import day_fields, event_data
 from bot.holdouts import holdout_fields, holdout_groups, holdouts_line
 from bot.members import Member
 from bot.presentation import (
-    colour_for,
     declaration_data,
     declaration_line,
     headline,
     history_field,
+    tally_colour,
     tally_reply,
 )
 from bot.replies import Colour, Field, Reply
@@ -40,7 +40,13 @@ def current_tally(ctx: Context, tracker: Tracker, as_of: date | None = None) -> 
             f"{tracker.slug} opened on {tracker.opened}: there is no tally on {day}. "
             f"Give as_of={tracker.opened} or later."
         )
-    return compute_tally(tracker, ctx.body(tracker), day, ctx.repo.positions(tracker, day))
+    tally = compute_tally(tracker, ctx.body(tracker), day, ctx.repo.positions(tracker, day))
+    if not tally.voters:
+        raise UserError(
+            f"{tally.body.name} had no members on {tally.as_of}: there is nothing to count. "
+            "Give a later as_of=."
+        )
+    return tally
 
 
 def when(tally: Tally, today: date) -> str:
@@ -102,15 +108,15 @@ def show_position(ctx: Context, args: PositionArgs) -> Reply:
     else:
         now = f"{member.label} has not declared"
     lines = [f"{when(tally, ctx.today)}: {now}", headline(tally)]
-    fields = [history_field(d, tracker, body) for d in history]
+    fields = [history_field(d, tracker, body, args.as_of) for d in history]
     if not history:
         lines.append("No declarations recorded yet.")
     return Reply(
         title=f"{member.label} on {tracker.title}",
         lines=tuple(lines),
         fields=tuple(fields),
-        context=(f"Newest first; {len(history)} shown. Ids are for /tally retract.",),
-        colour=colour_for(tally.verdict.outcome),
+        context=(position_note(history, args.as_of),),
+        colour=tally_colour(tally),
         data={
             "tracker": tracker.slug,
             "member": member.code,
@@ -119,6 +125,15 @@ def show_position(ctx: Context, args: PositionArgs) -> Reply:
             "history": [declaration_data(d, tracker) for d in history],
         },
     )
+
+
+def position_note(history: list[Declaration], as_of: date | None) -> str:
+    """'Newest first; 2 shown ...': which entries a reading as of a day leaves out of its count."""
+    later = [d for d in history if as_of is not None and d.made_on > as_of]
+    note = f"Newest first; {len(history)} shown"
+    if later:
+        note += f", those marked after {as_of} do not count in this reading"
+    return f"{note}. Ids are for /tally retract and /tally amend."
 
 
 POSITION = Command(
@@ -171,7 +186,7 @@ def show_holdouts(ctx: Context, args: ReadArgs) -> Reply:
         title=f"Holdouts — {tracker.title} — as of {tally.as_of}",
         lines=(headline(tally), holdouts_line(tally)),
         fields=tuple(fields),
-        colour=colour_for(tally.verdict.outcome),
+        colour=tally_colour(tally),
         data=data,
     )
 

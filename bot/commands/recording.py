@@ -20,6 +20,7 @@ from bot.domain import (
     Stance,
     Tracker,
     TrackerKind,
+    TrackerStatus,
 )
 from bot.errors import UserError
 from bot.events import DomainEvent, EventKind
@@ -342,12 +343,18 @@ def _check_member(ctx: Context, tracker: Tracker, member: Member, made_on: date)
     if tracker.subject == member.code:
         raise UserError(f"{member.name} is the subject of {tracker.slug} and does not vote on it.")
     if member.left and made_on >= member.left:
-        raise UserError(f"{member.name} left {ctx.body(tracker).name} on {member.left}.")
+        raise UserError(f"{member.name} left {ctx.body(tracker).in_sentence} on {member.left}.")
+    closed = tracker.closed_on if tracker.status is not TrackerStatus.OPEN else None
+    if closed and member.joined > closed:
+        raise UserError(
+            f"{member.name} joined {ctx.body(tracker).in_sentence} on {member.joined}, after "
+            f"{tracker.slug} closed on {closed}: it never counts on this tracker."
+        )
     gap = member.break_on(made_on)
     if gap:
         raise UserError(
-            f"{member.name} was not a member of {ctx.body(tracker).name} from {gap[0]} to "
-            f"{gap[1]}, between two terms."
+            f"{member.name} was not a member of {ctx.body(tracker).in_sentence} from {gap[0]} "
+            f"to {gap[1]}, between two terms."
         )
     if not tracker.rule.takes_part(member.code):
         raise UserError(

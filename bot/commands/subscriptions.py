@@ -49,6 +49,14 @@ def subscribe(ctx: Context, args: SubscribeArgs) -> Reply:
         at = at or DEFAULT_DIGEST_AT
     alerts = ctx.alerts
     was_paused = alerts.channel_state(channel).paused
+    before = next(
+        (
+            (s.mode, s.digest_at, s.tz)
+            for s in alerts.channel_subscriptions(channel)
+            if s.tracker_id == (tracker.id if tracker else None)
+        ),
+        None,
+    )
     sub, created = alerts.subscribe(
         channel,
         tracker.id if tracker else None,
@@ -65,9 +73,14 @@ def subscribe(ctx: Context, args: SubscribeArgs) -> Reply:
         lines.append("Alerts to this channel were paused (it could not be reached); resumed.")
     if tracker is None and len(alerts.channel_subscriptions(channel)) > 1:
         lines.append("A tracker's own subscription here takes precedence over 'all'.")
-    prefix = "This channel" if created else "Updated: this channel"
+    if created:
+        title = f"This channel now gets {sub.describe()} for {scope}"
+    elif before == (sub.mode, sub.digest_at, sub.tz):
+        title = f"Already subscribed: this channel gets {sub.describe()} for {scope}"
+    else:
+        title = f"Updated: this channel now gets {sub.describe()} for {scope}"
     return Reply(
-        title=f"{prefix} now gets {sub.describe()} for {scope}",
+        title=title,
         lines=tuple(lines),
         context=(
             f"Set by {ctx.actor.display_name}. /tally subscriptions lists them; "

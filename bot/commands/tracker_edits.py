@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from bot.commands.context import Context
-from bot.commands.lifespan import check_opened
+from bot.commands.lifespan import check_has_members, check_opened
 from bot.commands.params import TRACKER_REQUIRED, VISIBILITY
 from bot.commands.recording import find_candidate
 from bot.commands.rule_options import (
@@ -59,7 +59,7 @@ def edit_tracker(ctx: Context, args: EditArgs) -> Reply:
         raise UserError(
             "Nothing to change: give one or more of "
             + ", ".join(f"{name}=" for name in (*EDITABLE, *OPTION_NAMES))
-            + "."
+            + ". An empty value changes nothing: write subject=none to clear the subject."
         )
     body = ctx.repo.body(args.body.lower()) if args.body is not None else ctx.body(tracker)
     values: dict[str, Any] = {}
@@ -85,10 +85,14 @@ def edit_tracker(ctx: Context, args: EditArgs) -> Reply:
         and tracker.subject not in {m.code for m in body.members}
     ):
         raise UserError(
-            f"The subject {tracker.subject} is not a member of {body.name}: give subject= too."
+            f"The subject {tracker.subject} is not a member of {body.in_sentence}: "
+            "give subject= too."
         )
     if args.visibility is not None:
         values["visibility"] = args.visibility
+    if {"opened", "body", "subject"} & set(values):
+        subject = values.get("subject", tracker.subject)
+        check_has_members(body, values.get("opened", tracker.opened), subject)
     check_rule_for_body(values.get("rule", tracker.rule), body)
     changed = {
         name: [_text(getattr(tracker, name)), _text(value)]
@@ -98,12 +102,12 @@ def edit_tracker(ctx: Context, args: EditArgs) -> Reply:
     if not changed:
         raise UserError(f"{tracker.slug} already reads like that: nothing changed.")
     edited = dataclasses.replace(tracker, **{k: v for k, v in values.items() if k in changed})
-    counted = {"rule", "body", "subject"} & set(changed)
-    outcomes = outcome_changes(ctx, tracker, edited, body) if counted else []
+    recount = {"rule", "body", "subject"} & set(changed)
+    outcomes = outcome_changes(ctx, tracker, edited, body) if recount else []
     ctx.repo.update_tracker(tracker.id, {name: values[name] for name in changed})
     _record(ctx, tracker, "edited", changed)
     lines = [f"{name}: {old or '—'} → {new or '—'}" for name, (old, new) in changed.items()]
-    if counted:
+    if recount:
         lines += outcome_lines(outcomes, len(ctx.repo.declaration_dates(tracker.id)))
     return Reply(
         title=f"Edited {tracker.slug}: {', '.join(changed)}",

@@ -9,7 +9,7 @@ from datetime import date
 from bot.commands.bodies import DEFAULT_BODY, body_line
 from bot.commands.context import Context
 from bot.commands.converters import MAX_NAME
-from bot.commands.lifespan import check_close, check_opened, check_within
+from bot.commands.lifespan import check_close, check_has_members, check_opened, check_within
 from bot.commands.params import DATE, TRACKER_REQUIRED, VISIBILITY
 from bot.commands.reading import current_tally, when
 from bot.commands.recording import find_candidate
@@ -39,7 +39,20 @@ RESERVED = {
     "unsubscribe",
     "subscriptions",
     "amend",
+    "export",
 }
+
+
+def check_slug(text: str) -> str:
+    """A tracker name: 2-40 lower-case letters, digits and dashes, and no command word (a
+    tracker named `help` could never be read as `/tally help`)."""
+    slug = text.strip().lower()
+    if not SLUG.match(slug) or slug in RESERVED:
+        raise UserError(
+            f"'{text}' can't be a tracker name: use 2-40 lower-case letters, digits and "
+            "dashes (e.g. nato-sg-2024), and not a command word."
+        )
+    return slug
 
 
 def _split(text: str | None) -> list[str]:
@@ -66,12 +79,7 @@ class NewTrackerArgs:
 
 
 def new_tracker(ctx: Context, args: NewTrackerArgs) -> Reply:
-    slug = args.slug.lower()
-    if not SLUG.match(slug) or slug in RESERVED:
-        raise UserError(
-            f"'{args.slug}' can't be a tracker name: use 2-40 lower-case letters, digits and "
-            "dashes (e.g. nato-sg-2024), and not a command word."
-        )
+    slug = check_slug(args.slug)
     if ctx.repo.tracker_exists(slug):
         raise UserError(f"A tracker named {slug} already exists.")
     kind = args.kind
@@ -91,6 +99,7 @@ def new_tracker(ctx: Context, args: NewTrackerArgs) -> Reply:
     subject = body.resolve(args.subject).code if args.subject else None
     opened = args.opened or ctx.today
     check_opened(opened, ctx.today)
+    check_has_members(body, opened, subject)
     voters = len(
         [m for m in body.members_on(opened) if m.code != subject and rule.takes_part(m.code)]
     )

@@ -76,6 +76,6 @@ async def test_a_refused_roll_call_writes_no_alert(demo: Core, run_as: Run) -> N
         "/tally declare LT,Atlantis,SK,LT support rutte date=2024-04-02", OPERATOR
     )
     assert not refused.ok
-    assert "'Atlantis' is not a member" in refused.title and "named twice" in refused.title
+    assert "No member 'Atlantis' in NATO" in refused.title and "named twice" in refused.title
     rows = await demo.store.run(lambda tx: as_sqlite(tx).alerts.outbox())
     assert [r for r in rows if r["channel"] == "CROLL"] == []

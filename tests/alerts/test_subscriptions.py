@@ -112,6 +112,13 @@ async def test_changing_a_subscription_says_it_was_updated(demo: Core) -> None:
     assert "(updated)" not in changed.title and changed.data["created"] is False
 
 
+async def test_subscribing_again_with_the_same_settings_says_already(demo: Core) -> None:
+    first = await demo.dispatcher.run_text("/tally subscribe mode=digest at=07:30", MANAGER)
+    again = await demo.dispatcher.run_text("/tally subscribe mode=digest at=07:30", MANAGER)
+    assert first.ok and again.ok, again.title
+    assert again.title.startswith("Already subscribed: this channel gets a daily digest at 07:30")
+
+
 async def test_paused_channels_are_listed_one_per_line(demo: Core, run_as: Run) -> None:
     when = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
     for channel in ("C2", "C3"):

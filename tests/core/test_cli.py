@@ -102,7 +102,7 @@ def test_body_import_rejects_a_bad_file(tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("code,name,joined\nXYZ,Nowhere,2020-01-01\n", encoding="utf-8")
     result = tallybot("body", "import", str(bad), db=tmp_path / "b.db")
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert "line 2: code 'XYZ' is not a two-letter ISO 3166 code" in result.stderr
 
 
@@ -120,10 +120,10 @@ def test_body_import_never_drops_a_member_that_declared(demo_db: Path, tmp_path:
         "\n".join(line for line in shipped if not line.startswith("LT,")) + "\n",
         encoding="utf-8",
     )
-    result = tallybot("body", "import", str(without_lt), "--slug", "nato", db=demo_db)
-    assert result.returncode == 2 and "leaves out LT" in result.stderr
+    result = tallybot("body", "import", str(without_lt), "--slug", "nato", "--replace", db=demo_db)
+    assert result.returncode == 1 and "leaves out LT" in result.stderr
     bad = tallybot("body", "import", str(without_lt), "--slug", "Bad Slug!", db=demo_db)
-    assert bad.returncode == 2 and "can't be a body name" in bad.stderr
+    assert bad.returncode == 1 and "can't be a body name" in bad.stderr
 
 
 def test_the_launchers_defaults_are_the_cores() -> None:

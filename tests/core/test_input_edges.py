@@ -311,7 +311,7 @@ def test_body_import_lists_every_problem_by_line_and_writes_nothing(tmp_path: Pa
         f"FI,Finland,1995-01-01,,{2**64},",
     )
     result = tallybot("body", "import", str(csv_file), db=db)
-    assert result.returncode == 2, result.stdout
+    assert result.returncode == 1, result.stdout
     assert result.stderr.splitlines() == [
         "error: council.csv: nothing imported; fix these and import again:",
         "line 3: population -5 must be above 0",
@@ -332,7 +332,7 @@ def test_body_import_refuses_a_file_that_is_not_utf8(tmp_path: Path) -> None:
         "(Bundesrepublik) – Österreich,1958-01-01\n".encode("cp1252")
     )
     result = tallybot("body", "import", str(latin1), db=tmp_path / "latin1.db")
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert "latin1.csv: line 4 is not UTF-8 text (byte 0x96)" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -340,7 +340,7 @@ def test_body_import_refuses_a_file_that_is_not_utf8(tmp_path: Path) -> None:
 def test_body_import_refuses_a_field_larger_than_csv_allows(tmp_path: Path) -> None:
     huge = write_csv(tmp_path / "huge.csv", "code,name,joined", f'AT,"{"a" * 140_000}",1995-01-01')
     result = tallybot("body", "import", str(huge), db=tmp_path / "huge.db")
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert "huge.csv: line 2: a value is longer than 131,072 characters" in result.stderr
 
 

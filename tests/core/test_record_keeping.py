@@ -361,7 +361,7 @@ async def test_roll_call_is_all_or_nothing_naming_every_problem(
         run,
         "declare HU,Narnia,FI,HU,,TR support tracker=fi-nato date=2023-03-27",
         "Nothing recorded",
-        "'Narnia' is not a member",
+        "No member 'Narnia' in NATO",
         "Finland is the subject of fi-nato",
         "Hungary is named twice",
         "An empty name between two commas",

@@ -80,7 +80,9 @@ async def test_writes_to_a_closed_tracker_report_the_tally_at_its_close(run: Any
     await replay(run, finland_commands())
     turkiye = (await run("history fi-accession member=TR")).data["declarations"][0]["id"]
     retracted = await run(f'retract {turkiye} reason="wrong date"')
-    assert retracted.lines[1] == "As of 2023-04-04: Approved by 29 of 30 · needs 1 more"
+    assert retracted.lines[1] == (
+        "As of 2023-04-04: Approved by 29 of 30 · decided on 2023-04-04, the rule not met"
+    )
     again = await run("declare TR support tracker=fi-accession date=2023-03-30")
     assert again.ok, again.title
     assert again.lines[-1] == "As of 2023-04-04: Approved by 30 of 30 · ✅ the rule is met"

@@ -154,6 +154,7 @@ async def test_fifty_writers_while_the_bot_delivers_alerts(
 
 async def test_thirty_processes_open_a_new_database_at_once(tmp_path: Path) -> None:
     db = tmp_path / "new" / "tally.db"
+    db.parent.mkdir()  # only the file is created: a missing folder is refused (a typo)
     env = _env(db)
     results = await asyncio.gather(*(_exec(env, "/tally trackers") for _ in range(OPENERS)))
     failed = [out for status, out in results if status != 0]

@@ -33,24 +33,30 @@ def check_record_values(record: Mapping[str, Any], today: date) -> None:
     closed_on = _at("tracker.closed_on", lambda: _day(closed, opened, today)) if closed else None
     for index, row in enumerate(record["declarations"]):
         where = f"declarations[{index}]"
-        made_on = _at(f"{where}.made_on", partial(_day, row.get("made_on"), opened, today))
+        made_on = _at(
+            f"{where}.made_on",
+            partial(_field, row, "made_on", partial(_day, opened=opened, today=today)),
+        )
         if closed_on is not None and made_on > closed_on:
             raise UserError(
                 f"{where}.made_on: {made_on} is after the tracker closed on {closed_on} "
                 "(tracker.closed_on)."
             )
-        _at(f"{where}.recorded_at", partial(_aware, row.get("recorded_at")))
+        _at(f"{where}.recorded_at", partial(_field, row, "recorded_at", _aware))
         _provenance(row, where, today)
         retraction = row.get("retraction")
         if retraction:
-            _at(f"{where}.retraction.recorded_at", partial(_aware, retraction.get("recorded_at")))
+            _at(
+                f"{where}.retraction.recorded_at",
+                partial(_field, retraction, "recorded_at", _aware),
+            )
         for number, amendment in enumerate(row.get("amendments") or []):
             place = f"{where}.amendments[{number}]"
-            _at(f"{place}.recorded_at", partial(_aware, amendment.get("recorded_at")))
+            _at(f"{place}.recorded_at", partial(_field, amendment, "recorded_at", _aware))
             _provenance(amendment["changes"], f"{place}.changes", today)
     for index, event in enumerate(record["events"]):
-        _at(f"events[{index}].made_on", partial(date.fromisoformat, event.get("made_on")))
-        _at(f"events[{index}].recorded_at", partial(_aware, event.get("recorded_at")))
+        _at(f"events[{index}].made_on", partial(_field, event, "made_on", date.fromisoformat))
+        _at(f"events[{index}].recorded_at", partial(_field, event, "recorded_at", _aware))
 
 
 def _provenance(values: Mapping[str, Any], where: str, today: date) -> None:
@@ -87,6 +93,11 @@ def _aware(text: Any) -> datetime:
     if moment.tzinfo is None:
         raise UserError(f"'{text}' has no time zone: add one, e.g. +00:00.")
     return moment
+
+
+def _field(row: Mapping[str, Any], key: str, read: Callable[[Any], Any]) -> Any:
+    """`read(row[key])`: a missing key is reported as missing by `_at`."""
+    return read(row[key])
 
 
 def _at(where: str, check: Callable[[], Any]) -> Any:

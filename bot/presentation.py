@@ -74,10 +74,11 @@ def headline(tally: Tally) -> str:
     if rule.base is Base.VOTING:
         count += f" ({supporting} of the {verdict.base} voting)"
     closed = closed_phrase(tally)
+    if rule.veto:
+        # A veto explains itself even after the close: why the resolution failed matters most.
+        return " · ".join(p for p in (count, closed, veto_phrase(tally, supporting)) if p)
     if closed:
         return " · ".join([count, closed])
-    if rule.veto:
-        return " · ".join([count, veto_phrase(tally, supporting)])
     parts = [count, state_phrase(verdict, supporting)]
     if verdict.blocked_by:
         parts.append(f"⛔ blocked: {blockers(tally)}")

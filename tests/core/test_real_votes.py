@@ -113,7 +113,7 @@ async def test_a_member_between_terms_or_off_the_council_cannot_declare(run: Any
     ).ok  # fmt: skip
     refused = await run("declare JP support date=2020-06-01")
     assert not refused.ok
-    assert "Japan was not a member of UN Security Council from 2018-01-01 to 2023-01-01" in (
+    assert "Japan was not a member of the UN Security Council from 2018-01-01 to 2023-01-01" in (
         refused.title
     )
 
@@ -193,11 +193,11 @@ async def test_eulex_kosovo_2008_cyprus_constructive_abstention(run: Any) -> Non
         ),
         (
             'tracker new q1 "Q" kind=approval body=eu rule=qmv excluded="DK,Narnia"',
-            "excluded=: 'Narnia' is not a member of EU Council.",
+            "excluded=: No member 'Narnia' in the EU Council.",
         ),
         (
             'tracker new q1 "Q" kind=approval body=unsc rule=threshold=9 veto="CN,AT"',
-            "veto=: Austria is not a member of UN Security Council.",
+            "veto=: Austria is not a member of the UN Security Council.",
         ),
         (
             'tracker new q1 "Q" kind=approval body=eu rule=threshold=20 '

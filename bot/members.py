@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from anyascii import anyascii
-
 from bot.errors import NotFound, UserError
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -27,7 +25,10 @@ def normalise(text: str) -> str:
     'foroyar', 'Łódź' -> 'lodz'.
 
     anyascii transliterates every letter, including those Unicode does not decompose (ø, ł, ß,
-    þ), so what a reporter types on an English keyboard finds the name."""
+    þ), so what a reporter types on an English keyboard finds the name. Imported on first
+    use: `tallybot exec "/tally help"` never needs its tables."""
+    from anyascii import anyascii
+
     folded = anyascii(text).casefold()
     cleaned = "".join(c if c.isalnum() else " " for c in folded)
     words = cleaned.split()

@@ -10,10 +10,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlite_utils import Database
-
 from bot.alerts.channels import ChannelRef
 from bot.alerts.model import ChannelState, Mode, PendingAlert, Subscription, Variant
+from store.connection import Connection
 from store.database import new_id
 from store.repository import utc_text
 
@@ -54,7 +53,7 @@ def _time(text: str | None) -> datetime | None:
 
 
 class AlertRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Connection) -> None:
         self.db = db
 
     # subscriptions ----------------------------------------------------------
@@ -197,10 +196,11 @@ class AlertRepository:
         rows = list(
             self.db.query(f"SELECT * FROM alert_channels WHERE {_CHANNEL_MATCH}", _key(channel))
         )
-        pending = self.db.table("alert_outbox").count_where(
-            f"{_CHANNEL_MATCH} AND status = 'pending'", _key(channel)
+        pending = self.db.count_where(
+            "alert_outbox", f"{_CHANNEL_MATCH} AND status = 'pending'", _key(channel)
         )
-        undeliverable = self.db.table("alert_outbox").count_where(
+        undeliverable = self.db.count_where(
+            "alert_outbox",
             f"{_CHANNEL_MATCH} AND status = 'cancelled' AND last_error LIKE 'rejected%'",
             _key(channel),
         )
@@ -287,7 +287,7 @@ class AlertRepository:
         return cursor.lastrowid if cursor.rowcount else None
 
     def digest_written(self, digest_key: str) -> bool:
-        return bool(self.db.table("alert_events").count_where("digest_key = ?", [digest_key]))
+        return bool(self.db.count_where("alert_events", "digest_key = ?", [digest_key]))
 
     def last_digest_end(self, sub_id: int) -> datetime | None:
         """Where the subscription's latest written digest stopped counting changes (the next

@@ -8,7 +8,8 @@ So the connection runs in autocommit mode (isolation_level=None: the sqlite3 mod
 opens a transaction behind our back) and every unit of work opens its own explicitly: a writer
 with BEGIN IMMEDIATE, which takes the write lock up front and waits up to BUSY_TIMEOUT for it;
 a reader with a deferred BEGIN under `query_only`, which never blocks in WAL mode and cannot
-write by mistake. sqlite-utils' own atomic() blocks nest inside as savepoints.
+write by mistake. sqlite-utils' own atomic() blocks nest inside as savepoints. Reads need no
+sqlite-utils at all (store.connection), so `tallybot exec` does not import it to answer one.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
-from sqlite_utils.db import Table
+from store.connection import Connection
+from store.schema import MIGRATION_SET, MIGRATIONS_TABLE, STEPS, migrations
 
-from store.schema import migrations
+if TYPE_CHECKING:
+    from sqlite_utils.db import Table
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +35,7 @@ BUSY_TIMEOUT = 10.0
 """Seconds a writer waits for another process's write to finish before giving up."""
 
 
-def open_database(path: str | Path, busy_timeout: float = BUSY_TIMEOUT) -> Database:
+def open_database(path: str | Path, busy_timeout: float = BUSY_TIMEOUT) -> Connection:
     """A connection usable from the store's worker thread (check_same_thread off)."""
     if str(path) != ":memory:" and not Path(path).parent.is_dir():
         # Only the file is created: a folder that does not exist is a mistyped path.
@@ -40,30 +43,44 @@ def open_database(path: str | Path, busy_timeout: float = BUSY_TIMEOUT) -> Datab
     conn = sqlite3.connect(
         str(path), check_same_thread=False, timeout=busy_timeout, isolation_level=None
     )
-    # No sqlite-utils plugins prepare our connection: none is a dependency, and looking for
-    # them reads every installed package's metadata at each start (`tallybot exec` stays quick).
-    db = Database(conn, execute_plugins=False)
-    if str(path) != ":memory:":
-        db.enable_wal()
+    db = Connection(conn)
+    # What sqlite-utils' Database(conn) and enable_wal() did, without importing it.
+    db.execute("PRAGMA recursive_triggers = ON")
+    if str(path) != ":memory:" and db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        db.execute("PRAGMA journal_mode = wal")
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("PRAGMA synchronous = NORMAL")
     migrate(db)
     return db
 
 
-def migrate(db: Database) -> None:
+def migrate(db: Connection) -> None:
     """Apply pending migrations once, however many processes open a new file at the same time:
-    the check is repeated under the write lock, so the first process creates the schema and
-    the others find it done."""
+    the check is repeated under the write lock (by sqlite-utils' Migrations, imported only
+    then), so the first process creates the schema and the others find it done."""
     with transaction(db, write=False):
-        pending = migrations.pending(db)
+        pending = pending_migrations(db)
     if pending:
         with transaction(db, write=True):
-            migrations.apply(db)
+            migrations().apply(db.utils)
+
+
+def pending_migrations(db: Connection) -> list[str]:
+    """The names sqlite-utils' `Migrations.pending` would give, read with one plain query on
+    its table (a new file has no such table: everything is pending)."""
+    if not db.count_where("sqlite_master", "type = 'table' AND name = ?", [MIGRATIONS_TABLE]):
+        return [step.__name__ for step in STEPS]
+    applied = {
+        row[0]
+        for row in db.execute(
+            f"SELECT name FROM [{MIGRATIONS_TABLE}] WHERE migration_set = ?", [MIGRATION_SET]
+        )
+    }
+    return [step.__name__ for step in STEPS if step.__name__ not in applied]
 
 
 @contextlib.contextmanager
-def transaction(db: Database, *, write: bool) -> Iterator[Database]:
+def transaction(db: Connection, *, write: bool) -> Iterator[Connection]:
     """One transaction: committed if the block returns, rolled back if it raises."""
     conn = db.conn
     if not write:

@@ -14,18 +14,17 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlite_utils import Database
-
 from bot.errors import UserError
 from bot.exchange import Record
 from bot.rules import Rule
+from store.connection import Connection
 from store.database import new_id
 
 _JSON_COLUMNS = {"trackers": ("stages",), "amendments": ("changes",)}
 """Columns stored as JSON text: exported as the JSON they hold."""
 
 
-def export_record(db: Database, tracker_id: int) -> Record:
+def export_record(db: Connection, tracker_id: int) -> Record:
     """Everything about one tracker, as plain JSON-ready values."""
     tracker = _rows(db, "trackers", "id = ?", [tracker_id])[0]
     del tracker["id"]
@@ -65,7 +64,7 @@ def export_record(db: Database, tracker_id: int) -> Record:
     }
 
 
-def import_record(db: Database, record: Record, slug: str, by: str, now: datetime) -> int:
+def import_record(db: Connection, record: Record, slug: str, by: str, now: datetime) -> int:
     """Recreate a tracker from its record (checked by bot.exchange.check_record) under `slug`.
 
     The caller holds the transaction: a refusal or a failure leaves nothing behind."""
@@ -77,14 +76,14 @@ def import_record(db: Database, record: Record, slug: str, by: str, now: datetim
         ) from None
 
 
-def _import(db: Database, record: Record, slug: str, by: str, now: datetime) -> int:
-    if db.table("trackers").count_where("slug = ?", [slug]):
+def _import(db: Connection, record: Record, slug: str, by: str, now: datetime) -> int:
+    if db.count_where("trackers", "slug = ?", [slug]):
         raise UserError(
             f"A tracker '{slug}' already exists: import under another name with --as-slug NEW."
         )
     tracker = {**record["tracker"], "slug": slug}
     body = tracker["body"]
-    if not db.table("bodies").count_where("slug = ?", [body]):
+    if not db.count_where("bodies", "slug = ?", [body]):
         raise UserError(
             f"The tracker's body '{body}' is not in this database: import it first "
             f"(tallybot body import FILE --slug {body})."
@@ -145,7 +144,7 @@ def _import(db: Database, record: Record, slug: str, by: str, now: datetime) -> 
     return tracker_id
 
 
-def _rows(db: Database, table: str, where: str, params: list[Any]) -> list[dict[str, Any]]:
+def _rows(db: Connection, table: str, where: str, params: list[Any]) -> list[dict[str, Any]]:
     rows = [
         dict(r) for r in db.query(f"SELECT * FROM {table} WHERE {where} ORDER BY rowid", params)
     ]
@@ -173,19 +172,19 @@ def _stored(row: dict[str, Any], table: str, columns: set[str]) -> dict[str, Any
     return stored
 
 
-def _insert(db: Database, table: str, row: dict[str, Any]) -> int:
+def _insert(db: Connection, table: str, row: dict[str, Any]) -> int:
     target = db.table(table)
     return new_id(target.insert(_stored(row, table, set(target.columns_dict))))
 
 
-def _insert_all(db: Database, table: str, rows: list[dict[str, Any]]) -> None:
+def _insert_all(db: Connection, table: str, rows: list[dict[str, Any]]) -> None:
     columns = set(db.table(table).columns_dict)
     if rows:
         db.table(table).insert_all((_stored(r, table, columns) for r in rows), batch_size=1000)
 
 
 def _insert_renumbered(
-    db: Database, table: str, rows: list[dict[str, Any]], extra: dict[str, Any]
+    db: Connection, table: str, rows: list[dict[str, Any]], extra: dict[str, Any]
 ) -> dict[int, int]:
     """Insert with new ids after the table's last, in the export's order: old id -> new id."""
     start = db.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}").fetchone()[0]

@@ -9,8 +9,6 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlite_utils import Database
-
 from bot.domain import (
     AMENDABLE,
     Amendment,
@@ -30,6 +28,7 @@ from bot.members import SHIPPED_BODIES, Body, Member, shipped_body
 from bot.rules import Rule
 from bot.timeline import PositionRow
 from store import exchange
+from store.connection import Connection
 from store.database import new_id
 
 
@@ -52,7 +51,7 @@ _DECLARATION_COLUMNS = """
 
 
 class Repository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Connection) -> None:
         self.db = db
         self._bodies: dict[str, Body] = {}
 
@@ -60,7 +59,7 @@ class Repository:
 
     def ensure_shipped_bodies(self, now: datetime) -> None:
         for slug in SHIPPED_BODIES:
-            if not self.db.table("bodies").count_where("slug = ?", [slug]):
+            if not self.db.count_where("bodies", "slug = ?", [slug]):
                 body = shipped_body(slug)
                 self.save_body(body.slug, body.name, body.members, now)
 
@@ -160,7 +159,7 @@ class Repository:
         return self.tracker_by_id(tracker_id)
 
     def tracker_exists(self, slug: str) -> bool:
-        return bool(self.db.table("trackers").count_where("slug = ?", [slug]))
+        return bool(self.db.count_where("trackers", "slug = ?", [slug]))
 
     def tracker_by_id(self, tracker_id: int) -> Tracker:
         row = self.db.execute("SELECT * FROM trackers WHERE id = ?", [tracker_id]).fetchone()
@@ -538,7 +537,7 @@ class Repository:
         if before is not None:
             where += " AND (made_on < ? OR (made_on = ? AND id < ?))"
             params += [before.made_on.isoformat(), before.made_on.isoformat(), before.id]
-        return self.db.table("declarations").count_where(where, params)
+        return self.db.count_where("declarations", where, params)
 
     def retract(self, declaration_id: int, reason: str, by: str, now: datetime) -> None:
         self.db.table("retractions").insert(
@@ -565,8 +564,10 @@ class Repository:
 
     def is_moderator(self, platform: str, workspace: str, user_id: str) -> bool:
         return bool(
-            self.db.table("moderators").count_where(
-                "platform = ? AND workspace = ? AND user_id = ?", [platform, workspace, user_id]
+            self.db.count_where(
+                "moderators",
+                "platform = ? AND workspace = ? AND user_id = ?",
+                [platform, workspace, user_id],
             )
         )
 
@@ -635,8 +636,8 @@ def _apply(declaration: Declaration, amendments: list[Amendment]) -> Declaration
     )
 
 
-def _columns(db: Database, table: str) -> list[str]:
-    return [c.name for c in db.table(table).columns]
+def _columns(db: Connection, table: str) -> list[str]:
+    return [row[1] for row in db.execute(f"PRAGMA table_info([{table}])")]
 
 
 def _member(row: dict[str, Any]) -> Member:

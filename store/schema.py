@@ -1,13 +1,22 @@
-"""Forward-only schema migrations (sqlite-utils Migrations: each runs in one transaction)."""
+"""Forward-only schema migrations (sqlite-utils Migrations: each runs in one transaction).
+
+The steps are plain functions listed in STEPS, and the sqlite-utils `Migrations` set is built
+from them only when something is pending (`migrations()`): store.database checks what is
+applied with one query, so opening an up-to-date file does not import sqlite-utils."""
 
 from __future__ import annotations
 
-from sqlite_utils import Database, Migrations
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-migrations = Migrations("tallybot")
+if TYPE_CHECKING:
+    from sqlite_utils import Database, Migrations
+
+MIGRATION_SET = "tallybot"
+MIGRATIONS_TABLE = "_sqlite_migrations"
+"""sqlite-utils' `Migrations.migrations_table`, which a test keeps equal."""
 
 
-@migrations()
 def m001_core(db: Database) -> None:
     db.executescript(
         """
@@ -99,7 +108,6 @@ def m001_core(db: Database) -> None:
     )
 
 
-@migrations()
 def m002_alerts(db: Database) -> None:
     """Channel subscriptions, what happened (alert events) and the outbox that delivers it."""
     db.executescript(
@@ -166,7 +174,6 @@ def m002_alerts(db: Database) -> None:
     )
 
 
-@migrations()
 def m003_alert_outbox_set_aside(db: Database) -> None:
     """/tally subscriptions counts a channel's alerts set aside as undeliverable: keep it cheap."""
     db.execute(
@@ -175,7 +182,6 @@ def m003_alert_outbox_set_aside(db: Database) -> None:
     )
 
 
-@migrations()
 def m004_record_keeping(db: Database) -> None:
     """Editable trackers and amendable declarations, without erasing history.
 
@@ -201,14 +207,33 @@ def m004_record_keeping(db: Database) -> None:
     )
 
 
-@migrations()
 def m005_rules(db: Database) -> None:
     """A member may serve several terms (UN Security Council elected members): the gaps
     between its terms, as JSON [[from, until], ...]; joined/left stay the first and last day."""
     db.execute("ALTER TABLE members ADD COLUMN breaks TEXT NOT NULL DEFAULT '[]'")
 
 
-@migrations()
 def m006_cards(db: Database) -> None:
     """`/tally subscribe ... cards=on`: the channel's milestone alerts carry the tally card."""
     db.execute("ALTER TABLE subscriptions ADD COLUMN cards INTEGER NOT NULL DEFAULT 0")
+
+
+STEPS: tuple[Callable[[Database], None], ...] = (
+    m001_core,
+    m002_alerts,
+    m003_alert_outbox_set_aside,
+    m004_record_keeping,
+    m005_rules,
+    m006_cards,
+)
+"""Every migration, in the order they apply; a new one goes at the end, never renumbered."""
+
+
+def migrations() -> Migrations:
+    """The sqlite-utils migration set of STEPS (imports sqlite-utils: only to apply them)."""
+    from sqlite_utils import Migrations
+
+    steps = Migrations(MIGRATION_SET)
+    for step in STEPS:
+        steps()(step)
+    return steps

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -14,7 +13,6 @@ from bot.commands.parser import Invocation, parse
 from bot.commands.spec import Command
 from bot.errors import PermissionDenied, UserError
 from bot.events import DomainEvent
-from bot.pictures.worker import draw_attachments
 from bot.replies import Reply
 from bot.storage import Records, Store, Transaction
 from bot.tally_cache import TallyCache
@@ -132,6 +130,9 @@ class Dispatcher:
         if events:
             await self._notify(events)
         if reply.drawings:
+            # Imported here: the picture worker (and asyncio, threads) only when a reply draws.
+            from bot.pictures.worker import draw_attachments
+
             try:
                 reply = await draw_attachments(reply)
             except Exception:
@@ -205,6 +206,8 @@ class Dispatcher:
 
     def _failure(self, command: Command[Any]) -> Reply:
         """An unexpected error: logged with a reference the user can quote; never a traceback."""
+        import uuid  # only on failure: not every command's start-up
+
         ref = uuid.uuid4().hex[:8]
         log.exception("command %s failed (ref %s)", command.key, ref)
         return Reply.error(f"Something went wrong on our side; nothing was saved (ref {ref}).")

@@ -11,7 +11,6 @@ from typing import Any
 
 from bot.alerts.channels import ChannelRef
 from bot.alerts.model import DEFAULT_DIGEST_AT, DEFAULT_TZ, Mode, Subscription
-from bot.alerts.timing import parse_hhmm, resolve_tz
 from bot.commands.context import Context
 from bot.commands.spec import Command, NoArgs, Param, ParamKind
 from bot.domain import Tracker
@@ -35,6 +34,9 @@ class SubscribeArgs:
 def subscribe(ctx: Context, args: SubscribeArgs) -> Reply:
     channel = _channel(ctx)
     tracker = _scope(ctx, args.tracker)
+    # bot.alerts.timing loads zoneinfo: only for the subscriptions that name a time or zone.
+    from bot.alerts.timing import parse_hhmm, resolve_tz
+
     at = parse_hhmm(args.at) if args.at else None
     mode = args.mode or (Mode.DIGEST if at or args.tz else Mode.EVERY)
     if mode is not Mode.DIGEST and (at or args.tz):

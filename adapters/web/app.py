@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -28,20 +29,27 @@ from adapters.web.reading import (
     Listing,
     Meta,
     Record,
+    TimelineSource,
     change_stamp,
     csv_export,
     listings,
     public_meta,
     tally_on,
+    timeline_source,
     tracker_page,
     tracker_record,
 )
+from bot.pictures.files import PNG, card_png, timeline_png
+from bot.pictures.renderer import RendererFailed
+from bot.pictures.worker import on_picture_thread
 from bot.tally import reading_day
 
 if TYPE_CHECKING:
     from bot.storage import Records, Store, Transaction
 
-VERSION = "1"
+log = logging.getLogger(__name__)
+
+VERSION = "2"
 """Part of every ETag: bump when the templates change what a page shows."""
 SLUG = "{slug:[a-z0-9][a-z0-9-]{1,39}}"
 AS_OF = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -53,6 +61,10 @@ HTML = "text/html"
 RECORDS = 8
 """Trackers whose whole record is kept between requests (a record holds every declaration)."""
 META_LIMIT = 1024
+"""Slugs whose public state is remembered (unknown ones too, so bound it)."""
+PICTURES = 64
+"""Rendered pictures kept (tens of kilobytes each), apart from the pages so they never push
+pages out."""
 """Slugs whose public state is remembered (unknown ones too, so bound it)."""
 
 
@@ -87,6 +99,7 @@ class Pages:
         self.clock = clock
         self.base_url = base_url.rstrip("/") if base_url else None
         self.cache: LruCache[Rendered] = LruCache(cache_size)
+        self.pictures: LruCache[Rendered] = LruCache(min(cache_size, PICTURES))
         self._metas: dict[str, tuple[tuple[int, int], Meta | None]] = {}
         """Read and written on the store thread only."""
         self._records: LruCache[Record] = LruCache(RECORDS if cache_size else 0)
@@ -116,6 +129,8 @@ class Pages:
         app.router.add_get(f"/t/{SLUG}.csv", guard(self.tracker_csv))
         app.router.add_get(f"/t/{SLUG}/feed.atom", guard(self.tracker_feed))
         app.router.add_get(f"/t/{SLUG}/embed", guard(self.tracker_embed, framed=True))
+        app.router.add_get(f"/t/{SLUG}/card.png", guard(self.tracker_card))
+        app.router.add_get(f"/t/{SLUG}/timeline.png", guard(self.tracker_timeline))
         app.router.add_get(f"/t/{SLUG}", guard(self.tracker_html))
 
     # store side (runs on the store thread) ---------------------------------------------------
@@ -228,6 +243,22 @@ class Pages:
             request, "atom", "application/atom+xml", build, render, whole_record=True
         )
 
+    async def tracker_card(self, request: web.Request) -> web.StreamResponse:
+        def build(repo: Records, meta: Meta, day: date) -> Any:
+            return tally_on(repo, meta.tracker, day)
+
+        return await self._tracker_route(request, "card", PNG, build, card_png, picture=True)
+
+    async def tracker_timeline(self, request: web.Request) -> web.StreamResponse:
+        def build(repo: Records, meta: Meta, day: date) -> Any:
+            return day, timeline_source(repo, meta.tracker)
+
+        def render(data: tuple[date, TimelineSource]) -> bytes:
+            day, source = data
+            return timeline_png(source.tracker, source.body, source.rows, source.events, day)
+
+        return await self._tracker_route(request, "timeline", PNG, build, render, picture=True)
+
     # the shared path of every tracker route --------------------------------------------------
 
     async def _tracker_route(
@@ -238,8 +269,11 @@ class Pages:
         build: Callable[[Records, Meta, date], Any],
         render: Callable[[Any], bytes],
         whole_record: bool = False,
+        picture: bool = False,
     ) -> web.StreamResponse:
-        """404 unless public; 400 for a bad as_of; 304 when unchanged; else the rendering."""
+        """404 unless public; 400 for a bad as_of; 304 when unchanged; else the rendering.
+        A picture is drawn on the picture thread and process (bot/pictures/worker.py), and
+        kept in its own cache."""
         slug = request.match_info["slug"]
         try:  # checked everywhere, used where a date applies (the CSV and feed are the record)
             as_of = parse_as_of(request.query.get("as_of"))
@@ -264,7 +298,8 @@ class Pages:
         etag = _etag(key)
         if _not_modified(request, etag, modified):
             return _not_modified_response(etag, modified)
-        cached = self.cache.get(key)
+        cache = self.pictures if picture else self.cache
+        cached = cache.get(key)
         if cached is None:
 
             def read(tx: Transaction) -> tuple[Meta | None, Any]:
@@ -280,10 +315,14 @@ class Pages:
             if fresh != meta:
                 key = (variant, slug, day, fresh.last_change, fresh.revision)
                 modified, etag = max(modified, fresh.last_change), _etag(key)
-            body = await _off_loop(lambda: render(data))
+            try:
+                body = await (on_picture_thread if picture else _off_loop)(lambda: render(data))
+            except RendererFailed:
+                log.exception("the %s picture of %s could not be drawn", variant, slug)
+                return _sentence(503, "The picture could not be drawn just now: try again.")
             filename = f"{slug}.csv" if variant == "csv" else None
             cached = Rendered(body, content_type, etag, modified, filename)
-            self.cache.put(key, cached)
+            cache.put(key, cached)
         return _response(cached)
 
     async def _cached(
@@ -307,6 +346,7 @@ class Pages:
         tally = page.tally
         slug = tally.tracker.slug
         cells = view.cells(tally)
+        day = tally.as_of.isoformat()
         return {
             "page": page,
             "tally": tally,
@@ -317,6 +357,11 @@ class Pages:
             "steps": list(reversed(page.steps)),
             "history": view.history(page),
             "page_url": self._url(request, f"/t/{slug}"),
+            "timeline_alt": view.timeline_alt(page),
+            "pictures": {
+                "timeline": f"/t/{slug}/timeline.png?as_of={day}",
+                "card": f"/t/{slug}/card.png?as_of={day}",
+            },
             "links": {
                 "json": f"/t/{slug}.json",
                 "csv": f"/t/{slug}.csv",
@@ -392,8 +437,12 @@ def _response(rendered: Rendered) -> web.Response:
     headers = _validators(rendered.etag, rendered.last_modified)
     if rendered.filename:
         headers["Content-Disposition"] = f'inline; filename="{rendered.filename}"'
+    text = not rendered.content_type.startswith("image/")
     return web.Response(
-        body=rendered.body, content_type=rendered.content_type, charset="utf-8", headers=headers
+        body=rendered.body,
+        content_type=rendered.content_type,
+        charset="utf-8" if text else None,
+        headers=headers,
     )
 
 

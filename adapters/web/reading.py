@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.web.steps import Step, replay
 from bot.domain import Declaration, Tracker, TrackerVisibility
+from bot.members import Body
 from bot.tally import Tally, compute_tally, reading_day
+from bot.timeline import PositionRow
 
 if TYPE_CHECKING:
     from bot.storage import Records
@@ -136,6 +138,26 @@ LISTED = 200
 def public_ids(repo: Records) -> list[int]:
     """Public trackers outside the archive, in the order of /tally trackers (open first)."""
     return repo.public_tracker_ids(LISTED)
+
+
+@dataclass(frozen=True)
+class TimelineSource:
+    """What the timeline picture is built from, read in one transaction; the build and the
+    drawing happen later, on the picture thread."""
+
+    tracker: Tracker
+    body: Body
+    rows: tuple[PositionRow, ...]
+    events: tuple[dict[str, Any], ...]
+
+
+def timeline_source(repo: Records, tracker: Tracker) -> TimelineSource:
+    return TimelineSource(
+        tracker,
+        repo.body(tracker.body),
+        tuple(repo.position_rows(tracker.id)),
+        tuple(repo.tracker_events(tracker.id)),
+    )
 
 
 def csv_export(repo: Records, tracker: Tracker) -> bytes:

@@ -15,6 +15,7 @@ from bot.history import event_entry
 from bot.presentation import blockers, describe_stance, headline
 from bot.rules import Outcome
 from bot.tally import Tally
+from bot.timeline import timeline_span
 
 UNDECLARED = "undeclared"
 STANCE_WORDS = {
@@ -227,3 +228,20 @@ def public_event_text(event: Mapping[str, Any]) -> str:
     no moderator)."""
     text = event_entry(event).removeprefix("⚙️ ")
     return text.rsplit(" — by ", 1)[0]
+
+
+def timeline_alt(page: TrackerPage) -> str:
+    """The timeline picture in words, for readers who cannot see it; the list of steps under
+    it gives every change."""
+    tally = page.tally
+    start, end = timeline_span(tally.tracker, tally.as_of)
+    leader = tally.leader.name if tally.leader else None
+    series = f"support for {leader}" if leader else "support"
+    if tally.tracker.kind is TrackerKind.SELECTION and len(tally.standings) > 1:
+        series += " and each other candidate"
+    changes = len(page.steps)
+    counted = f"{changes} change{'s' if changes != 1 else ''}"
+    return (
+        f"Step chart of {series} from {start} to {end} ({counted}), with the threshold as a "
+        f"line. As of {end}: {plain(headline(tally))}. Every step is listed below."
+    )

@@ -15,10 +15,10 @@ from bot.commands.reading import ReadArgs, current_tally, with_page_link
 from bot.commands.spec import Command
 from bot.domain import Tracker
 from bot.members import Body
-from bot.pictures.files import PNG, card_drawing
+from bot.pictures.files import PNG, card_drawing, timeline_png
 from bot.presentation import colour_for, headline
 from bot.replies import Attachment, Reply
-from bot.timeline import build_timeline_from_rows, timeline_span
+from bot.timeline import timeline_span
 
 
 def timeline_drawing(
@@ -30,11 +30,7 @@ def timeline_drawing(
     events = ctx.repo.tracker_events(tracker.id)
 
     def draw() -> Attachment:
-        from bot.pictures.timeline import render_timeline
-        from bot.pictures.worker import render
-
-        timeline = build_timeline_from_rows(tracker, body, rows, events, until)
-        return Attachment(filename, render(render_timeline, timeline), PNG)
+        return Attachment(filename, timeline_png(tracker, body, rows, events, until), PNG)
 
     return draw
 

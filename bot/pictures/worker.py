@@ -14,11 +14,12 @@ import dataclasses
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.pictures.renderer import Renderer
 from bot.replies import Attachment, Reply
 
+T = TypeVar("T")
 _lock = threading.Lock()
 _thread: ThreadPoolExecutor | None = None
 _renderer = Renderer()
@@ -39,10 +40,14 @@ def render(renderer: Callable[..., bytes], *args: Any) -> bytes:
     return _renderer.call(renderer, *args)
 
 
+async def on_picture_thread(work: Callable[[], T]) -> T:
+    """`work()` on the picture thread (where `render` may be called), awaited from the loop."""
+    return await asyncio.get_running_loop().run_in_executor(_picture_thread(), work)
+
+
 async def draw_attachments(reply: Reply) -> Reply:
     """The reply with its drawings drawn and added to its attachments."""
-    loop = asyncio.get_running_loop()
     drawn: list[Attachment] = []
     for drawing in reply.drawings:
-        drawn.append(await loop.run_in_executor(_picture_thread(), drawing))
+        drawn.append(await on_picture_thread(drawing))
     return dataclasses.replace(reply, attachments=(*reply.attachments, *drawn), drawings=())

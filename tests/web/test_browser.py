@@ -101,6 +101,27 @@ async def test_the_page_loads_with_no_console_errors(browser: Browser, site: str
     assert display == "grid"
 
 
+@pytest.mark.parametrize("width", [390, 1280])
+async def test_the_timeline_picture_loads_and_the_card_opens(
+    browser: Browser, site: str, width: int
+) -> None:
+    watched = await open_page(browser, f"{site}/t/{PUBLIC}?as_of=2024-04-03", width)
+    page = watched.page
+    await page.wait_for_load_state("networkidle")
+    image = page.locator("#timeline-img")
+    size = await image.evaluate("i => [i.complete, i.naturalWidth, i.naturalHeight, i.width]")
+    assert size[0] and size[1] == 1000 and size[2] == 520, size
+    assert 0 < size[3] <= width  # scaled down to the screen, never wider
+    assert "Mark Rutte" in (await image.get_attribute("alt") or "")
+    steps = page.locator("#timeline .step")
+    assert await steps.count() == 4 and not await steps.first.is_visible()
+    await page.click(".steps-text summary")  # the list stays one click away
+    assert await steps.first.is_visible()
+    card = await page.request.get(f"{site}{await page.get_attribute('#card-link', 'href')}")
+    assert card.status == 200 and card.headers["content-type"] == "image/png"
+    assert watched.problems == []  # CSP let the image in (img-src 'self')
+
+
 async def test_the_grid_has_one_cell_per_member_with_its_stance(
     browser: Browser, site: str
 ) -> None:

@@ -18,14 +18,14 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from adapters.web.app import Pages, pages_application
+from adapters.web.app import PICTURES, Pages, pages_application
 from bot.app import Core
 from bot.settings import Settings
 from tallybot.wiring import open_core
 from tests.conftest import REPO, Clock, isolated_env
 from tests.web.conftest import HOSTILE_QUOTE, HOSTILE_SPEAKER, PRIVATE, PUBLIC, run_ok
 
-ROUTES = ("", ".json", ".csv", "/feed.atom", "/embed")
+ROUTES = ("", ".json", ".csv", "/feed.atom", "/embed", "/card.png", "/timeline.png")
 ORIGIN = re.compile(r"http://127\.0\.0\.1:\d+")
 CELL = re.compile(r'<li class="cell[^"]*" data-stance="([a-z-]+)" data-code="([A-Z]+)"')
 
@@ -159,10 +159,11 @@ async def test_csv_is_the_export(client: TestClient) -> None:
 
 
 async def test_csp_forbids_script_and_framing_except_the_embed(client: TestClient) -> None:
-    for suffix in ("", ".json", ".csv", "/feed.atom"):
+    for suffix in ("", ".json", ".csv", "/feed.atom", "/card.png", "/timeline.png"):
         response = await client.get(f"/t/{PUBLIC}{suffix}")
         policy = response.headers["Content-Security-Policy"]
         assert "script-src 'none'" in policy and "default-src 'none'" in policy
+        assert "img-src 'self'" in policy  # the page's own pictures, nothing from elsewhere
         assert "frame-ancestors 'none'" in policy
         assert response.headers["X-Frame-Options"] == "DENY"
     embed = await client.get(f"/t/{PUBLIC}/embed")
@@ -278,7 +279,12 @@ async def test_the_cache_is_bounded(web_core: Core, clock: Clock) -> None:
         for day in range(1, 10):
             response = await client.get(f"/t/{PUBLIC}?as_of=2024-04-0{day}")
             assert response.status == 200
-    assert len(pages.cache) == 3
+        assert len(pages.cache) == 3 and len(pages.pictures) == 0
+        for day in range(1, 6):
+            response = await client.get(f"/t/{PUBLIC}/card.png?as_of=2024-04-0{day}")
+            assert response.status == 200
+    assert len(pages.cache) == 3 and len(pages.pictures) == 3  # pictures kept apart
+    assert Pages(web_core.store, clock).pictures.size == PICTURES
 
 
 async def test_tallybot_web_serves_the_pages_until_stopped(web_core: Core) -> None:

@@ -31,8 +31,9 @@ from bot.errors import ServiceFailed
 from bot.replies import Reply, Visibility
 from bot.settings import Settings, SettingsError
 from bot.storage import Transaction
+from tallybot.dispatch import dispatch_once
 from tallybot.wiring import open_core
-from tests.conftest import Clock, open_demo_core
+from tests.conftest import OPERATOR, Clock, open_demo_core
 from tests.fakes.slack_api import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -250,6 +251,20 @@ async def test_alerts_go_with_the_channel_workspace_token(app: Distributed) -> N
     [to_b, to_a] = app.api.calls("chat.postMessage")
     assert (to_b.payload["channel"], to_b.token) == (channel_of(app.b).channel, app.b.token)
     assert (to_a.payload["channel"], to_a.token) == (channel_of(app.a).channel, app.a.token)
+
+
+async def test_the_alert_process_posts_with_the_channel_workspace_token(
+    app: Distributed, clock: Clock
+) -> None:
+    """`tallybot dispatch --once` (its own core and senders, as a separate process would)."""
+    await app.install(app.a)
+    await app.install(app.b)
+    await subscribe(app.core, channel_of(app.b), clock)
+    reply = await app.core.dispatcher.run_text("declare SK support rutte", OPERATOR)
+    assert reply.ok, reply.title
+    assert await dispatch_once(app.core.settings) == 0
+    [post] = app.api.calls("chat.postMessage")
+    assert (post.payload["channel"], post.token) == (channel_of(app.b).channel, app.b.token)
 
 
 async def test_app_uninstalled_removes_tokens_and_pauses_channels(

@@ -192,6 +192,17 @@ async def test_install_saves_the_workspace_with_its_token_encrypted(app: Distrib
     assert await installations.token_for(app.b.team_id) is None
 
 
+async def test_tokens_never_reach_the_logs(
+    app: Distributed, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await app.install(app.a)
+    await app.command("declare SK support rutte", app.a, ADMIN)
+    assert "oauth.v2.access" in caplog.text  # slack_sdk did log the exchange, at DEBUG
+    assert app.a.token not in caplog.text
+    assert "xox?-(withheld)" in caplog.text
+
+
 async def test_a_replayed_or_unknown_state_is_refused(app: Distributed) -> None:
     state, cookie = await app.begin_install()
     assert await app.redirect(app.a.code, state, cookie) == 200

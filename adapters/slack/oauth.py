@@ -71,6 +71,7 @@ def oauth_settings(
         redirect_uri_path=REDIRECT_PATH,
         install_page_rendering_enabled=False,
         installation_store=installations,
+        installation_store_bot_only=True,
         state_store=states,
         state_expiration_seconds=int(states.ttl.total_seconds()),
     )

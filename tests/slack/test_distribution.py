@@ -238,6 +238,10 @@ async def test_each_workspace_is_answered_with_its_own_token(app: Distributed) -
     # Bolt's authorize checked each workspace's token (auth.test) before the listener ran.
     checked = {r.token for r in app.api.calls("auth.test")}
     assert {app.a.token, app.b.token} <= checked
+    before = len(app.api.calls("auth.test"))
+    key = await app.command("trackers", app.a, ANN)
+    assert [p.key for p in app.api.responses].count(key) == 1
+    assert len(app.api.calls("auth.test")) == before  # kept per token: no wait before the ack
 
 
 async def test_a_workspace_that_never_installed_is_not_served(app: Distributed) -> None:

@@ -310,6 +310,33 @@ async def test_app_uninstalled_removes_tokens_and_pauses_channels(
     assert not state.paused
 
 
+async def test_pausing_a_workspace_keeps_other_pauses_and_skips_unsubscribed_channels(
+    app: Distributed, clock: Clock
+) -> None:
+    live, left, deleted = (channel_of(app.a, n) for n in ("LIVE", "LEFT", "DELETED"))
+    for channel in (live, left, deleted):
+        await subscribe(app.core, channel, clock)
+
+    def set_up(tx: Transaction) -> None:
+        tx.alerts.unsubscribe(left, None, True, clock())
+        tx.alerts.record_gone(deleted, "slack: channel_not_found", clock(), 1)
+
+    await app.core.store.run(set_up)
+    paused = await app.core.store.run(
+        lambda tx: tx.alerts.pause_workspace("slack", app.a.team_id, UNINSTALLED, clock())
+    )
+    assert paused == 1
+    states = [
+        await app.core.store.run(lambda tx, c=c: tx.alerts.channel_state(c))
+        for c in (live, left, deleted)
+    ]
+    assert [s.paused_reason for s in states] == [UNINSTALLED, None, "slack: channel_not_found"]
+    resumed = await app.core.store.run(
+        lambda tx: tx.alerts.resume_workspace("slack", app.a.team_id, UNINSTALLED)
+    )
+    assert resumed == 1  # the deleted channel stays paused
+
+
 async def test_tokens_revoked_removes_the_bot_token(app: Distributed, clock: Clock) -> None:
     await app.install(app.b)
     await subscribe(app.core, channel_of(app.b), clock)

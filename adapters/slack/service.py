@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
@@ -23,12 +23,12 @@ from slack_sdk.errors import SlackApiError
 from adapters.slack.app import TallyCommands, build_app
 from adapters.slack.client import error_code, interactive_client
 from adapters.slack.http import bound_port, serve_http
-from adapters.slack.installations import SlackInstallations, SlackOAuthStates
-from adapters.slack.oauth import oauth_settings
 from adapters.slack.sender import SlackSender, create_sender
 from bot.app import Core
 from bot.errors import ServiceFailed
-from bot.token_cipher import SecretKeyError, TokenCipher
+
+if TYPE_CHECKING:  # a distributed app's parts load only when it runs (cryptography: ~25 ms)
+    from adapters.slack.installations import SlackInstallations, SlackOAuthStates
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +115,9 @@ async def start_slack(
 def slack_stores(core: Core) -> tuple[SlackInstallations, SlackOAuthStates]:
     """The installation and state stores on the core's database, tokens sealed with
     TALLYBOT_SECRET_KEY when it is set."""
+    from adapters.slack.installations import SlackInstallations, SlackOAuthStates
+    from bot.token_cipher import TokenCipher
+
     cipher = TokenCipher(core.settings.secret_key)
     clock = core.dispatcher.clock
     return SlackInstallations(core.store, cipher, clock), SlackOAuthStates(core.store, clock)
@@ -125,6 +128,9 @@ async def start_distributed(
 ) -> SlackService:
     """HTTP mode for many workspaces: no token to check at start, but the key must open the
     tokens already stored (a wrong or missing TALLYBOT_SECRET_KEY stops here, in one line)."""
+    from adapters.slack.oauth import oauth_settings
+    from bot.token_cipher import SecretKeyError
+
     settings = core.settings
     installations, states = slack_stores(core)
     if not installations.cipher.encrypts:

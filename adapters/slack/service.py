@@ -136,7 +136,7 @@ async def start_distributed(
     if not installations.cipher.encrypts:
         log.warning(
             "TALLYBOT_SECRET_KEY is not set: the workspaces' Slack tokens are stored "
-            "unencrypted in %s (see README, Run a public bot)",
+            "unencrypted in %s (README: A distributed Slack app)",
             settings.db_path,
         )
     try:

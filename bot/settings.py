@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +50,24 @@ def _public_url(value: str | None) -> str | None:
     return value.rstrip("/")
 
 
+def _secret_key(value: str | None) -> str | None:
+    """TALLYBOT_SECRET_KEY must be a Fernet key (32 bytes, url-safe base64): checked here so a
+    mistyped key stops the start with a sentence, not the first install with a traceback."""
+    if value is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(value.encode())
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != 32:
+        raise SettingsError(
+            "TALLYBOT_SECRET_KEY is not a Fernet key (44 characters of url-safe base64): make "
+            'one with python -c "from cryptography.fernet import Fernet; '
+            'print(Fernet.generate_key().decode())".'
+        )
+    return value
+
+
 def _split(value: str | None) -> tuple[str, ...]:
     return tuple(v.strip() for v in (value or "").split(",") if v.strip())
 
@@ -60,6 +80,14 @@ class Settings:
     slack_app_token: str | None = field(default=None, repr=False)
     slack_signing_secret: str | None = field(default=None, repr=False)
     slack_api_url: str = DEFAULT_SLACK_API_URL
+    slack_client_id: str | None = None
+    """SLACK_CLIENT_ID with SLACK_CLIENT_SECRET: a distributed app (OAuth install, a token per
+    workspace) instead of one workspace's SLACK_BOT_TOKEN."""
+    slack_client_secret: str | None = field(default=None, repr=False)
+    slack_redirect_uri: str | None = None
+    """SLACK_REDIRECT_URI: needed only when the app lists several redirect URLs."""
+    secret_key: str | None = field(default=None, repr=False)
+    """TALLYBOT_SECRET_KEY: encrypts the workspaces' tokens at rest (Fernet)."""
     slack_moderators: tuple[str, ...] = ()
     port: int = 3000
     discord_token: str | None = field(default=None, repr=False)
@@ -86,6 +114,10 @@ class Settings:
             slack_app_token=get("SLACK_APP_TOKEN"),
             slack_signing_secret=get("SLACK_SIGNING_SECRET"),
             slack_api_url=get("SLACK_API_URL") or DEFAULT_SLACK_API_URL,
+            slack_client_id=get("SLACK_CLIENT_ID"),
+            slack_client_secret=get("SLACK_CLIENT_SECRET"),
+            slack_redirect_uri=get("SLACK_REDIRECT_URI"),
+            secret_key=_secret_key(get("TALLYBOT_SECRET_KEY")),
             slack_moderators=_split(get("TALLYBOT_SLACK_MODERATORS")),
             port=_port(get("PORT")),
             discord_token=get("DISCORD_TOKEN"),
@@ -96,14 +128,28 @@ class Settings:
         )
 
     @property
+    def slack_distributed(self) -> bool:
+        """Installed in many workspaces by OAuth (HTTP mode), each with its own token."""
+        return bool(
+            self.slack_client_id
+            and self.slack_client_secret
+            and self.slack_signing_secret
+            and not self.slack_bot_token
+            and not self.slack_app_token
+        )
+
+    @property
     def slack_enabled(self) -> bool:
-        return bool(self.slack_bot_token and (self.slack_app_token or self.slack_signing_secret))
+        single = self.slack_bot_token and (self.slack_app_token or self.slack_signing_secret)
+        return bool(single) or self.slack_distributed
 
     def slack_missing(self) -> str | None:
         """What a half-configured Slack lacks, or None (all set, or none of it).
 
         Without this a bot token alone would silently start the console instead of Slack.
         """
+        if self.slack_client_id or self.slack_client_secret:
+            return self._distribution_missing()
         if self.slack_enabled:
             return None
         if self.slack_bot_token:
@@ -121,6 +167,30 @@ class Settings:
         ]
         if given:
             return f"{' and '.join(given)} set without SLACK_BOT_TOKEN: set the bot token too."
+        return None
+
+    def _distribution_missing(self) -> str | None:
+        if self.slack_bot_token:
+            return (
+                "SLACK_BOT_TOKEN and SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are both set: keep the "
+                "bot token for one workspace, or the client id and secret for a distributed app."
+            )
+        if self.slack_app_token:
+            return (
+                "SLACK_APP_TOKEN (Socket Mode) is set with SLACK_CLIENT_ID: a distributed app "
+                "runs in HTTP mode, so unset SLACK_APP_TOKEN and set SLACK_SIGNING_SECRET."
+            )
+        lacking = [
+            name
+            for name, value in (
+                ("SLACK_CLIENT_ID", self.slack_client_id),
+                ("SLACK_CLIENT_SECRET", self.slack_client_secret),
+                ("SLACK_SIGNING_SECRET", self.slack_signing_secret),
+            )
+            if not value
+        ]
+        if lacking:
+            return f"A distributed Slack app also needs {' and '.join(lacking)}."
         return None
 
     @property

@@ -23,6 +23,7 @@ from bot.domain import (
     TrackerStatus,
     TrackerVisibility,
 )
+from bot.installations import Installations
 from bot.members import Body, Member
 from bot.rules import Rule
 from bot.timeline import PositionRow
@@ -154,6 +155,15 @@ class Alerts(Protocol):
     def subscriptions_version(self) -> tuple[int, str]: ...
     def channel_state(self, channel: ChannelRef) -> ChannelState: ...
     def paused_channels(self, platform: str, workspace: str) -> list[ChannelState]: ...
+    def pause_workspace(self, platform: str, workspace: str, reason: str, now: datetime) -> int:
+        """Pause every channel of the workspace that has a subscription or an alert state (the
+        app was uninstalled); returns how many were paused now."""
+        ...
+
+    def resume_workspace(self, platform: str, workspace: str, reason: str) -> int:
+        """Resume the workspace's channels paused for `reason` (the app is installed again)."""
+        ...
+
     def record_gone(
         self, channel: ChannelRef, reason: str, now: datetime, pause_after: int
     ) -> ChannelState: ...
@@ -192,6 +202,9 @@ class Transaction(Protocol):
 
     @property
     def alerts(self) -> Alerts: ...
+
+    @property
+    def installations(self) -> Installations: ...
 
 
 class Store(Protocol):

@@ -255,6 +255,33 @@ class AlertRepository:
         )
         return cursor.rowcount > 0
 
+    def pause_workspace(self, platform: str, workspace: str, reason: str, now: datetime) -> int:
+        """Pause each channel of the workspace with a live subscription or an alert state that
+        is not paused yet (the app lost its token there): its alerts wait, none is dropped."""
+        cursor = self.db.execute(
+            "INSERT INTO alert_channels (platform, workspace, channel, paused_at, paused_reason) "
+            "SELECT platform, workspace, channel, ?, ? FROM ("
+            "  SELECT platform, workspace, channel FROM subscriptions"
+            "  WHERE platform = ? AND workspace = ? AND removed_at IS NULL"
+            "  UNION SELECT platform, workspace, channel FROM alert_channels"
+            "  WHERE platform = ? AND workspace = ?) WHERE true "
+            "ON CONFLICT (platform, workspace, channel) DO UPDATE SET "
+            "paused_at = excluded.paused_at, paused_reason = excluded.paused_reason "
+            "WHERE alert_channels.paused_at IS NULL",
+            [utc_text(now), reason, platform, workspace, platform, workspace],
+        )
+        return cursor.rowcount
+
+    def resume_workspace(self, platform: str, workspace: str, reason: str) -> int:
+        """Resume the workspace's channels paused for `reason`, and only those (a channel
+        paused because it was deleted stays paused)."""
+        cursor = self.db.execute(
+            "UPDATE alert_channels SET gone_count = 0, paused_at = NULL, paused_reason = NULL "
+            "WHERE platform = ? AND workspace = ? AND paused_reason = ?",
+            [platform, workspace, reason],
+        )
+        return cursor.rowcount
+
     # events and outbox ------------------------------------------------------
 
     def add_event(

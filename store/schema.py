@@ -218,6 +218,35 @@ def m006_cards(db: Database) -> None:
     db.execute("ALTER TABLE subscriptions ADD COLUMN cards INTEGER NOT NULL DEFAULT 0")
 
 
+def m008_installations(db: Database) -> None:
+    """A distributed Slack app: each workspace's installation (its bot token, sealed when a key
+    is set) and the one-time OAuth states of installs under way. An org-wide install keys on
+    its enterprise id with team_id ''; '' stands for "none" so the key never holds NULL."""
+    db.executescript(
+        """
+        CREATE TABLE installations (
+            enterprise_id TEXT NOT NULL DEFAULT '',
+            team_id TEXT NOT NULL DEFAULT '',
+            is_enterprise_install INTEGER NOT NULL DEFAULT 0,
+            bot_token TEXT NOT NULL,
+            bot_id TEXT,
+            bot_user_id TEXT,
+            bot_scopes TEXT NOT NULL DEFAULT '',
+            installer_user_id TEXT,
+            app_id TEXT,
+            team_name TEXT,
+            enterprise_name TEXT,
+            installed_at TEXT NOT NULL,
+            PRIMARY KEY (enterprise_id, team_id)
+        );
+        CREATE TABLE oauth_states (
+            state TEXT PRIMARY KEY,
+            expires_at TEXT NOT NULL
+        );
+        """
+    )
+
+
 STEPS: tuple[Callable[[Database], None], ...] = (
     m001_core,
     m002_alerts,
@@ -225,6 +254,7 @@ STEPS: tuple[Callable[[Database], None], ...] = (
     m004_record_keeping,
     m005_rules,
     m006_cards,
+    m008_installations,
 )
 """Every migration, in the order they apply; a new one goes at the end, never renumbered."""
 

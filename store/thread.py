@@ -15,6 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import TypeVar
 
@@ -24,6 +25,7 @@ from bot.storage import Transaction
 from store.alerts import AlertRepository
 from store.data_version import DataVersion
 from store.database import BUSY_TIMEOUT, open_database, transaction
+from store.installations import InstallationRepository
 from store.repository import Repository
 
 T = TypeVar("T")
@@ -36,6 +38,11 @@ class SqliteTransaction:
 
     records: Repository
     alerts: AlertRepository
+
+    @cached_property
+    def installations(self) -> InstallationRepository:
+        """A distributed Slack app's installations, on the same connection."""
+        return InstallationRepository(self.records.db)
 
 
 def as_sqlite(tx: Transaction) -> SqliteTransaction:

@@ -43,7 +43,7 @@ async def dispatch_once(settings: Settings, policy: DeliveryPolicy | None = None
         )
         return EXIT_BUSY
     core = open_core(settings)
-    senders, closers = await build_senders(settings)
+    senders, closers = await build_senders(settings, store=core.store)
     try:
         scheduler = AlertScheduler(core.store, senders, core.dispatcher.clock, policy)
         stats = await scheduler.run_once()
@@ -61,7 +61,7 @@ async def dispatch_forever(
     """Deliver until SIGINT/SIGTERM (a delivery-only process beside `tallybot exec`)."""
     quiet_scheduler_logs()
     core = open_core(settings)
-    senders, closers = await build_senders(settings)
+    senders, closers = await build_senders(settings, store=core.store)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

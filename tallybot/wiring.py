@@ -21,6 +21,7 @@ from store.thread import SqliteStore
 
 if TYPE_CHECKING:
     from bot.alerts.channels import AlertSender
+    from bot.storage import Store
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +43,22 @@ Closer = Callable[[], Awaitable[None]]
 
 
 async def build_senders(
-    settings: Settings, console: bool = True
+    settings: Settings, console: bool = True, store: Store | None = None
 ) -> tuple[dict[str, AlertSender], list[Closer]]:
-    """Senders from settings alone, plus how to close them: Slack when SLACK_BOT_TOKEN is set,
-    Discord when DISCORD_TOKEN is set, and the console unless told not to."""
+    """Senders from settings alone, plus how to close them: Slack when SLACK_BOT_TOKEN is set
+    (or, for a distributed app, with each workspace's token from `store`), Discord when
+    DISCORD_TOKEN is set, and the console unless told not to."""
     senders: dict[str, AlertSender] = {}
     closers: list[Closer] = []
-    if settings.slack_bot_token:
+    if settings.slack_distributed and store is not None:
+        from adapters.slack.installations import SlackInstallations
+        from adapters.slack.sender import create_sender as create_slack_sender
+        from bot.token_cipher import TokenCipher
+
+        installations = SlackInstallations(store, TokenCipher(settings.secret_key))
+        slack = create_slack_sender(settings, installations.token_for)
+        senders[slack.platform] = slack
+    elif settings.slack_bot_token:
         from adapters.slack.sender import create_sender as create_slack_sender
 
         slack = create_slack_sender(settings)

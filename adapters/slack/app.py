@@ -20,6 +20,8 @@ from typing import Any
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -243,15 +245,36 @@ def build_app(
     client: AsyncWebClient,
     signing_secret: str | None = None,
     identity: SlackIdentity | None = None,
+    oauth: AsyncOAuthSettings | None = None,
 ) -> tuple[AsyncApp, TallyCommands]:
-    """The Bolt app (HTTP mode verifies `signing_secret`; Socket Mode passes None)."""
+    """The Bolt app (HTTP mode verifies `signing_secret`; Socket Mode passes None).
+
+    A distributed app gives `oauth` (and a `client` without a token): Bolt then serves the
+    install routes, authorizes each request with its workspace's token from the installation
+    store (listeners get a client on that token), and removes a workspace's tokens on
+    `app_uninstalled` and `tokens_revoked`. Authorize reads the workspace's bot token (one
+    read) and keeps Slack's auth.test answer per token, so a request waits for Slack only the
+    first time a token is seen, not before every ack; an uninstalled workspace has no token to
+    find, so the kept answer never serves it."""
+    authorize = None
+    if oauth is not None and oauth.installation_store is not None:
+        authorize = AsyncInstallationStoreAuthorize(
+            logger=log,
+            installation_store=oauth.installation_store,
+            bot_only=True,
+            cache_enabled=True,
+        )
     app = AsyncApp(
         client=client,
         signing_secret=signing_secret or "",
         request_verification_enabled=bool(signing_secret),
         process_before_response=True,
         name="tallybot",
+        oauth_settings=oauth,
+        authorize=authorize,  # type: ignore[arg-type]  # Bolt takes an AsyncAuthorize too
     )
+    if oauth is not None:
+        app.enable_token_revocation_listeners()
     commands = TallyCommands(
         core, identity or SlackIdentity(core.settings.slack_moderators), SharedReplies()
     )

@@ -14,8 +14,9 @@ def api_base_url(url: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-def interactive_client(token: str, api_url: str) -> AsyncWebClient:
-    """The app's client: retries 429s itself (a user is waiting; the answer is still wanted)."""
+def interactive_client(token: str | None, api_url: str) -> AsyncWebClient:
+    """The app's client: retries 429s itself (a user is waiting; the answer is still wanted).
+    A distributed app's has no token: Bolt gives each request its workspace's."""
     client = AsyncWebClient(token=token, base_url=api_base_url(api_url), timeout=WEB_TIMEOUT)
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
     return client

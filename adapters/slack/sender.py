@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -72,20 +73,67 @@ REJECTED_ERRORS = frozenset(
 """chat.postMessage errors that the same message would get again: never worth a retry."""
 
 
+TokenLookup = Callable[[str], Awaitable[str | None]]
+"""A workspace (team id) -> its bot token, None when the app is not installed there."""
+
+
+class WorkspaceClients:
+    """A distributed app's alert clients: one per workspace, on that workspace's token (looked
+    up at each send, so a reinstall's new token is used at once and an uninstall stops it)."""
+
+    def __init__(self, lookup: TokenLookup, api_url: str) -> None:
+        self.lookup = lookup
+        self.api_url = api_url
+        self._clients: dict[str, tuple[str, AsyncWebClient]] = {}
+
+    async def client_for(self, workspace: str) -> AsyncWebClient | None:
+        token = await self.lookup(workspace)
+        if token is None:
+            self._clients.pop(workspace, None)
+            return None
+        kept = self._clients.get(workspace)
+        if kept is None or kept[0] != token:
+            kept = self._clients[workspace] = (token, alert_client(token, self.api_url))
+        return kept[1]
+
+
 class SlackSender:
-    """`AlertSender` for Slack: `send` returns the message ts."""
+    """`AlertSender` for Slack: `send` returns the message ts.
+
+    One workspace: every alert goes with `client` (SLACK_BOT_TOKEN). A distributed app gives
+    `workspaces` instead, and each alert goes with its channel's workspace token."""
 
     platform = "slack"
 
-    def __init__(self, client: AsyncWebClient, timeout: float = SEND_TIMEOUT) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient | None,
+        timeout: float = SEND_TIMEOUT,
+        workspaces: WorkspaceClients | None = None,
+    ) -> None:
         self.client = client
         self.timeout = timeout
+        self.workspaces = workspaces
+
+    async def _client_for(self, channel: ChannelRef) -> AsyncWebClient:
+        if self.workspaces is None:
+            assert self.client is not None, "a SlackSender needs a client or workspaces"
+            return self.client
+        try:
+            async with asyncio.timeout(self.timeout):
+                client = await self.workspaces.client_for(channel.workspace)
+        except TimeoutError as exc:
+            raise TransientFailure("slack: the workspace's token could not be read") from exc
+        if client is None:
+            raise ChannelGone(f"slack: the app is not installed in {channel.workspace}")
+        return client
 
     async def send(self, channel: ChannelRef, reply: Reply, key: str | None = None) -> str:
         """Slack has no idempotency key for chat.postMessage: `key` is unused."""
+        client = await self._client_for(channel)
         try:
             async with asyncio.timeout(self.timeout):
-                response = await self.client.chat_postMessage(
+                response = await client.chat_postMessage(
                     channel=channel.channel, **render(reply).payload()
                 )
         except SlackApiError as exc:
@@ -93,17 +141,17 @@ class SlackSender:
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise TransientFailure(f"slack unreachable: {type(exc).__name__}") from exc
         if reply.attachments:
-            await self._post_files(channel, reply)
+            await self._post_files(client, channel, reply)
         return str(response["ts"])
 
-    async def _post_files(self, channel: ChannelRef, reply: Reply) -> None:
+    async def _post_files(self, client: AsyncWebClient, channel: ChannelRef, reply: Reply) -> None:
         """The alert's pictures (a milestone's card) after its message, by files upload v2.
 
         The message was accepted: a file Slack refuses is logged, never a reason to send the
         alert again."""
         try:
             async with asyncio.timeout(self.timeout):
-                refused = await post_files(self.client, channel.channel, reply.attachments)
+                refused = await post_files(client, channel.channel, reply.attachments)
         except TimeoutError:
             refused = "the upload took too long"
         if refused:
@@ -133,8 +181,11 @@ def _retry_after(exc: SlackApiError) -> float:
         return DEFAULT_RETRY_AFTER
 
 
-def create_sender(settings: Settings) -> SlackSender:
-    """A sender from settings alone (no Bolt app): SLACK_BOT_TOKEN and SLACK_API_URL."""
+def create_sender(settings: Settings, tokens: TokenLookup | None = None) -> SlackSender:
+    """A sender from settings (no Bolt app): SLACK_BOT_TOKEN and SLACK_API_URL, or for a
+    distributed app each workspace's token from `tokens` (the installation store)."""
+    if tokens is not None:
+        return SlackSender(None, workspaces=WorkspaceClients(tokens, settings.slack_api_url))
     if not settings.slack_bot_token:
         raise ValueError("SLACK_BOT_TOKEN is not set")
     return SlackSender(alert_client(settings.slack_bot_token, settings.slack_api_url))

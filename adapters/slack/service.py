@@ -1,4 +1,5 @@
-"""`tallybot run`'s Slack service: Socket Mode when SLACK_APP_TOKEN is set, else HTTP mode.
+"""`tallybot run`'s Slack service: Socket Mode when SLACK_APP_TOKEN is set, else HTTP mode;
+a distributed app (SLACK_CLIENT_ID) is HTTP mode with the OAuth install routes.
 
 Socket Mode needs no public URL (the default for small teams); HTTP mode serves `/slack/events`
 and `/healthz` on PORT. Either way everything runs on the caller's event loop. A token Slack
@@ -11,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack.app import TallyCommands, build_app
@@ -24,6 +26,9 @@ from adapters.slack.http import bound_port, serve_http
 from adapters.slack.sender import SlackSender, create_sender
 from bot.app import Core
 from bot.errors import ServiceFailed
+
+if TYPE_CHECKING:  # a distributed app's parts load only when it runs (cryptography: ~25 ms)
+    from adapters.slack.installations import SlackInstallations, SlackOAuthStates
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +83,8 @@ async def start_slack(
     """Check the bot token (auth.test), then connect by Socket Mode or serve HTTP (with the
     routes `mount` adds, such as the public pages, on the same PORT)."""
     settings = core.settings
+    if settings.slack_distributed:
+        return await start_distributed(core, host, mount)
     if not settings.slack_bot_token:
         raise RuntimeError("SLACK_BOT_TOKEN is not set")
     client = interactive_client(settings.slack_bot_token, settings.slack_api_url)
@@ -100,14 +107,70 @@ async def start_slack(
     if not settings.slack_signing_secret:
         raise RuntimeError("Slack needs SLACK_APP_TOKEN (socket mode) or SLACK_SIGNING_SECRET")
     app, commands = build_app(core, client, signing_secret=settings.slack_signing_secret)
-    try:
-        runner = await serve_http(app, host, settings.port, mount=mount)
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise ServiceFailed(f"PORT={settings.port} can't be served on {host} ({reason})") from None
-    port = bound_port(runner)
+    runner, port = await _serve(app, host, settings.port, mount)
     log.info("slack: HTTP mode on %s:%s (/slack/events, /healthz, public pages)", host, port)
     return SlackService("http", sender, commands, [runner.cleanup], port=port)
+
+
+def slack_stores(core: Core) -> tuple[SlackInstallations, SlackOAuthStates]:
+    """The installation and state stores on the core's database, tokens sealed with
+    TALLYBOT_SECRET_KEY when it is set."""
+    from adapters.slack.installations import SlackInstallations, SlackOAuthStates
+    from bot.token_cipher import TokenCipher
+
+    cipher = TokenCipher(core.settings.secret_key)
+    clock = core.dispatcher.clock
+    return SlackInstallations(core.store, cipher, clock), SlackOAuthStates(core.store, clock)
+
+
+async def start_distributed(
+    core: Core, host: str, mount: Callable[[web.Application], None] | None
+) -> SlackService:
+    """HTTP mode for many workspaces: no token to check at start, but the key must open the
+    tokens already stored (a wrong or missing TALLYBOT_SECRET_KEY stops here, in one line)."""
+    from adapters.slack.oauth import oauth_settings
+    from bot.token_cipher import SecretKeyError
+
+    settings = core.settings
+    installations, states = slack_stores(core)
+    if not installations.cipher.encrypts:
+        log.warning(
+            "TALLYBOT_SECRET_KEY is not set: the workspaces' Slack tokens are stored "
+            "unencrypted in %s (README: A distributed Slack app)",
+            settings.db_path,
+        )
+    try:
+        count = await installations.check_key()
+    except SecretKeyError as exc:
+        raise ServiceFailed(str(exc)) from None
+    client = interactive_client(None, settings.slack_api_url)
+    app, commands = build_app(
+        core,
+        client,
+        signing_secret=settings.slack_signing_secret,
+        oauth=oauth_settings(settings, installations, states),
+    )
+    runner, port = await _serve(app, host, settings.port, mount)
+    log.info(
+        "slack: distributed app in %d workspace(s), HTTP mode on %s:%s "
+        "(/slack/events, /slack/install, /slack/oauth_redirect, /healthz)",
+        count,
+        host,
+        port,
+    )
+    sender = create_sender(settings, installations.token_for)
+    return SlackService("http", sender, commands, [runner.cleanup], port=port)
+
+
+async def _serve(
+    app: AsyncApp, host: str, port: int, mount: Callable[[web.Application], None] | None
+) -> tuple[web.AppRunner, int]:
+    try:
+        runner = await serve_http(app, host, port, mount=mount)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ServiceFailed(f"PORT={port} can't be served on {host} ({reason})") from None
+    return runner, bound_port(runner)
 
 
 async def _checked(setting: str, api_url: str, call: Awaitable[Any]) -> Any:

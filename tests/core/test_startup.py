@@ -24,6 +24,7 @@ SETTINGS = (
     "SLACK_SIGNING_SECRET",
     "DISCORD_TOKEN",
     "DISCORD_API_URL",
+    "TALLYBOT_SECRET_KEY",
 )
 ACTIONS = {
     "run": ("run",),

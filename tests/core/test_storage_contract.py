@@ -142,5 +142,6 @@ def test_the_sqlite_classes_satisfy_the_protocols(tmp_path: Path) -> None:
         tx: Transaction = SqliteTransaction(Repository(db), AlertRepository(db))
         assert tx.records.tracker_slugs() == []
         assert tx.alerts.digest_subscriptions() == []
+        assert tx.installations.installations() == []
     finally:
         db.close()

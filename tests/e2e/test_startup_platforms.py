@@ -1,6 +1,7 @@
 """`tallybot run` against platforms that refuse it or are not there yet, as a real process.
 
-A rejected token ends the run with one line naming the setting and exit 1; a Discord that is
+A rejected token ends the run with one line naming the setting and exit 1 (so does a
+TALLYBOT_SECRET_KEY that cannot open a distributed app's stored tokens); a Discord that is
 down at start is retried with a backoff, one warning line per attempt, and connected to once it
 answers on the same address, without a restart.
 """
@@ -11,16 +12,29 @@ import asyncio
 import signal
 import socket
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
+from bot.installations import WorkspaceInstall
+from bot.settings import Settings
+from bot.storage import Transaction
+from bot.token_cipher import TokenCipher
+from tallybot.wiring import open_core
 from tests.conftest import spawn_tallybot
 from tests.core.test_startup import clean_env
 from tests.discord.payloads import GUILD_ID, interaction
 from tests.e2e.test_whole_bot import BotProcess, collect, free_port, until
 from tests.fakes.discord_api import API_PREFIX, FakeDiscord
-from tests.fakes.slack_api import DEFAULT_APP_TOKEN, DEFAULT_TOKEN, FakeSlackApi
+from tests.fakes.slack_api import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    DEFAULT_APP_TOKEN,
+    DEFAULT_TOKEN,
+    FakeSlackApi,
+)
 
 DISCORD_TOKEN = "startup-discord-token-51f0"
 WAIT_SECONDS = 30.0
@@ -243,3 +257,67 @@ async def test_a_port_already_in_use_ends_the_run_in_one_line(
             status = await exit_of(bot)
     assert status == 1
     assert the_error_line(bot).startswith(f"error: PORT={port} can't be served on 0.0.0.0 (")
+
+
+# -- a distributed Slack app: the key that seals the stored tokens ---------------------------
+KEY = Fernet.generate_key().decode()
+
+
+def installed(db: Path, key: str) -> None:
+    """A database holding one workspace's token, sealed with `key`."""
+    install = WorkspaceInstall(
+        enterprise_id=None,
+        team_id="T0AAA",
+        is_enterprise_install=False,
+        bot_token=TokenCipher(key).seal("xoxb-alpha"),
+        bot_id="BAAA",
+        bot_user_id="UBOTAAA",
+        bot_scopes="commands,chat:write",
+        installer_user_id="U0INSTALL",
+        app_id="A0TEST",
+        team_name="Alpha Desk",
+        enterprise_name=None,
+        installed_at=datetime(2026, 1, 5, tzinfo=UTC),
+    )
+    core = open_core(Settings(db_path=db))
+    try:
+
+        def save(tx: Transaction) -> None:
+            tx.installations.save_installation(install)
+
+        core.store.run_blocking(save)
+    finally:
+        core.close()
+
+
+def distributed_env(db: Path, key: str) -> dict[str, str]:
+    return clean_env(
+        TALLYBOT_DB=str(db),
+        SLACK_CLIENT_ID=CLIENT_ID,
+        SLACK_CLIENT_SECRET=CLIENT_SECRET,
+        SLACK_SIGNING_SECRET="secret",
+        TALLYBOT_SECRET_KEY=key,
+        PORT="0",
+    )
+
+
+async def test_a_key_that_does_not_open_the_tokens_stops_the_run(
+    tmp_path: Path, bots: list[BotProcess]
+) -> None:
+    db = tmp_path / "tally.db"
+    installed(db, KEY)
+    bots.append(await start_bot(distributed_env(db, Fernet.generate_key().decode()), db))
+    assert await exit_of(bots[-1]) == 1
+    assert "TALLYBOT_SECRET_KEY does not open the Slack tokens" in the_error_line(bots[-1])
+    bots.append(await start_bot(distributed_env(db, ""), db))
+    assert await exit_of(bots[-1]) == 1
+    assert "encrypted but TALLYBOT_SECRET_KEY is not set" in the_error_line(bots[-1])
+
+
+async def test_a_key_that_is_no_fernet_key_stops_the_run(
+    tmp_path: Path, bots: list[BotProcess]
+) -> None:
+    db = tmp_path / "tally.db"
+    bots.append(await start_bot(distributed_env(db, "not-a-key"), db))
+    assert await exit_of(bots[-1]) == 2
+    assert "TALLYBOT_SECRET_KEY is not a Fernet key" in the_error_line(bots[-1])

@@ -1,6 +1,7 @@
 """A local stand-in for Slack's Web API and response_url webhooks (aiohttp on 127.0.0.1).
 
-It answers like Slack (auth.test, users.info, chat.postMessage; `/hooks/KEY` for response_url;
+It answers like Slack (auth.test, users.info, chat.postMessage, oauth.v2.access for an app
+installed in several workspaces, each with its own token; `/hooks/KEY` for response_url;
 files upload v2: files.getUploadURLExternal, the upload URL `/upload/FILE_ID` on this server,
 files.completeUploadExternal),
 records every request, rejects what Slack would reject (bad token, Block Kit over its limits),
@@ -14,6 +15,7 @@ Also here: helpers that build and sign the HTTP bodies Slack sends to an app.
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import itertools
@@ -66,6 +68,12 @@ class Recorded:
     status: int = 0
     answer: Any = None
 
+    @property
+    def token(self) -> str | None:
+        """The bearer token the call was made with."""
+        auth = self.headers.get("Authorization", "")
+        return auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
+
 
 @dataclass(frozen=True)
 class PostedMessage:
@@ -110,6 +118,26 @@ class _Upload:
     content: bytes | None = None
 
 
+@dataclass(frozen=True)
+class Workspace:
+    """A workspace the app can be installed in: `code` is what Slack hands the redirect after
+    the installer approves; oauth.v2.access exchanges it for `token`."""
+
+    team_id: str
+    name: str
+    token: str
+    code: str
+    bot_user_id: str
+    installer: str
+    enterprise_id: str | None = None
+
+
+CLIENT_ID = "1111.2222"
+CLIENT_SECRET = "test-client-secret"
+APP_ID = "A0TEST"
+INSTALL_SCOPES = "commands,chat:write,chat:write.public,files:write,users:read"
+
+
 @dataclass
 class _Channel:
     fault: Fault | None = None
@@ -137,6 +165,11 @@ class FakeSlackApi:
         self.clock = clock
         self.response_url_uses = response_url_uses
         self.users: dict[str, dict[str, Any]] = {}
+        self.workspaces: dict[str, Workspace] = {}
+        """By token: where each installed token belongs (see add_workspace)."""
+        self.revoked: set[str] = set()
+        self.client_id = CLIENT_ID
+        self.client_secret = CLIENT_SECRET
         self.requests: list[Recorded] = []
         self.messages: list[PostedMessage] = []
         self.responses: list[ResponsePost] = []
@@ -145,6 +178,7 @@ class FakeSlackApi:
         self._channels: dict[str, _Channel] = defaultdict(_Channel)
         self._global_sent: deque[float] = deque()
         self._hook_uses: dict[str, int] = defaultdict(int)
+        self._used_codes: set[str] = set()
         self._seq = itertools.count(1)
         self._changed = asyncio.Condition()
         self._closing = asyncio.Event()
@@ -209,6 +243,32 @@ class FakeSlackApi:
             "profile": {"display_name": display_name or name, "real_name": name.title()},
         }
 
+    def add_workspace(
+        self,
+        team_id: str,
+        name: str,
+        *,
+        installer: str = "U0INSTALL",
+        enterprise_id: str | None = None,
+    ) -> Workspace:
+        """A workspace the app may be installed in (by OAuth): its own code, token, bot user."""
+        suffix = team_id.lower()
+        workspace = Workspace(
+            team_id=team_id,
+            name=name,
+            token=f"xoxb-{suffix}-{uuid.uuid4().hex[:12]}",
+            code=f"code-{suffix}-{uuid.uuid4().hex[:8]}",
+            bot_user_id=f"UBOT{team_id[-3:]}",
+            installer=installer,
+            enterprise_id=enterprise_id,
+        )
+        self.workspaces[workspace.token] = workspace
+        return workspace
+
+    def revoke(self, token: str) -> None:
+        """Slack stops taking a token (the app was uninstalled from its workspace)."""
+        self.revoked.add(token)
+
     def fault(self, channel: str, kind: FaultKind, **options: Any) -> None:
         """Make chat.postMessage to `channel` fail: see `Fault` for the options."""
         self._channels[channel].fault = Fault(kind, **options)
@@ -255,21 +315,16 @@ class FakeSlackApi:
                 return _ok_false("invalid_auth")
             ws_url = self.url.replace("http://", "ws://") + "/socket"
             return _json({"ok": True, "url": ws_url})
-        if request.headers.get("Authorization") != f"Bearer {self.token}":
+        if method == "oauth.v2.access":
+            return self._oauth_access(request, payload)
+        token = record.token
+        if token in self.revoked:
+            return _ok_false("token_revoked")
+        workspace = self.workspaces.get(token or "")
+        if token != self.token and workspace is None:
             return _ok_false("invalid_auth")
         if method == "auth.test":
-            return _json(
-                {
-                    "ok": True,
-                    "url": "https://test.slack.com/",
-                    "team": "Test Team",
-                    "user": "tallybot",
-                    "team_id": self.team_id,
-                    "user_id": BOT_USER,
-                    "bot_id": "BTEST",
-                    "is_enterprise_install": False,
-                }
-            )
+            return _json(self._auth_test(workspace))
         if method == "users.info":
             user = self.users.get(str(payload.get("user")))
             return _json({"ok": True, "user": user}) if user else _ok_false("user_not_found")
@@ -280,6 +335,59 @@ class FakeSlackApi:
         if method == "files.completeUploadExternal":
             return self._complete_upload(payload)
         return _ok_false("unknown_method")
+
+    def _auth_test(self, workspace: Workspace | None) -> dict[str, Any]:
+        if workspace is None:
+            return {
+                "ok": True,
+                "url": "https://test.slack.com/",
+                "team": "Test Team",
+                "user": "tallybot",
+                "team_id": self.team_id,
+                "user_id": BOT_USER,
+                "bot_id": "BTEST",
+                "is_enterprise_install": False,
+            }
+        return {
+            "ok": True,
+            "url": f"https://{workspace.team_id.lower()}.slack.com/",
+            "team": workspace.name,
+            "user": "tallybot",
+            "team_id": workspace.team_id,
+            "user_id": workspace.bot_user_id,
+            "bot_id": f"B{workspace.team_id}",
+            "enterprise_id": workspace.enterprise_id,
+            "is_enterprise_install": False,
+        }
+
+    def _oauth_access(self, request: web.Request, payload: dict[str, Any]) -> web.Response:
+        """Slack's answer to the code of an approved install (client id and secret by HTTP
+        Basic auth, as slack_sdk sends them); a code works once."""
+        expected = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
+        if request.headers.get("Authorization") != f"Basic {expected}":
+            return _ok_false("invalid_client_id")
+        code = str(payload.get("code") or "")
+        workspace = next((w for w in self.workspaces.values() if w.code == code), None)
+        if workspace is None or code in self._used_codes:
+            return _ok_false("invalid_code")
+        self._used_codes.add(code)
+        enterprise = (
+            {"id": workspace.enterprise_id, "name": "Grid"} if workspace.enterprise_id else None
+        )
+        return _json(
+            {
+                "ok": True,
+                "app_id": APP_ID,
+                "authed_user": {"id": workspace.installer},
+                "scope": INSTALL_SCOPES,
+                "token_type": "bot",
+                "access_token": workspace.token,
+                "bot_user_id": workspace.bot_user_id,
+                "team": {"id": workspace.team_id, "name": workspace.name},
+                "enterprise": enterprise,
+                "is_enterprise_install": False,
+            }
+        )
 
     # -- files upload v2 -------------------------------------------------------------------
     def _upload_url(self, payload: dict[str, Any]) -> web.Response:
@@ -618,13 +726,44 @@ def block_action_body(
     return urllib.parse.urlencode({"payload": json.dumps(payload)})
 
 
-def signed_headers(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
+def event_body(event: dict[str, Any], *, team_id: str, enterprise_id: str | None = None) -> str:
+    """The JSON body of an Events API delivery (`event_callback`), as Slack POSTs it."""
+    return json.dumps(
+        {
+            "token": "deprecated-verification-token",
+            "team_id": team_id,
+            "enterprise_id": enterprise_id,
+            "api_app_id": APP_ID,
+            "event": event,
+            "type": "event_callback",
+            "event_id": f"Ev{uuid.uuid4().hex[:10].upper()}",
+            "event_time": int(time.time()),
+            "authorizations": [
+                {
+                    "enterprise_id": enterprise_id,
+                    "team_id": team_id,
+                    "user_id": BOT_USER,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
+            "is_ext_shared_channel": False,
+        }
+    )
+
+
+def signed_headers(
+    secret: str,
+    body: str,
+    timestamp: int | None = None,
+    content_type: str = "application/x-www-form-urlencoded",
+) -> dict[str, str]:
     """Slack's v0 request signature (what slack_sdk's SignatureVerifier checks)."""
     ts = str(int(time.time()) if timestamp is None else timestamp)
     base = f"v0:{ts}:{body}".encode()
     digest = hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
     return {
-        "content-type": "application/x-www-form-urlencoded",
+        "content-type": content_type,
         "x-slack-request-timestamp": ts,
         "x-slack-signature": f"v0={digest}",
     }

@@ -46,12 +46,28 @@ def open_database(path: str | Path, busy_timeout: float = BUSY_TIMEOUT) -> Conne
     db = Connection(conn)
     # What sqlite-utils' Database(conn) and enable_wal() did, without importing it.
     db.execute("PRAGMA recursive_triggers = ON")
-    if str(path) != ":memory:" and db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-        db.execute("PRAGMA journal_mode = wal")
+    if str(path) != ":memory:":
+        _use_wal(db, busy_timeout)
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("PRAGMA synchronous = NORMAL")
     migrate(db)
     return db
+
+
+def _use_wal(db: Connection, busy_timeout: float) -> None:
+    """Switch a new file to WAL. The switch needs the file to itself, and SQLite refuses it at
+    once ("database is locked") rather than waiting when processes open a new file together:
+    retry until the busy timeout, as a writer would wait."""
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                db.execute("PRAGMA journal_mode = wal")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def migrate(db: Connection) -> None:
@@ -61,8 +77,9 @@ def migrate(db: Connection) -> None:
     with transaction(db, write=False):
         pending = pending_migrations(db)
     if pending:
+        steps = migrations()  # imports sqlite-utils now, not while holding the write lock
         with transaction(db, write=True):
-            migrations().apply(db.utils)
+            steps.apply(db.utils)
 
 
 def pending_migrations(db: Connection) -> list[str]:
@@ -87,6 +104,9 @@ def transaction(db: Connection, *, write: bool) -> Iterator[Connection]:
         conn.execute("PRAGMA query_only = ON")
     try:
         if write:
+            # sqlite-utils (numpy with it, when installed) loads before the lock is taken: an
+            # import inside the transaction would hold every other writer up for its duration.
+            _ = db.utils
             asked = time.perf_counter()
             conn.execute("BEGIN IMMEDIATE")
             log.debug("write lock taken after %.1f ms", (time.perf_counter() - asked) * 1000)

@@ -212,3 +212,27 @@ def m005_rules(db: Database) -> None:
 def m006_cards(db: Database) -> None:
     """`/tally subscribe ... cards=on`: the channel's milestone alerts carry the tally card."""
     db.execute("ALTER TABLE subscriptions ADD COLUMN cards INTEGER NOT NULL DEFAULT 0")
+
+
+@migrations()
+def m007_replay(db: Database) -> None:
+    """Guards every process of a deployment shares: the Slack requests already seen (a replay
+    of one inside Slack's 5-minute window is refused) and each user's recent writes (the
+    per-minute write limit). Both are pruned as they are written; times are Unix seconds."""
+    db.executescript(
+        """
+        CREATE TABLE seen_requests (
+            signature TEXT NOT NULL,
+            timestamp INTEGER NOT NULL,
+            expires_at REAL NOT NULL,
+            PRIMARY KEY (signature, timestamp)
+        ) WITHOUT ROWID;
+        CREATE INDEX seen_requests_expiry ON seen_requests (expires_at);
+        CREATE TABLE recent_writes (
+            actor TEXT NOT NULL,
+            at REAL NOT NULL
+        );
+        CREATE INDEX recent_writes_actor ON recent_writes (actor, at);
+        CREATE INDEX recent_writes_age ON recent_writes (at);
+        """
+    )

@@ -24,6 +24,7 @@ from bot.storage import Transaction
 from store.alerts import AlertRepository
 from store.data_version import DataVersion
 from store.database import BUSY_TIMEOUT, open_database, transaction
+from store.guards import GuardRepository
 from store.repository import Repository
 
 T = TypeVar("T")
@@ -36,6 +37,10 @@ class SqliteTransaction:
 
     records: Repository
     alerts: AlertRepository
+
+    @property
+    def guards(self) -> GuardRepository:
+        return GuardRepository(self.records.db)
 
 
 def as_sqlite(tx: Transaction) -> SqliteTransaction:

@@ -27,6 +27,7 @@ from adapters.slack.blocks import BUTTON_VALUE_LIMIT, SHARE_ACTION_ID, render
 from adapters.slack.escape import decode_slack_text
 from adapters.slack.files import post_files
 from adapters.slack.identity import Asker, SlackIdentity
+from adapters.slack.replay import RefuseReplays
 from bot.app import Core
 from bot.errors import UserError
 from bot.replies import Reply, Visibility
@@ -244,7 +245,8 @@ def build_app(
     signing_secret: str | None = None,
     identity: SlackIdentity | None = None,
 ) -> tuple[AsyncApp, TallyCommands]:
-    """The Bolt app (HTTP mode verifies `signing_secret`; Socket Mode passes None)."""
+    """The Bolt app (HTTP mode verifies `signing_secret` and refuses replays; Socket Mode
+    passes None: its requests are not signed)."""
     app = AsyncApp(
         client=client,
         signing_secret=signing_secret or "",
@@ -252,6 +254,8 @@ def build_app(
         process_before_response=True,
         name="tallybot",
     )
+    if signing_secret:
+        app.use(RefuseReplays(core.store))
     commands = TallyCommands(
         core, identity or SlackIdentity(core.settings.slack_moderators), SharedReplies()
     )

@@ -14,6 +14,7 @@ from bot.commands.parser import Invocation, parse
 from bot.commands.spec import Command
 from bot.errors import PermissionDenied, UserError
 from bot.events import DomainEvent
+from bot.limits import Limits, WriteGuard
 from bot.pictures.worker import draw_attachments
 from bot.replies import Reply
 from bot.storage import Records, Store, Transaction
@@ -48,6 +49,8 @@ class Dispatcher:
         self.commit_listeners: list[CommitListener] = []
         self.public_url: str | None = None
         """Where public tracker pages live (TALLYBOT_PUBLIC_URL), for "View online" links."""
+        self.limits = Limits()
+        """Writes per user per minute, trackers and subscriptions (settings.limits)."""
 
     def command(self, key: str) -> Command[Any]:
         return next(c for c in self.commands if c.key == key)
@@ -127,7 +130,12 @@ class Dispatcher:
                         f"/tally {command.name} changes the record. Ask a moderator, "
                         "or an admin to add you with /tally moderator add."
                     )
+            guard = WriteGuard(tx.guards, actor, self.limits, now)
+            if command.moderator_only:
+                guard.before()
             reply = command.handler(ctx, args)
+            if command.moderator_only:
+                guard.after()
             for writer in self.event_writers:
                 writer(tx, ctx.events)
             return reply, ctx.events, _tracker_id(tx.records, reply) if key is not None else None

@@ -27,7 +27,7 @@ from adapters.slack.blocks import BUTTON_VALUE_LIMIT, SHARE_ACTION_ID, render
 from adapters.slack.escape import decode_slack_text
 from adapters.slack.files import post_files
 from adapters.slack.identity import Asker, SlackIdentity
-from adapters.slack.replay import RefuseReplays
+from adapters.slack.replay import RefuseReplays, unless_replayed
 from bot.app import Core
 from bot.errors import UserError
 from bot.replies import Reply, Visibility
@@ -265,19 +265,23 @@ def build_app(
         ack: Callable[..., Awaitable[Any]],
         body: dict[str, Any],
         client: AsyncWebClient,
+        context: dict[str, Any],
     ) -> None:
         await ack()
         respond = commands.response_urls.bind(str(body.get("response_url") or ""))
-        commands.spawn(commands.run_command(body, respond, client), "slack /tally")
+        work = unless_replayed(context, lambda: commands.run_command(body, respond, client))
+        commands.spawn(work, "slack /tally")
 
     @app.action(SHARE_ACTION_ID)
     async def on_share(
         ack: Callable[..., Awaitable[Any]],
         body: dict[str, Any],
         client: AsyncWebClient,
+        context: dict[str, Any],
     ) -> None:
         await ack()
         respond = commands.response_urls.bind(str(body.get("response_url") or ""))
-        commands.spawn(commands.share(body, respond, client), "slack share")
+        work = unless_replayed(context, lambda: commands.share(body, respond, client))
+        commands.spawn(work, "slack share")
 
     return app, commands

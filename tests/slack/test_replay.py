@@ -1,7 +1,9 @@
 """A replayed Slack request is refused, by every process sharing the database.
 
 Requests go through Bolt's real path (signature check first, then our replay middleware); the
-second "process" is a second core opened on the same SQLite file, with its own Bolt app.
+second "process" is a second core opened on the same SQLite file, with its own Bolt app. A
+replay gets Slack's usual empty 200 ack (the ack never waits for the database) and has no
+effect: nothing written, nothing answered through its response_url.
 """
 
 from __future__ import annotations
@@ -23,8 +25,15 @@ from store.database import open_database
 from store.guards import GuardRepository
 from tallybot.wiring import open_core
 from tests.conftest import Clock
-from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlackApi, signed_headers, slash_command_body
+from tests.fakes.slack_api import (
+    DEFAULT_TOKEN,
+    FakeSlackApi,
+    block_action_body,
+    signed_headers,
+    slash_command_body,
+)
 from tests.slack.conftest import LISTED, SECRET, SlackHarness, declarations
+from tests.slack.test_share import share_button_value
 
 
 def declare_request(api: FakeSlackApi) -> tuple[str, dict[str, str], str]:
@@ -44,19 +53,41 @@ def seen_rows(path: Path) -> int:
 
 
 async def test_the_same_signed_request_twice_is_refused_and_writes_once(
-    slack: SlackHarness, slack_api: FakeSlackApi, slack_core: Core, slack_settings: Settings
+    slack: SlackHarness,
+    slack_api: FakeSlackApi,
+    slack_core: Core,
+    slack_settings: Settings,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     body, headers, key = declare_request(slack_api)
     first = await slack.send(body, headers)
     await slack.commands.drain()
     again = await slack.send(body, headers)
     await slack.commands.drain()
-    assert (first.status, again.status) == (200, 401)
+    assert (first.status, again.status) == (200, 200)
     assert len(await declarations(slack_core, "SK")) == 1
     assert len(slack.posts(key)) == 1  # answered once
     assert seen_rows(slack_settings.db_path) == 1
-    fresh_body, fresh_headers, _ = declare_request(slack_api)  # a new request still works
+    assert "ignored a replayed Slack request" in caplog.text
+    fresh_body, fresh_headers, fresh_key = declare_request(slack_api)  # a new one still works
     assert (await slack.send(fresh_body, fresh_headers)).status == 200
+    await slack.commands.drain()
+    assert len(slack.posts(fresh_key)) == 1
+
+
+async def test_a_replayed_share_click_posts_nothing(
+    slack: SlackHarness, slack_api: FakeSlackApi
+) -> None:
+    shown = await slack.command("tally")
+    value = share_button_value(shown.post.blocks)
+    key = uuid.uuid4().hex
+    body = block_action_body("tally_share", value, slack_api.response_url(key))
+    headers = signed_headers(SECRET, body)
+    for _ in range(2):
+        assert (await slack.send(body, headers)).status == 200
+        await slack.commands.drain()
+    shared = [p for p in slack.posts(key) if p.payload.get("response_type") == "in_channel"]
+    assert len(shared) == 1
 
 
 async def test_a_second_process_on_the_same_database_refuses_it_too(
@@ -72,12 +103,13 @@ async def test_a_second_process_on_the_same_database_refuses_it_too(
     )
     other = SlackHarness(other_app, other_commands, slack_api)
     try:
-        body, headers, _ = declare_request(slack_api)
+        body, headers, key = declare_request(slack_api)
         assert (await slack.send(body, headers)).status == 200
         await slack.commands.drain()
-        assert (await other.send(body, headers)).status == 401
+        assert (await other.send(body, headers)).status == 200
         await other.commands.drain()
         assert len(await declarations(slack_core, "SK")) == 1
+        assert len(slack.posts(key)) == 1
     finally:
         await other_commands.drain()
         await other_commands.response_urls.close()
@@ -99,7 +131,7 @@ async def service(slack_core: Core) -> AsyncIterator[SlackService]:
     await started.stop()
 
 
-async def test_replay_over_http_is_401(
+async def test_replay_over_http_has_no_effect(
     service: SlackService, slack_api: FakeSlackApi, slack_core: Core
 ) -> None:
     body, headers, key = declare_request(slack_api)
@@ -109,10 +141,11 @@ async def test_replay_over_http_is_401(
         for _ in range(2):
             async with session.post(url, data=body.encode(), headers=headers) as response:
                 statuses.append(response.status)
-    assert statuses == [200, 401]
+    assert statuses == [200, 200]
     await slack_api.wait_for(lambda: any(p.key == key for p in slack_api.responses))
     await service.commands.drain()
     assert len(await declarations(slack_core, "SK")) == 1
+    assert len([p for p in slack_api.responses if p.key == key]) == 1
 
 
 def test_expired_requests_are_pruned_and_may_come_again(tmp_path: Path) -> None:

@@ -130,11 +130,13 @@ class Dispatcher:
                         f"/tally {command.name} changes the record. Ask a moderator, "
                         "or an admin to add you with /tally moderator add."
                     )
-            guard = WriteGuard(tx.guards, actor, self.limits, now)
-            if command.moderator_only:
+            guard = (
+                WriteGuard(tx.guards, actor, self.limits, now) if command.moderator_only else None
+            )
+            if guard is not None:
                 guard.before()
             reply = command.handler(ctx, args)
-            if command.moderator_only:
+            if guard is not None:
                 guard.after()
             for writer in self.event_writers:
                 writer(tx, ctx.events)

@@ -5,8 +5,8 @@ request captured in transit (or re-sent from a log) passes both checks again ins
 window. This middleware runs after Bolt's verification and records every (signature,
 timestamp) in the database, one INSERT in one write transaction: a second sight of the same
 pair fails on the primary key and the request is ignored (acked 200, nothing done), in this
-process or any other process on the same database. Rows expire when Bolt itself would refuse the timestamp, and are pruned as new ones
-are written.
+process or any other process on the same database. Rows expire when Bolt itself would refuse
+the timestamp, and are pruned as new ones are written.
 
 Socket Mode requests are not signed (they arrive over a websocket opened with the app token),
 so there is nothing to replay there; the middleware is only installed in HTTP mode.

@@ -23,8 +23,8 @@ from bot.alerts.scheduler import AlertScheduler
 from bot.app import Core
 from bot.commands.context import Actor
 from bot.demo import DEMO_COMMANDS
-from bot.replies import Reply
 from bot.limits import Limits
+from bot.replies import Reply
 from bot.settings import Settings
 from tests.conftest import OPERATOR, Clock, open_demo_core
 from tests.fakes.discord_api import FakeDiscord

@@ -1,24 +1,29 @@
-"""Refuse a replayed Slack request in HTTP mode.
+"""Refuse a replayed Slack request that would write (HTTP mode).
 
 Bolt checks each request's signature and that its timestamp is within 5 minutes of now, but a
 request captured in transit (or re-sent from a log) passes both checks again inside that
-window. This middleware runs after Bolt's verification and records every (signature,
-timestamp) in the database, one INSERT in one write transaction: a second sight of the same
-pair fails on the primary key and the request is ignored (acked 200, nothing done), in this
-process or any other process on the same database. Rows expire when Bolt itself would refuse
-the timestamp, and are pruned as new ones are written.
+window. Every signed request that would change the record is therefore recorded in the
+database, (signature, timestamp), one INSERT in one write transaction, before the command
+runs: a second sight of the same pair fails on the primary key and the request is ignored
+(acked 200 as usual, nothing written, nothing answered), in this process or any other on the
+same database. Rows expire when Bolt itself would refuse the timestamp and are pruned as new
+ones are written.
+
+Reads are not recorded: a replayed read can only post the same answer again to the captured
+request's response_url, which whoever holds the request can already post to; recording them
+would cost a write per read and empty the read cache at every request (bench.slack_bench:
+0.29x the bare app's throughput instead of 0.75x when every request was recorded).
 
 Socket Mode requests are not signed (they arrive over a websocket opened with the app token),
-so there is nothing to replay there; the middleware is only installed in HTTP mode.
+so there is nothing to replay there: no middleware, no check.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -32,28 +37,26 @@ BOLT_WINDOW = timedelta(minutes=5)
 """Bolt's SignatureVerifier refuses a timestamp further than this from now."""
 CLOCK_MARGIN = timedelta(minutes=1)
 """Kept a little longer, in case this host's clock is behind the one that checked."""
+SIGNED = "tallybot_signed"
+"""The Bolt context key of a verified request's `Signed`."""
 
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-FRESH = "tallybot_fresh"
-"""The context key of the replay check's result (a future of bool: True = first sight)."""
+@dataclass(frozen=True)
+class Signed:
+    """What identifies one signed request: Slack signs `v0:{timestamp}:{body}`."""
+
+    signature: str
+    timestamp: int
 
 
-class RefuseReplays(AsyncMiddleware):
+class KeepSignature(AsyncMiddleware):
     """A global Bolt middleware: added with `app.use`, it runs after AsyncRequestVerification
-    and authorization, so only requests with a valid signature reach it.
-
-    It starts the check and lets the request through at once: the ack never waits for the
-    database (a busy one must not cost Slack's 3-second budget). The listener's work, which
-    runs after the ack, awaits the check first (`unless_replayed`) and does nothing for a
-    replay: Slack gets its usual empty 200, and nothing is written or answered."""
-
-    def __init__(self, store: Store, clock: Callable[[], datetime] = now_utc) -> None:
-        self.store = store
-        self.clock = clock
+    (and authorization), so what it keeps belongs to a request whose signature was valid. It
+    touches no database: the ack never waits for one."""
 
     async def async_process(
         self,
@@ -64,42 +67,30 @@ class RefuseReplays(AsyncMiddleware):
     ) -> BoltResponse | None:
         signature = _header(req, "x-slack-signature")
         stamp = _header(req, "x-slack-request-timestamp")
-        if signature is None or stamp is None or not stamp.isdigit():
-            return await next()  # not signed (Socket Mode): Bolt decided already
-        timestamp = int(stamp)
-        expires = datetime.fromtimestamp(timestamp, UTC) + BOLT_WINDOW + CLOCK_MARGIN
-        now = self.clock()
-
-        def record(tx: Transaction) -> bool:
-            return tx.guards.first_sight(signature, timestamp, expires, now)
-
-        check = asyncio.ensure_future(self.store.run(record))
-        check.add_done_callback(_retrieve)
-        req.context[FRESH] = check
+        if signature is not None and stamp is not None and stamp.isdigit():
+            req.context[SIGNED] = Signed(signature, int(stamp))
         return await next()
 
 
-async def unless_replayed(context: Mapping[str, Any], work: Callable[[], Awaitable[None]]) -> None:
-    """Run `work` unless the request was seen before (or its check failed: refuse, not risk a
-    second write)."""
-    check = context.get(FRESH)
-    if check is not None:
-        try:
-            fresh = await check
-        except Exception:
-            log.exception("could not check a Slack request for replay; ignored it")
-            return
-        if not fresh:
-            log.warning("ignored a replayed Slack request (same signature and timestamp)")
-            return
-    await work()
+class ReplayGuard:
+    def __init__(self, store: Store, clock: Callable[[], datetime] = now_utc) -> None:
+        self.store = store
+        self.clock = clock
 
+    async def first_sight(self, signed: Signed | None) -> bool:
+        """Record the request; False if it was seen before (by any process)."""
+        if signed is None:
+            return True
+        expires = datetime.fromtimestamp(signed.timestamp, UTC) + BOLT_WINDOW + CLOCK_MARGIN
+        now = self.clock()
 
-def _retrieve(check: asyncio.Future[bool]) -> None:
-    """A request no listener took (nothing awaits its check) must not leave an exception
-    unretrieved."""
-    if not check.cancelled():
-        check.exception()
+        def record(tx: Transaction) -> bool:
+            return tx.guards.first_sight(signed.signature, signed.timestamp, expires, now)
+
+        if await self.store.run(record):
+            return True
+        log.warning("ignored a replayed Slack request (same signature and timestamp)")
+        return False
 
 
 def _header(req: AsyncBoltRequest, name: str) -> str | None:

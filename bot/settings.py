@@ -5,8 +5,11 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from bot.limits import Limits
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DISCORD_API_URL = "https://discord.com/api/v10"
@@ -68,6 +71,41 @@ def _secret_key(value: str | None) -> str | None:
     return value
 
 
+def _limit(name: str, value: str | None, default: int) -> int:
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise SettingsError(f"{name}={value} is not a limit: use a whole number of 1 or more.")
+    return number
+
+
+def _limits(get: Callable[[str], str | None]) -> Limits:
+    """The limits a public bot needs; each setting left empty keeps its default."""
+    default = Limits()
+    return Limits(
+        writes_per_minute=_limit(
+            "TALLYBOT_WRITES_PER_MINUTE",
+            get("TALLYBOT_WRITES_PER_MINUTE"),
+            default.writes_per_minute,
+        ),
+        trackers=_limit("TALLYBOT_MAX_TRACKERS", get("TALLYBOT_MAX_TRACKERS"), default.trackers),
+        channel_subscriptions=_limit(
+            "TALLYBOT_MAX_CHANNEL_SUBSCRIPTIONS",
+            get("TALLYBOT_MAX_CHANNEL_SUBSCRIPTIONS"),
+            default.channel_subscriptions,
+        ),
+        workspace_subscriptions=_limit(
+            "TALLYBOT_MAX_WORKSPACE_SUBSCRIPTIONS",
+            get("TALLYBOT_MAX_WORKSPACE_SUBSCRIPTIONS"),
+            default.workspace_subscriptions,
+        ),
+    )
+
+
 def _split(value: str | None) -> tuple[str, ...]:
     return tuple(v.strip() for v in (value or "").split(",") if v.strip())
 
@@ -98,6 +136,8 @@ class Settings:
     """For `tallybot discord invite` without a token; otherwise asked of Discord's API."""
     public_url: str | None = None
     """TALLYBOT_PUBLIC_URL: replies about a public tracker link to its page under it."""
+    limits: Limits = field(default_factory=Limits)
+    """TALLYBOT_WRITES_PER_MINUTE, TALLYBOT_MAX_TRACKERS, TALLYBOT_MAX_*_SUBSCRIPTIONS."""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -125,6 +165,7 @@ class Settings:
             discord_mod_role=get("TALLYBOT_DISCORD_MOD_ROLE"),
             discord_application_id=get("DISCORD_APPLICATION_ID"),
             public_url=_public_url(get("TALLYBOT_PUBLIC_URL")),
+            limits=_limits(get),
         )
 
     @property

@@ -194,6 +194,20 @@ class Alerts(Protocol):
     def record_failure(self, row_id: int, error: str, now: datetime) -> None: ...
 
 
+class Guards(Protocol):
+    """What keeps a public bot safe across processes: the replay record of signed requests
+    and the counts behind the limits (bot/limits.py)."""
+
+    # Records a signed request until `expires`; False if it was already recorded (a replay).
+    def first_sight(
+        self, signature: str, timestamp: int, expires: datetime, now: datetime
+    ) -> bool: ...
+    def writes_since(self, actor: str, since: datetime) -> int: ...
+    def note_write(self, actor: str, now: datetime, forget_before: datetime) -> None: ...
+    def trackers_created_by(self, prefix: str) -> int: ...
+    def subscription_count(self, platform: str, workspace: str, channel: str | None) -> int: ...
+
+
 class Transaction(Protocol):
     """One unit of work's view of the store: everything it does commits or rolls back together."""
 
@@ -205,6 +219,8 @@ class Transaction(Protocol):
 
     @property
     def installations(self) -> Installations: ...
+    @property
+    def guards(self) -> Guards: ...
 
 
 class Store(Protocol):

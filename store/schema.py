@@ -218,6 +218,29 @@ def m006_cards(db: Database) -> None:
     db.execute("ALTER TABLE subscriptions ADD COLUMN cards INTEGER NOT NULL DEFAULT 0")
 
 
+def m007_replay(db: Database) -> None:
+    """Guards every process of a deployment shares: the Slack requests already seen (a replay
+    of one inside Slack's 5-minute window is refused) and each user's recent writes (the
+    per-minute write limit). Both are pruned as they are written; times are Unix seconds."""
+    db.executescript(
+        """
+        CREATE TABLE seen_requests (
+            signature TEXT NOT NULL,
+            timestamp INTEGER NOT NULL,
+            expires_at REAL NOT NULL,
+            PRIMARY KEY (signature, timestamp)
+        ) WITHOUT ROWID;
+        CREATE INDEX seen_requests_expiry ON seen_requests (expires_at);
+        CREATE TABLE recent_writes (
+            actor TEXT NOT NULL,
+            at REAL NOT NULL
+        );
+        CREATE INDEX recent_writes_actor ON recent_writes (actor, at);
+        CREATE INDEX recent_writes_age ON recent_writes (at);
+        """
+    )
+
+
 def m008_installations(db: Database) -> None:
     """A distributed Slack app: each workspace's installation (its bot token, sealed when a key
     is set) and the one-time OAuth states of installs under way. An org-wide install keys on
@@ -254,6 +277,7 @@ STEPS: tuple[Callable[[Database], None], ...] = (
     m004_record_keeping,
     m005_rules,
     m006_cards,
+    m007_replay,
     m008_installations,
 )
 """Every migration, in the order they apply; a new one goes at the end, never renumbered."""

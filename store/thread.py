@@ -25,6 +25,7 @@ from bot.storage import Transaction
 from store.alerts import AlertRepository
 from store.data_version import DataVersion
 from store.database import BUSY_TIMEOUT, open_database, transaction
+from store.guards import GuardRepository
 from store.installations import InstallationRepository
 from store.repository import Repository
 
@@ -43,6 +44,10 @@ class SqliteTransaction:
     def installations(self) -> InstallationRepository:
         """A distributed Slack app's installations, on the same connection."""
         return InstallationRepository(self.records.db)
+
+    @property
+    def guards(self) -> GuardRepository:
+        return GuardRepository(self.records.db)
 
 
 def as_sqlite(tx: Transaction) -> SqliteTransaction:

@@ -16,6 +16,7 @@ from pathlib import Path
 from bot.demo import DEMO_TRACKER
 from bot.errors import DatabaseUnusable, ServiceFailed, UserError
 from bot.settings import Settings, SettingsError
+from tallybot.logs import configure_logging
 
 log = logging.getLogger("tallybot")
 
@@ -252,9 +253,7 @@ def _main(argv: Sequence[str] | None) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return UNUSABLE
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level)
     db = getattr(args, "exec_db", None) or args.db
     if db:
         settings = Settings(**{**settings.__dict__, "db_path": db})

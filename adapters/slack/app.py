@@ -29,6 +29,7 @@ from adapters.slack.blocks import BUTTON_VALUE_LIMIT, SHARE_ACTION_ID, render
 from adapters.slack.escape import decode_slack_text
 from adapters.slack.files import post_files
 from adapters.slack.identity import Asker, SlackIdentity
+from adapters.slack.replay import SIGNED, KeepSignature, ReplayGuard, Signed
 from bot.app import Core
 from bot.errors import UserError
 from bot.replies import Reply, Visibility
@@ -125,10 +126,18 @@ def share_value(key: str, text: str) -> str:
 class TallyCommands:
     """The adapter's whole job: Slack identity in, core reply out."""
 
-    def __init__(self, core: Core, identity: SlackIdentity, shares: SharedReplies) -> None:
+    def __init__(
+        self,
+        core: Core,
+        identity: SlackIdentity,
+        shares: SharedReplies,
+        replays: ReplayGuard | None = None,
+    ) -> None:
         self.core = core
         self.identity = identity
         self.shares = shares
+        self.replays = replays
+        """HTTP mode: a signed request that would write is refused when seen before."""
         self.response_urls = ResponseUrls()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -145,12 +154,18 @@ class TallyCommands:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def run_command(
-        self, body: Mapping[str, Any], respond: Respond, client: AsyncWebClient
+        self,
+        body: Mapping[str, Any],
+        respond: Respond,
+        client: AsyncWebClient,
+        signed: Signed | None = None,
     ) -> None:
         try:
             text = decode_slack_text(str(body.get("text") or ""))
             asker = Asker.from_command(body)
-            reply = await self.run_parsed(text, asker, client)
+            reply = await self.run_parsed(text, asker, client, signed=signed)
+            if reply is None:
+                return  # a replayed write: no effect, no answer
             if reply.attachments and reply.visibility is Visibility.PUBLIC:
                 refused = await post_files(client, asker.channel_id or "", reply.attachments)
                 if refused:
@@ -161,10 +176,17 @@ class TallyCommands:
             await _apologise(respond)
 
     async def run_parsed(
-        self, text: str, asker: Asker, client: AsyncWebClient, *, reads_only: bool = False
-    ) -> Reply:
+        self,
+        text: str,
+        asker: Asker,
+        client: AsyncWebClient,
+        *,
+        reads_only: bool = False,
+        signed: Signed | None = None,
+    ) -> Reply | None:
         """Parse once: the command says whether Slack must be asked about the user's rights
-        (users.info), then the same invocation runs; `reads_only` refuses a write."""
+        (users.info), then the same invocation runs; `reads_only` refuses a write. None: a
+        write whose signed request was seen before (a replay), not run."""
         try:
             invocation = self.core.dispatcher.parse(text)
         except UserError as exc:
@@ -172,6 +194,9 @@ class TallyCommands:
         needs_rights = invocation.command.moderator_only
         if reads_only and needs_rights:
             return Reply.error("Only a read can be run again to share it.")
+        replays = self.replays if needs_rights else None
+        if replays is not None and not await replays.first_sight(signed):
+            return None
         actor = await self.identity.actor(client, asker, needs_rights)
         return await self.core.dispatcher.run_invocation(invocation, actor)
 
@@ -247,7 +272,8 @@ def build_app(
     identity: SlackIdentity | None = None,
     oauth: AsyncOAuthSettings | None = None,
 ) -> tuple[AsyncApp, TallyCommands]:
-    """The Bolt app (HTTP mode verifies `signing_secret`; Socket Mode passes None).
+    """The Bolt app (HTTP mode verifies `signing_secret` and refuses a replayed write; Socket
+    Mode passes None: its requests are not signed).
 
     A distributed app gives `oauth` (and a `client` without a token): Bolt then serves the
     install routes, authorizes each request with its workspace's token from the installation
@@ -275,8 +301,12 @@ def build_app(
     )
     if oauth is not None:
         app.enable_token_revocation_listeners()
+    replays = None
+    if signing_secret:
+        app.use(KeepSignature())
+        replays = ReplayGuard(core.store)
     commands = TallyCommands(
-        core, identity or SlackIdentity(core.settings.slack_moderators), SharedReplies()
+        core, identity or SlackIdentity(core.settings.slack_moderators), SharedReplies(), replays
     )
 
     @app.command(SLASH_COMMAND)
@@ -284,10 +314,12 @@ def build_app(
         ack: Callable[..., Awaitable[Any]],
         body: dict[str, Any],
         client: AsyncWebClient,
+        context: dict[str, Any],
     ) -> None:
         await ack()
         respond = commands.response_urls.bind(str(body.get("response_url") or ""))
-        commands.spawn(commands.run_command(body, respond, client), "slack /tally")
+        work = commands.run_command(body, respond, client, context.get(SIGNED))
+        commands.spawn(work, "slack /tally")
 
     @app.action(SHARE_ACTION_ID)
     async def on_share(

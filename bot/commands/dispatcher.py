@@ -13,6 +13,7 @@ from bot.commands.parser import Invocation, parse
 from bot.commands.spec import Command
 from bot.errors import PermissionDenied, UserError
 from bot.events import DomainEvent
+from bot.limits import Limits, WriteGuard
 from bot.replies import Reply
 from bot.storage import Records, Store, Transaction
 from bot.tally_cache import TallyCache
@@ -46,6 +47,8 @@ class Dispatcher:
         self.commit_listeners: list[CommitListener] = []
         self.public_url: str | None = None
         """Where public tracker pages live (TALLYBOT_PUBLIC_URL), for "View online" links."""
+        self.limits = Limits()
+        """Writes per user per minute, trackers and subscriptions (settings.limits)."""
 
     def command(self, key: str) -> Command[Any]:
         return next(c for c in self.commands if c.key == key)
@@ -199,7 +202,12 @@ class Dispatcher:
                     f"/tally {command.name} changes the record. Ask a moderator, "
                     "or an admin to add you with /tally moderator add."
                 )
+        guard = WriteGuard(tx.guards, actor, self.limits, now) if command.moderator_only else None
+        if guard is not None:
+            guard.before()
         reply = command.handler(ctx, args)
+        if guard is not None:
+            guard.after()
         for writer in self.event_writers:
             writer(tx, ctx.events)
         return reply, ctx.events

@@ -23,6 +23,7 @@ from bot.alerts.scheduler import AlertScheduler
 from bot.app import Core
 from bot.commands.context import Actor
 from bot.demo import DEMO_COMMANDS
+from bot.limits import Limits
 from bot.replies import Reply
 from bot.settings import Settings
 from tests.conftest import OPERATOR, Clock, open_demo_core
@@ -71,6 +72,9 @@ def settings(db_path: Path, fake_slack: FakeSlackApi, fake_discord: FakeDiscord)
         slack_api_url=fake_slack.api_url,
         discord_token=fake_discord.token,
         discord_api_url=fake_discord.api_url,
+        # Set-ups subscribe dozens of channels as one moderator inside one frozen minute; the
+        # write limit itself is tested in tests/core/test_limits.py.
+        limits=Limits(writes_per_minute=100_000),
     )
 
 

@@ -1,0 +1,65 @@
+"""bot.storage.Guards on SQLite: the replay record and the counts the limits read.
+
+Every method runs inside the caller's transaction (a write one for `first_sight` and
+`note_write`), so two processes on the same file see each other's rows at once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+from store.connection import Connection
+
+
+class GuardRepository:
+    def __init__(self, db: Connection) -> None:
+        self.db = db
+
+    def first_sight(self, signature: str, timestamp: int, expires: datetime, now: datetime) -> bool:
+        """Record a signed request; False if it was already recorded (a replay). The primary
+        key makes the INSERT itself the check, so two processes racing cannot both pass."""
+        conn = self.db.conn
+        conn.execute("DELETE FROM seen_requests WHERE expires_at < ?", (now.timestamp(),))
+        try:
+            conn.execute(
+                "INSERT INTO seen_requests (signature, timestamp, expires_at) VALUES (?, ?, ?)",
+                (signature, timestamp, expires.timestamp()),
+            )
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    def writes_since(self, actor: str, since: datetime) -> int:
+        row = self.db.conn.execute(
+            "SELECT count(*) FROM recent_writes WHERE actor = ? AND at > ?",
+            (actor, since.timestamp()),
+        ).fetchone()
+        return int(row[0])
+
+    def note_write(self, actor: str, now: datetime, forget_before: datetime) -> None:
+        conn = self.db.conn
+        conn.execute("DELETE FROM recent_writes WHERE at < ?", (forget_before.timestamp(),))
+        conn.execute(
+            "INSERT INTO recent_writes (actor, at) VALUES (?, ?)", (actor, now.timestamp())
+        )
+
+    def trackers_created_by(self, prefix: str) -> int:
+        """Trackers whose creator's ref starts with `prefix` (a workspace: 'slack:T1:')."""
+        row = self.db.conn.execute(
+            "SELECT count(*) FROM trackers WHERE substr(created_by, 1, ?) = ?",
+            (len(prefix), prefix),
+        ).fetchone()
+        return int(row[0])
+
+    def subscription_count(self, platform: str, workspace: str, channel: str | None) -> int:
+        """Active subscriptions of a workspace, or of one of its channels."""
+        sql = (
+            "SELECT count(*) FROM subscriptions WHERE platform = ? AND workspace = ? "
+            "AND removed_at IS NULL"
+        )
+        params: tuple[str, ...] = (platform, workspace)
+        if channel is not None:
+            sql += " AND channel = ?"
+            params += (channel,)
+        return int(self.db.conn.execute(sql, params).fetchone()[0])

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from bot.domain import Candidate, Declaration, Stance, Tracker, TrackerKind, TrackerStatus
 from bot.members import Body, Member
-from bot.rules import QMV_POPULATION_SHARE, WEIGHED_KINDS, Outcome, Verdict, evaluate
+from bot.rules import QMV_POPULATION_SHARE, WEIGHED_KINDS, Base, Outcome, Rule, Verdict, evaluate
 
 
 def closed_on(tracker: Tracker) -> date | None:
@@ -120,6 +120,7 @@ class Tally:
             "participants": list(self.voters_codes()),
             "not_taking_part": list(self.not_taking_part),
             "needed": self.verdict.needed,
+            "provisional": self.verdict.provisional,
             "required": self.verdict.required,
             "supporting": len(self.supporters),
             "undeclared": list(self.undeclared),
@@ -128,6 +129,9 @@ class Tally:
         if self.tracker.rule.kind in WEIGHED_KINDS:
             data["population_share"] = round(self.verdict.population_share or 0.0, 4)
             data["population_needed"] = self.verdict.population_needed or QMV_POPULATION_SHARE
+            # `needed`: the fewest further supporters meeting both conditions; this: the members
+            # condition alone (what the text calls "N more members").
+            data["members_needed"] = self.verdict.members_short(len(self.supporters))
         if self.tracker.kind is TrackerKind.SELECTION:
             data["leader"] = self.leader.name if self.leader else None
             data["tied"] = [c.name for c in self.tied]
@@ -162,6 +166,17 @@ def compute_tally(
     undeclared = tuple(c for c in codes if c not in positions)
     abstain = set(by_stance[Stance.ABSTAIN])
     population = {m.code: m.population or 0 for m in voters} if body.weighs_population else None
+    not_voted = len(codes) - sum(
+        len(by_stance[s]) for s in (Stance.SUPPORT, Stance.OPPOSE, Stance.ABSTAIN)
+    )
+    settled = closed is not None or not not_voted
+
+    def judge(support: set[str], oppose: set[str]) -> Verdict:
+        return _provisional(
+            tracker.rule,
+            evaluate(tracker.rule, codes, support, oppose, abstain, population),
+            settled,
+        )
 
     standings: list[CandidateStanding] = []
     approved: tuple[str, ...] = ()
@@ -178,7 +193,7 @@ def compute_tally(
                 and positions[c].stance is Stance.OPPOSE
                 and positions[c].candidate_id in (candidate.id, None)
             )
-            verdict = evaluate(tracker.rule, codes, set(support), set(oppose), abstain, population)
+            verdict = judge(set(support), set(oppose))
             standings.append(
                 CandidateStanding(candidate, support, oppose, candidate.is_active_on(day), verdict)
             )
@@ -197,7 +212,7 @@ def compute_tally(
             elif best.supporters:
                 tied = tuple(s.candidate for s in level)
         else:
-            verdict = evaluate(tracker.rule, codes, set(), set(), abstain, population)
+            verdict = judge(set(), set())
             verdict = Verdict(
                 Outcome.PENDING, verdict.needed, (), verdict.required, base=verdict.base
             )
@@ -210,9 +225,7 @@ def compute_tally(
             stage: tuple(c for c in by_stance[Stance.SUPPORT] if positions[c].stage == stage)
             for stage in tracker.stages
         }
-        verdict = evaluate(
-            tracker.rule, codes, set(approved), set(by_stance[Stance.OPPOSE]), abstain, population
-        )
+        verdict = judge(set(approved), set(by_stance[Stance.OPPOSE]))
     return Tally(
         tracker=tracker,
         body=body,
@@ -229,6 +242,15 @@ def compute_tally(
         by_stage=by_stage,
         not_taking_part=not_taking_part,
     )
+
+
+def _provisional(rule: Rule, verdict: Verdict, settled: bool) -> Verdict:
+    """Of those voting, a count met while members have yet to vote is a lead, not a result:
+    the next vote may undo it. It is 'met' once every member taking part has declared (support,
+    oppose or abstain) or the tracker is closed; until then the outcome stays pending."""
+    if rule.base is not Base.VOTING or settled or verdict.outcome is not Outcome.REACHED:
+        return verdict
+    return replace(verdict, outcome=Outcome.PENDING, provisional=True)
 
 
 def _with(

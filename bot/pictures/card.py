@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from bot.pictures.draw import DPI, fit, new_figure, png, text
 from bot.pictures.palette import LOOKS, OUTCOME_FILL, OUTCOME_TEXT, THRESHOLD, CellKind, cell_kind
-from bot.presentation import blockers, headline, state_phrase
+from bot.presentation import blockers, headline, names, not_voted, state_phrase
 from bot.rules import QMV_MEMBER_SHARE, QMV_POPULATION_SHARE, Outcome
 from bot.tally import Tally
 
@@ -163,10 +163,12 @@ def rule_bars(tally: Tally) -> tuple[Bar, ...]:
 def banner(tally: Tally) -> str:
     verdict = tally.verdict
     if verdict.outcome is Outcome.REACHED:
-        return "MET: the rule is met"
+        return "MET: " + state_phrase(verdict, len(tally.supporters)).removeprefix("✅ ")
+    if verdict.vetoed_by:
+        return f"VETOED by {names(tally.body, verdict.vetoed_by)}"
     if verdict.outcome is Outcome.BLOCKED:
         return f"BLOCKED: {blockers(tally)}"
-    return f"PENDING: {state_phrase(verdict, len(tally.supporters))}"
+    return f"PENDING: {state_phrase(verdict, len(tally.supporters), not_voted(tally))}"
 
 
 def render_card(tally: Tally) -> bytes:

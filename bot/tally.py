@@ -25,6 +25,16 @@ def reading_day(tracker: Tracker, as_of: date | None, today: date) -> date:
     return closed_on(tracker) or today
 
 
+def future_as_of(as_of: date | None, today: date) -> str | None:
+    """The sentence refusing an as_of after today (a tally is of a day that has happened)."""
+    if as_of is None or as_of <= today:
+        return None
+    return (
+        f"as_of={as_of} is in the future: as_of is a calendar date up to today ({today}), "
+        "and no tally exists for a day that has not happened."
+    )
+
+
 @dataclass(frozen=True)
 class CandidateStanding:
     candidate: Candidate

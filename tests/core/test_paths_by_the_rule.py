@@ -174,3 +174,13 @@ async def test_qmv_text_and_json_say_the_same_count(run: Any) -> None:
         f"needs {data['needed']} more to meet both conditions: 13 more members and "
         in (tally.lines[0])
     )
+
+
+async def test_a_future_as_of_is_refused_in_chat(run: Any) -> None:
+    await replay(run, ['tracker new q1 "Q" kind=approval rule=majority opened=2024-01-01'])
+    for text in ("/tally q1 as_of=9999-12-31", "paths q1 as_of=9999-12-31"):
+        reply = await run(text)
+        assert not reply.ok
+        assert "as_of=9999-12-31 is in the future: as_of is a calendar date up to today" in (
+            reply.title
+        )

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from bot.domain import Confidence, Declaration, Stance, Tracker, TrackerKind, TrackerStatus
+from bot.domain import (
+    Candidate,
+    Confidence,
+    Declaration,
+    Stance,
+    Tracker,
+    TrackerKind,
+    TrackerStatus,
+)
 from bot.members import Body
 from bot.replies import Colour, Field, Reply
 from bot.rules import Abstention, Base, Outcome, Verdict
@@ -200,6 +208,18 @@ def describe_stance(declaration: Declaration, tracker: Tracker) -> str:
             final = declaration.stage == tracker.stages[-1]
             return f"approves ({declaration.stage}{', final stage' if final else ''})"
         return "approves" if not tracker.stages else "supports (no stage completed yet)"
+    return _WITHOUT_OBJECT.get(stance, "{}").format("approving")
+
+
+def stance_text(stance: Stance, tracker: Tracker, candidate: Candidate | None = None) -> str:
+    """A stance as a complete predicate, with no stage: 'approves', 'leans towards
+    approving', 'backs Mark Rutte', 'leans towards a candidate'."""
+    if tracker.kind is TrackerKind.SELECTION:
+        if candidate and stance.names_candidate:
+            return f"{stance.verb} {candidate.name}"
+        return _WITHOUT_OBJECT.get(stance, "{}").format("a candidate")
+    if stance is Stance.SUPPORT:
+        return "approves"
     return _WITHOUT_OBJECT.get(stance, "{}").format("approving")
 
 

@@ -3,7 +3,7 @@ members whose support would meet the rule. Nothing is recorded: both only read."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -15,7 +15,7 @@ from bot.commands.spec import Command, Param, ParamKind
 from bot.domain import STANCE_ALIASES, Candidate, Stance, Tracker, TrackerKind, TrackerStatus
 from bot.errors import UserError
 from bot.members import Body
-from bot.presentation import colour_for, headline, names
+from bot.presentation import colour_for, headline, names, stance_text
 from bot.replies import Field, Reply, fit_items
 from bot.rules import WEIGHED_KINDS, Abstention
 from bot.tally import Tally
@@ -52,7 +52,10 @@ def parse_hypotheses(
         words = []
     if words:
         stances = ", ".join(str(s) for s in Stance)
-        raise UserError(f"No stance after '{' '.join(words)}': give one of {stances}.")
+        raise UserError(
+            f"No stance after '{' '.join(words)}': give one of {stances} (name the tracker "
+            "with tracker=SLUG, or as the last word)."
+        )
     if not found:
         raise UserError("Give at least one MEMBER STANCE pair, e.g. /tally whatif HU support.")
     return found
@@ -98,8 +101,27 @@ def _default_candidate(tally: Tally, chosen: Candidate | None) -> Candidate | No
     raise UserError("Nobody leads: say whom the support goes to with candidate=NAME.")
 
 
+def _trailing_tracker(ctx: Context, args: WhatIfArgs) -> WhatIfArgs:
+    """'/tally whatif DE support jha': a last word that is no stance but a tracker's name is
+    the tracker, as in every other command that takes one by position."""
+    *rest, last = args.changes.split() or [""]
+    if args.tracker or parse_stance(last) is not None or not ctx.repo.tracker_exists(last.lower()):
+        return args
+    return replace(args, changes=" ".join(rest), tracker=last.lower())
+
+
 def what_if(ctx: Context, args: WhatIfArgs) -> Reply:
-    tracker = ctx.tracker(args.tracker)
+    args = _trailing_tracker(ctx, args)
+    try:
+        tracker = ctx.tracker(args.tracker)
+    except UserError as exc:
+        if args.tracker:
+            raise
+        raise UserError(
+            f"{str(exc).removesuffix(': name one.').rstrip('.')}: name the tracker with "
+            "tracker=SLUG, or as the last word "
+            "(/tally whatif DE support SLUG)."
+        ) from None
     tally = current_tally(ctx, tracker, args.as_of)
     voters = {m.code for m in tally.voters}
     hypotheses = parse_hypotheses(
@@ -169,10 +191,7 @@ def _holding_out(tally: Tally, found: Paths) -> list[str]:
 
 
 def _stance_words(hypothesis: Hypothesis, tracker: Tracker) -> str:
-    named = hypothesis.candidate and hypothesis.stance.names_candidate
-    if tracker.kind is TrackerKind.SELECTION and named and hypothesis.candidate:
-        return f"{hypothesis.stance.verb} {hypothesis.candidate.name}"
-    return hypothesis.stance.verb
+    return stance_text(hypothesis.stance, tracker, hypothesis.candidate)
 
 
 def _summary(tally: Tally) -> dict[str, Any]:

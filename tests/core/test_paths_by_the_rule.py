@@ -184,3 +184,21 @@ async def test_a_future_as_of_is_refused_in_chat(run: Any) -> None:
         assert "as_of=9999-12-31 is in the future: as_of is a calendar date up to today" in (
             reply.title
         )
+
+
+async def test_whatif_wording_on_an_approval(run: Any) -> None:
+    await replay(
+        run,
+        [
+            'tracker new jha "JHA" kind=approval rule=qmv body=eu opened=2024-03-01',
+            'tracker new other "Other" kind=approval rule=qmv body=eu opened=2024-03-01',
+        ],
+    )
+    trailing = await run("/tally whatif DE support jha")
+    assert trailing.ok, trailing.title
+    assert trailing.data["tracker"] == "jha"
+    assert trailing.lines[0] == "If Germany approves:"  # the tally's own verb
+    leaning = await run("/tally whatif DE lean-support tracker=jha")
+    assert leaning.lines[0] == "If Germany leans towards approving:"
+    wrong = await run("/tally whatif DE support PL")
+    assert not wrong.ok and "name the tracker with tracker=SLUG" in wrong.title

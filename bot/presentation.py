@@ -168,6 +168,28 @@ def abstention_blocks(tally: Tally) -> bool:
     )
 
 
+def departed_note(tally: Tally) -> str | None:
+    """Why a count fell without anyone changing their mind: terms ended (the UN Security
+    Council's elected members each 1 January) and the votes of those who left drop out."""
+    if not tally.departed:
+        return None
+    who = names_list([tally.body.get(c).name for c in tally.departed])
+    many = len(tally.departed) > 1
+    are, members, votes = (
+        ("are", "members", "their votes") if many else ("is", "a member", "its vote")
+    )
+    return (
+        f"Members have changed: {who} declared but {are} no longer {members} on "
+        f"{tally.as_of}; {votes} no longer count, and members who joined since count as not "
+        "declared."
+        + (
+            " If the vote is over, close the tracker on its day to keep its result."
+            if tally.tracker.status is TrackerStatus.OPEN
+            else ""
+        )
+    )
+
+
 def blockers(tally: Tally) -> str:
     """'Hungary opposes', or under qmv 'Germany and France oppose; Malta abstains', or what
     else blocks: constructive abstention, a count no one left can reach."""
@@ -268,6 +290,8 @@ def tally_reply(tally: Tally) -> Reply:
     lines.append(f"Rule: {rule}")
     if tally.not_taking_part:
         lines.append(f"Not taking part: {', '.join(labels(body, tally.not_taking_part))}")
+    if note := departed_note(tally):
+        lines.append(note)
     if tally.verdict.population_share is not None:
         lines.append(f"Population behind it: {tally.verdict.population_share:.1%}")
     for standing in tally.standings:

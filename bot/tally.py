@@ -64,6 +64,9 @@ class Tally:
     by_stage: Mapping[str, tuple[str, ...]]
     not_taking_part: tuple[str, ...] = ()
     """Members of the day the rule leaves out (excluded=, participants=): not voters."""
+    departed: tuple[str, ...] = ()
+    """Members with a standing declaration who are no longer members on the day (a term
+    ended): their votes drop out of the count."""
 
     @property
     def supporters(self) -> tuple[str, ...]:
@@ -129,6 +132,7 @@ class Tally:
             "base": {"of": str(self.tracker.rule.base), "count": self.verdict.base},
             "participants": list(self.voters_codes()),
             "not_taking_part": list(self.not_taking_part),
+            "departed": list(self.departed),
             "needed": self.verdict.needed,
             "provisional": self.verdict.provisional,
             "required": self.verdict.required,
@@ -169,6 +173,8 @@ def compute_tally(
     not_taking_part = tuple(m.code for m in members if not tracker.rule.takes_part(m.code))
     codes = [m.code for m in voters]
     positions = {code: latest[code] for code in codes if code in latest}
+    of_day = {m.code for m in members} | {tracker.subject}
+    departed = tuple(sorted(c for c, d in latest.items() if c not in of_day and d.made_on <= day))
     by_stance = {
         stance: tuple(c for c in codes if c in positions and positions[c].stance is stance)
         for stance in Stance
@@ -251,6 +257,7 @@ def compute_tally(
         approved=approved,
         by_stage=by_stage,
         not_taking_part=not_taking_part,
+        departed=departed,
     )
 
 

@@ -111,7 +111,10 @@ def render_timeline(timeline: Timeline) -> bytes:
     axes.spines[["top", "right"]].set_visible(False)
     _mark_events(axes, timeline, mdates.date2num)
     legend = axes.get_legend() or axes.legend(
-        loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, prop={"family": FONT, "size": 9}
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        frameon=False,
+        prop={"family": FONT, "size": 9},
     )
     for label in legend.get_texts():
         label.set_parse_math(False)

@@ -13,6 +13,15 @@ from bot.members import shipped_body
 P5 = "CN,FR,GB,RU,US"
 GAZA_2023_FOR = "AL,BR,CN,EC,FR,GA,GH,JP,MT,MZ,RU,CH,AE"
 EU_BIG_NINE = "DE,FR,IT,ES,PL,RO,NL,BE,CZ"
+GAZA_DRAFT = [
+    'tracker new gaza-2023 "Gaza ceasefire draft" kind=approval body=unsc '
+    f'rule=threshold=9 veto="{P5}" opened=2023-12-08',
+    f"declare {GAZA_2023_FOR} support date=2023-12-08",
+    "declare US oppose date=2023-12-08",
+    "declare GB abstain date=2023-12-08",
+    'tracker close gaza-2023 outcome="Vetoed" status=abandoned date=2023-12-08',
+]
+"""S/2023/970 of 8 December 2023: 13 for, the United States against, the UK abstaining."""
 
 
 async def replay(run: Any, commands: list[str]) -> None:
@@ -43,17 +52,7 @@ async def test_paths_keep_to_the_veto(run: Any) -> None:
 
 
 async def test_paths_on_the_closed_vetoed_gaza_draft(run: Any) -> None:
-    await replay(
-        run,
-        [
-            'tracker new gaza-2023 "Gaza ceasefire draft" kind=approval body=unsc '
-            f'rule=threshold=9 veto="{P5}" opened=2023-12-08',
-            f"declare {GAZA_2023_FOR} support date=2023-12-08",
-            "declare US oppose date=2023-12-08",
-            "declare GB abstain date=2023-12-08",
-            'tracker close gaza-2023 outcome="Vetoed" status=abandoned date=2023-12-08',
-        ],
-    )
+    await replay(run, GAZA_DRAFT)
     reply = await run("paths gaza-2023")
     text = "\n".join(reply.lines)
     assert "already met" not in text

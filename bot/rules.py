@@ -449,7 +449,9 @@ def _evaluate_of_voting(
     if reachable and best is not None:
         return Verdict(Outcome.PENDING, best, (), required, base=voting)
     needed = best if best is not None else max(rule.required(voting + open_), 1) - len(support)
-    return Verdict(Outcome.BLOCKED, needed, tuple(sorted(oppose)), required, base=voting)
+    # Those against stand in the way; with none against, the abstainers who left the count.
+    blockers = tuple(sorted(oppose or abstain))
+    return Verdict(Outcome.BLOCKED, needed, blockers, required, base=voting)
 
 
 def blocking_members(rule: Rule, voters: Sequence[str], population: Mapping[str, int]) -> int:

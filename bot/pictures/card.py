@@ -214,8 +214,13 @@ def rule_bars(tally: Tally) -> tuple[Bar, ...]:
 
 def banner(tally: Tally) -> str:
     verdict = tally.verdict
+    if verdict.outcome is Outcome.REACHED and verdict.population_short:
+        return (
+            f"MET: fewer than {verdict.blocking or 4} oppose, no blocking minority "
+            "(Art. 238(3)(a) TFEU)"
+        )
     if verdict.outcome is Outcome.REACHED:
-        return "MET: " + state_phrase(verdict, len(tally.supporters)).removeprefix("✅ ")
+        return "MET: the rule is met"
     if verdict.vetoed_by:
         return f"VETOED by {names(tally.body, verdict.vetoed_by)}"
     if verdict.outcome is Outcome.BLOCKED:

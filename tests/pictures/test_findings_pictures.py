@@ -162,3 +162,20 @@ async def test_the_page_rule_keeps_the_case_chat_uses(run: Any, core: Core) -> N
     assert "(Art. 16(4) TEU, 238(3) TFEU)" in view.summary(eu)["rule"]
     assert view.summary(eu)["rule"].startswith("Qualified majority")
     assert "a veto (CN, FR, GB, RU, US)" in view.summary(sc)["rule"]
+
+
+async def test_the_card_says_why_a_qmv_is_deemed_attained(run: Any, core: Core) -> None:
+    await replay_ok(
+        run,
+        [
+            'tracker new eu-d "Deemed" kind=approval rule=qmv body=eu opened=2025-01-01',
+            "declare DE,FR,IT oppose tracker=eu-d date=2025-01-02",
+        ],
+    )
+    tally, _, _ = await read(core, "eu-d", date(2025, 1, 2))
+    rest = [m.code for m in tally.voters if m.code not in ("DE", "FR", "IT")]
+    await replay_ok(run, [f"declare {','.join(rest)} support tracker=eu-d date=2025-01-02"])
+    tally, _, _ = await read(core, "eu-d", date(2025, 1, 2))
+    assert tally.verdict.population_short
+    assert banner(tally) == "MET: fewer than 4 oppose, no blocking minority (Art. 238(3)(a) TFEU)"
+    assert "deemed attained" in view.summary(tally)["outcome_text"]

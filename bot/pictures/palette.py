@@ -58,8 +58,9 @@ OUTCOME_FILL = {
 }
 OUTCOME_TEXT = {Outcome.REACHED: "#FFFFFF", Outcome.BLOCKED: "#FFFFFF", Outcome.PENDING: "#000000"}
 THRESHOLD = "#000000"
-SERIES = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442")
-"""Timeline series, one per candidate (Okabe-Ito order, strongest first)."""
+SERIES = ("#009E73", "#0072B2", "#D55E00", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442")
+"""Timeline series, one per candidate: the first (an approval's one series) in the support
+colour of the card and page, then the rest of Okabe-Ito."""
 
 _BY_STANCE = {
     Stance.LEAN_SUPPORT: CellKind.LEAN_SUPPORT,

@@ -5,10 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from bot.domain import Confidence, Declaration, Stance, Tracker, TrackerKind, TrackerStatus
+from bot.domain import (
+    Candidate,
+    Confidence,
+    Declaration,
+    Stance,
+    Tracker,
+    TrackerKind,
+    TrackerStatus,
+)
 from bot.members import Body
 from bot.replies import Colour, Field, Reply
-from bot.rules import Base, Outcome, Verdict
+from bot.rules import Abstention, Base, Outcome, Verdict
 from bot.tally import Tally
 
 _OUTCOME_COLOUR = {
@@ -79,10 +87,19 @@ def headline(tally: Tally) -> str:
         return " · ".join(p for p in (count, closed, veto_phrase(tally, supporting)) if p)
     if closed:
         return " · ".join([count, closed])
-    parts = [count, state_phrase(verdict, supporting)]
-    if verdict.blocked_by:
+    parts = [count]
+    if verdict.outcome is not Outcome.BLOCKED or (verdict.needed and not abstention_blocks(tally)):
+        # Blocked by constructive abstention, or with nobody more needed: only what blocks.
+        parts.append(state_phrase(verdict, supporting, not_voted(tally)))
+    if verdict.outcome is Outcome.BLOCKED:
         parts.append(f"⛔ blocked: {blockers(tally)}")
     return " · ".join(parts)
+
+
+def not_voted(tally: Tally) -> int:
+    """Members taking part with no vote yet (no support, oppose or abstain declared)."""
+    voted = (Stance.SUPPORT, Stance.OPPOSE, Stance.ABSTAIN)
+    return len(tally.voters) - sum(len(tally.by_stance[s]) for s in voted)
 
 
 def veto_phrase(tally: Tally, supporting: int) -> str:
@@ -96,6 +113,8 @@ def veto_phrase(tally: Tally, supporting: int) -> str:
         return f"✅ the rule is met ({rule}, no veto)"
     if verdict.outcome is Outcome.BLOCKED:
         return f"⛔ {rule}; blocked by the count: {blockers(tally)}"
+    if verdict.provisional:
+        return f"{leading_phrase(not_voted(tally))} ({rule})"
     return f"needs {verdict.needed} more ({rule})"
 
 
@@ -113,33 +132,104 @@ def tally_colour(tally: Tally) -> Colour:
     return Colour.INFO if closed_phrase(tally) else colour_for(tally.verdict.outcome)
 
 
-def state_phrase(verdict: Verdict, supporting: int) -> str:
+def leading_phrase(waiting: int) -> str:
+    """base=voting while members have yet to vote: the count is met so far, not for good."""
+    have = "has" if waiting == 1 else "have"
+    return (
+        f"leading so far: met among those voting, but {waiting} {have} not voted "
+        "(met once all have voted or the tracker is closed)"
+    )
+
+
+def deemed_text(verdict: Verdict) -> str:
+    """qmv met without 65% of population: too few against for a blocking minority."""
+    return (
+        f"fewer than {verdict.blocking or 4} members oppose or abstain, so no blocking minority: "
+        "the qualified majority is deemed attained (Art. 16(4) TEU, Art. 238(3)(a) TFEU)"
+    )
+
+
+def state_phrase(verdict: Verdict, supporting: int, waiting: int = 0) -> str:
     """'✅ the rule is met', 'needs 4 more', or under qmv the condition that is short:
     '65% of population needed: 13.9% now'."""
     if verdict.outcome is Outcome.REACHED:
+        if verdict.population_short:
+            return f"✅ the rule is met: {deemed_text(verdict)}"
         return "✅ the rule is met"
     if verdict.outcome is Outcome.PENDING and verdict.required == 0 and not supporting:
         return "every member abstains: nothing is adopted without support, needs 1 more"
+    if verdict.provisional:
+        return leading_phrase(waiting)
     if verdict.population_needed is None:
         return f"needs {verdict.needed} more"
     short = []
     members = verdict.members_short(supporting)
     if members:
-        short.append(f"needs {members} more member{'s' if members > 1 else ''}")
+        short.append(f"{members} more member{'s' if members > 1 else ''}")
     if verdict.population_short:
         short.append(
             f"{verdict.population_needed:.0%} of population needed: "
             f"{verdict.population_share or 0.0:.1%} now"
         )
+    if members and verdict.needed > members:
+        # Both short: the fewest further supporters meeting both is more than the members alone.
+        return f"needs {verdict.needed} more to meet both conditions: " + " and ".join(short)
+    if members:
+        short[0] = "needs " + short[0]
     return " and ".join(short) or f"needs {verdict.needed} more"
 
 
+def abstention_blocks(tally: Tally) -> bool:
+    """Blocked by constructive abstention (Art. 31(1) TEU), not by an oppose."""
+    blocked_by = set(tally.verdict.blocked_by)
+    return (
+        tally.tracker.rule.abstention is Abstention.CONSTRUCTIVE
+        and bool(blocked_by)
+        and blocked_by <= set(tally.abstaining)
+    )
+
+
+def departed_note(tally: Tally) -> str | None:
+    """Why a count fell without anyone changing their mind: terms ended (the UN Security
+    Council's elected members each 1 January) and the votes of those who left drop out."""
+    if not tally.departed:
+        return None
+    who = names_list([tally.body.get(c).name for c in tally.departed])
+    many = len(tally.departed) > 1
+    are, members, votes = (
+        ("are", "members", "their votes") if many else ("is", "a member", "its vote")
+    )
+    return (
+        f"Members have changed: {who} declared but {are} no longer {members} on "
+        f"{tally.as_of}; {votes} no longer count, and members who joined since count as not "
+        "declared."
+        + (
+            " If the vote is over, close the tracker on its day to keep its result."
+            if tally.tracker.status is TrackerStatus.OPEN
+            else ""
+        )
+    )
+
+
 def blockers(tally: Tally) -> str:
-    """'Hungary opposes', or under qmv 'Germany and France oppose; Malta abstains'."""
+    """'Hungary opposes', or under qmv 'Germany and France oppose; Malta abstains', or what
+    else blocks: constructive abstention, a count no one left can reach."""
+    verdict = tally.verdict
     abstaining = set(tally.by_stance[Stance.ABSTAIN])
+    if abstention_blocks(tally):
+        return (
+            f"constructive abstention: {names(tally.body, verdict.blocked_by)} abstain, at "
+            "least a third of the members with a third of the population (Art. 31(1) TEU)"
+        )
+    if not verdict.blocked_by:
+        return (
+            f"{verdict.required} must support and only {len(tally.voters)} take part"
+            if verdict.required > len(tally.voters)
+            else f"{verdict.required} must support and too few can still do so"
+        )
     groups = (
-        ([c for c in tally.verdict.blocked_by if c not in abstaining], "oppose", "opposes"),
-        ([c for c in tally.verdict.blocked_by if c in abstaining], "abstain", "abstains"),
+        ([c for c in verdict.blocked_by if c not in abstaining], "oppose", "opposes"),
+        ([c for c in verdict.blocked_by if c in abstaining], "abstain", "abstains"),
     )
     return "; ".join(
         f"{names(tally.body, codes)} {plural if len(codes) > 1 else single}"
@@ -161,6 +251,18 @@ def describe_stance(declaration: Declaration, tracker: Tracker) -> str:
             final = declaration.stage == tracker.stages[-1]
             return f"approves ({declaration.stage}{', final stage' if final else ''})"
         return "approves" if not tracker.stages else "supports (no stage completed yet)"
+    return _WITHOUT_OBJECT.get(stance, "{}").format("approving")
+
+
+def stance_text(stance: Stance, tracker: Tracker, candidate: Candidate | None = None) -> str:
+    """A stance as a complete predicate, with no stage: 'approves', 'leans towards
+    approving', 'backs Mark Rutte', 'leans towards a candidate'."""
+    if tracker.kind is TrackerKind.SELECTION:
+        if candidate and stance.names_candidate:
+            return f"{stance.verb} {candidate.name}"
+        return _WITHOUT_OBJECT.get(stance, "{}").format("a candidate")
+    if stance is Stance.SUPPORT:
+        return "approves"
     return _WITHOUT_OBJECT.get(stance, "{}").format("approving")
 
 
@@ -211,6 +313,8 @@ def tally_reply(tally: Tally) -> Reply:
     lines.append(f"Rule: {rule}")
     if tally.not_taking_part:
         lines.append(f"Not taking part: {', '.join(labels(body, tally.not_taking_part))}")
+    if note := departed_note(tally):
+        lines.append(note)
     if tally.verdict.population_share is not None:
         lines.append(f"Population behind it: {tally.verdict.population_share:.1%}")
     for standing in tally.standings:

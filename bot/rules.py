@@ -321,6 +321,9 @@ class Verdict:
     """The count the rule is applied to: members taking part, or (base=voting) those voting."""
     blocking: int | None = None
     """qmv only: how many members a blocking minority needs (4, or Art. 238(3)(a) TFEU's)."""
+    provisional: bool = False
+    """base=voting, tracker open, some members not yet voted: the count would meet the rule if
+    the vote ended now, but the outcome stays pending (it is 'leading so far', not 'met')."""
 
     def members_short(self, supporting: int) -> int:
         """How many more members the member condition alone still needs."""
@@ -430,12 +433,26 @@ def _evaluate_of_voting(
     required = max(rule.required(voting), 1)
     if len(support) >= required:
         return Verdict(Outcome.REACHED, 0, (), required, base=voting)
-    # The fewest undeclared members who, by supporting, would meet the rule.
-    for added in range(1, open_ + 1):
-        if len(support) + added >= max(rule.required(voting + added), 1):
-            return Verdict(Outcome.PENDING, added, (), required, base=voting)
-    needed = max(rule.required(voting + open_), 1) - len(support)
-    return Verdict(Outcome.BLOCKED, needed, tuple(sorted(oppose)), required, base=voting)
+    # The fewest members who, by supporting, would meet the rule: an opponent who turns keeps
+    # the base as it is, a newcomer enlarges it (abstainers who turn count as newcomers).
+    newcomers = open_ + len(abstain)
+    best: int | None = None
+    for turned in range(len(oppose) + 1):
+        for added in range(newcomers + 1):
+            if len(support) + turned + added >= max(rule.required(voting + added), 1):
+                best = turned + added if best is None else min(best, turned + added)
+                break  # more newcomers only add to the count
+    # Blocked, as for every count rule, when the undeclared alone can no longer carry it.
+    reachable = any(
+        len(support) + added >= max(rule.required(voting + added), 1)
+        for added in range(1, open_ + 1)
+    )
+    if reachable and best is not None:
+        return Verdict(Outcome.PENDING, best, (), required, base=voting)
+    needed = best if best is not None else max(rule.required(voting + open_), 1) - len(support)
+    # Those against stand in the way; with none against, the abstainers who left the count.
+    blockers = tuple(sorted(oppose or abstain))
+    return Verdict(Outcome.BLOCKED, needed, blockers, required, base=voting)
 
 
 def blocking_members(rule: Rule, voters: Sequence[str], population: Mapping[str, int]) -> int:

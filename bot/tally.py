@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from bot.domain import Candidate, Declaration, Stance, Tracker, TrackerKind, TrackerStatus
 from bot.members import Body, Member
-from bot.rules import QMV_POPULATION_SHARE, WEIGHED_KINDS, Outcome, Verdict, evaluate
+from bot.rules import QMV_POPULATION_SHARE, WEIGHED_KINDS, Base, Outcome, Rule, Verdict, evaluate
 
 
 def closed_on(tracker: Tracker) -> date | None:
@@ -23,6 +23,16 @@ def reading_day(tracker: Tracker, as_of: date | None, today: date) -> date:
     if as_of is not None:
         return as_of
     return closed_on(tracker) or today
+
+
+def future_as_of(as_of: date | None, today: date) -> str | None:
+    """The sentence refusing an as_of after today (a tally is of a day that has happened)."""
+    if as_of is None or as_of <= today:
+        return None
+    return (
+        f"as_of={as_of} is in the future: as_of is a calendar date up to today ({today}), "
+        "and no tally exists for a day that has not happened."
+    )
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,9 @@ class Tally:
     by_stage: Mapping[str, tuple[str, ...]]
     not_taking_part: tuple[str, ...] = ()
     """Members of the day the rule leaves out (excluded=, participants=): not voters."""
+    departed: tuple[str, ...] = ()
+    """Members with a standing declaration who are no longer members on the day (a term
+    ended): their votes drop out of the count."""
 
     @property
     def supporters(self) -> tuple[str, ...]:
@@ -120,7 +133,9 @@ class Tally:
             "base": {"of": str(self.tracker.rule.base), "count": self.verdict.base},
             "participants": list(self.voters_codes()),
             "not_taking_part": list(self.not_taking_part),
+            "departed": list(self.departed),
             "needed": self.verdict.needed,
+            "provisional": self.verdict.provisional,
             "required": self.verdict.required,
             "supporting": len(self.supporters),
             "undeclared": list(self.undeclared),
@@ -129,6 +144,9 @@ class Tally:
         if self.tracker.rule.kind in WEIGHED_KINDS:
             data["population_share"] = round(self.verdict.population_share or 0.0, 4)
             data["population_needed"] = self.verdict.population_needed or QMV_POPULATION_SHARE
+            # `needed`: the fewest further supporters meeting both conditions; this: the members
+            # condition alone (what the text calls "N more members").
+            data["members_needed"] = self.verdict.members_short(len(self.supporters))
         if self.tracker.kind is TrackerKind.SELECTION:
             data["leader"] = self.leader.name if self.leader else None
             data["tied"] = [c.name for c in self.tied]
@@ -156,6 +174,8 @@ def compute_tally(
     not_taking_part = tuple(m.code for m in members if not tracker.rule.takes_part(m.code))
     codes = [m.code for m in voters]
     positions = {code: latest[code] for code in codes if code in latest}
+    of_day = {m.code for m in members} | {tracker.subject}
+    departed = tuple(sorted(c for c, d in latest.items() if c not in of_day and d.made_on <= day))
     by_stance = {
         stance: tuple(c for c in codes if c in positions and positions[c].stance is stance)
         for stance in Stance
@@ -163,6 +183,17 @@ def compute_tally(
     undeclared = tuple(c for c in codes if c not in positions)
     abstain = set(by_stance[Stance.ABSTAIN])
     population = {m.code: m.population or 0 for m in voters} if body.weighs_population else None
+    not_voted = len(codes) - sum(
+        len(by_stance[s]) for s in (Stance.SUPPORT, Stance.OPPOSE, Stance.ABSTAIN)
+    )
+    settled = closed is not None or not not_voted
+
+    def judge(support: set[str], oppose: set[str]) -> Verdict:
+        return _provisional(
+            tracker.rule,
+            evaluate(tracker.rule, codes, support, oppose, abstain, population),
+            settled,
+        )
 
     standings: list[CandidateStanding] = []
     approved: tuple[str, ...] = ()
@@ -179,7 +210,7 @@ def compute_tally(
                 and positions[c].stance is Stance.OPPOSE
                 and positions[c].candidate_id in (candidate.id, None)
             )
-            verdict = evaluate(tracker.rule, codes, set(support), set(oppose), abstain, population)
+            verdict = judge(set(support), set(oppose))
             standings.append(
                 CandidateStanding(candidate, support, oppose, candidate.is_active_on(day), verdict)
             )
@@ -198,7 +229,7 @@ def compute_tally(
             elif best.supporters:
                 tied = tuple(s.candidate for s in level)
         else:
-            verdict = evaluate(tracker.rule, codes, set(), set(), abstain, population)
+            verdict = judge(set(), set())
             verdict = Verdict(
                 Outcome.PENDING, verdict.needed, (), verdict.required, base=verdict.base
             )
@@ -211,9 +242,7 @@ def compute_tally(
             stage: tuple(c for c in by_stance[Stance.SUPPORT] if positions[c].stage == stage)
             for stage in tracker.stages
         }
-        verdict = evaluate(
-            tracker.rule, codes, set(approved), set(by_stance[Stance.OPPOSE]), abstain, population
-        )
+        verdict = judge(set(approved), set(by_stance[Stance.OPPOSE]))
     return Tally(
         tracker=tracker,
         body=body,
@@ -229,7 +258,17 @@ def compute_tally(
         approved=approved,
         by_stage=by_stage,
         not_taking_part=not_taking_part,
+        departed=departed,
     )
+
+
+def _provisional(rule: Rule, verdict: Verdict, settled: bool) -> Verdict:
+    """Of those voting, a count met while members have yet to vote is a lead, not a result:
+    the next vote may undo it. It is 'met' once every member taking part has declared (support,
+    oppose or abstain) or the tracker is closed; until then the outcome stays pending."""
+    if rule.base is not Base.VOTING or settled or verdict.outcome is not Outcome.REACHED:
+        return verdict
+    return replace(verdict, outcome=Outcome.PENDING, provisional=True)
 
 
 def _with(

@@ -39,6 +39,9 @@ class TimelinePoint:
     blocked_by: tuple[str, ...] = ()
     population_share: float | None = None
     """qmv: the share of population behind it (0-1), the rule's second condition."""
+    vetoed_by: tuple[str, ...] = ()
+    members: frozenset[str] = frozenset()
+    """The voters of the day: terms that end and begin on one day keep the count, not them."""
 
 
 @dataclass(frozen=True)
@@ -200,32 +203,59 @@ def _point(tally: Tally, day: date) -> TimelinePoint:
         leader=tally.leader.name if tally.leader else None,
         blocked_by=tally.verdict.blocked_by,
         population_share=tally.verdict.population_share,
+        vetoed_by=tally.verdict.vetoed_by,
+        members=frozenset(tally.voters_codes()),
     )
 
 
 def _differs(a: TimelinePoint, b: TimelinePoint) -> bool:
     def key(p: TimelinePoint) -> tuple[object, ...]:
-        return (p.support, p.counted, p.required, p.voters, p.outcome, p.leader, p.population_share)
+        return (
+            p.support,
+            p.counted,
+            p.required,
+            p.voters,
+            p.outcome,
+            p.leader,
+            p.population_share,
+            p.members,
+        )
 
     return key(a) != key(b)
 
 
 def _changes(before: TimelinePoint | None, now: TimelinePoint) -> list[TimelineEvent]:
-    """Events the series itself shows: membership changes and the outcome turning."""
+    """Events the series itself shows: membership changes and the outcome turning (on the
+    opening day too: a vote recorded entirely that day is met or vetoed that day)."""
     if before is None:
-        return [TimelineEvent(now.day, "opened", "opened")]
+        return [TimelineEvent(now.day, "opened", "opened"), *_outcome_event(now)]
     found: list[TimelineEvent] = []
     if now.voters != before.voters:
         found.append(TimelineEvent(now.day, "membership", f"{before.voters} -> {now.voters}"))
-    if now.outcome is not before.outcome:
-        if now.outcome is Outcome.BLOCKED:
-            found.append(TimelineEvent(now.day, "blocked", _blocked(now.blocked_by)))
-        elif now.outcome is Outcome.REACHED:
-            found.append(TimelineEvent(now.day, "met", "met"))
+    elif now.members != before.members and before.members:
+        # Terms changing on one day (the UN Security Council each 1 January): same count,
+        # other members; those who left no longer count, their votes drop out.
+        left, joined = before.members - now.members, now.members - before.members
+        found.append(
+            TimelineEvent(now.day, "membership", f"terms: {len(left)} left, {len(joined)} joined")
+        )
+    if now.outcome is not before.outcome or now.vetoed_by != before.vetoed_by:
+        found.extend(_outcome_event(now))
     return found
 
 
-def _blocked(codes: tuple[str, ...]) -> str:
+def _outcome_event(point: TimelinePoint) -> list[TimelineEvent]:
+    if point.outcome is Outcome.BLOCKED:
+        return [TimelineEvent(point.day, "blocked", _blocked(point))]
+    if point.outcome is Outcome.REACHED:
+        return [TimelineEvent(point.day, "met", "met")]
+    return []
+
+
+def _blocked(point: TimelinePoint) -> str:
+    if point.vetoed_by:
+        return "vetoed by " + ", ".join(point.vetoed_by)
+    codes = point.blocked_by
     if not codes:
         return "blocked"
     shown = ", ".join(codes[:3])

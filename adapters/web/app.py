@@ -42,7 +42,7 @@ from adapters.web.reading import (
 from bot.pictures.files import PNG, card_png, timeline_png
 from bot.pictures.renderer import RendererFailed
 from bot.pictures.worker import on_picture_thread
-from bot.tally import reading_day
+from bot.tally import future_as_of, reading_day
 
 if TYPE_CHECKING:
     from bot.storage import Records, Store, Transaction
@@ -283,7 +283,15 @@ class Pages:
         if meta is None:
             return _sentence(404, f"No public tracker '{slug}'.")
         today = self.clock().date()
-        as_of = None if whole_record else as_of
+        if future := future_as_of(as_of, today):
+            return _sentence(400, future)
+        if whole_record and as_of is not None:
+            return _sentence(
+                400,
+                f"The {'CSV' if variant == 'csv' else 'feed'} is the whole record, every "
+                "declaration with its date: "
+                "it takes no as_of. Leave as_of out.",
+            )
         day = reading_day(meta.tracker, as_of, today)
         if day < meta.tracker.opened:
             return _sentence(

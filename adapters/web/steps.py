@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from bot.domain import Declaration, Tracker
 from bot.members import Body
-from bot.presentation import names
+from bot.presentation import blockers, names
 from bot.rules import Outcome
 from bot.tally import Tally, compute_tally
 
@@ -52,7 +52,10 @@ def replay(
         for declaration in todays:
             latest[declaration.member] = declaration
         tally = compute_tally(tracker, body, day, latest)
-        step = _step(tally, before, max((d.recorded_at for d in todays), default=None))
+        # The opening day is measured against no declarations at all: a vote recorded entirely
+        # that day is met or vetoed that day, and says so.
+        start = before or compute_tally(tracker, body, day, {})
+        step = _step(tally, start, max((d.recorded_at for d in todays), default=None))
         if before is None or step.notes or _changed(step, steps[-1]):
             steps.append(step)
         before = tally
@@ -68,7 +71,7 @@ def _changed(step: Step, last: Step) -> bool:
     )
 
 
-def _step(tally: Tally, before: Tally | None, recorded_at: datetime | None) -> Step:
+def _step(tally: Tally, before: Tally, recorded_at: datetime | None) -> Step:
     return Step(
         day=tally.as_of,
         supporting=len(tally.supporters),
@@ -76,7 +79,7 @@ def _step(tally: Tally, before: Tally | None, recorded_at: datetime | None) -> S
         required=tally.verdict.required,
         outcome=tally.verdict.outcome,
         leader=tally.leader.name if tally.leader else None,
-        notes=tuple(milestones(before, tally)) if before else (),
+        notes=tuple(milestones(before, tally)),
         recorded_at=recorded_at,
     )
 
@@ -88,13 +91,26 @@ def milestones(before: Tally, after: Tally) -> list[str]:
     found: list[str] = []
     if len(before.voters) != len(after.voters):
         found.append(f"Members {len(before.voters)} → {len(after.voters)}")
+    elif set(before.voters) != set(after.voters):
+        left = [m.code for m in before.voters if m not in after.voters]
+        joined = [m.code for m in after.voters if m not in before.voters]
+        found.append(
+            f"Terms changed: {', '.join(left)} left, {', '.join(joined)} joined "
+            "(votes of members who left no longer count)"
+        )
     who = after.leader.name if after.leader else "The proposal"
     if now.outcome is Outcome.REACHED and was.outcome is not Outcome.REACHED:
         found.append(f"{who} has the support the rule requires")
     elif was.outcome is Outcome.REACHED and now.outcome is not Outcome.REACHED:
         found.append("The rule is no longer met")
-    if now.outcome is Outcome.BLOCKED and was.outcome is not Outcome.BLOCKED:
-        found.append(f"Blocked by {names(after.body, now.blocked_by)}")
+    if now.vetoed_by and now.vetoed_by != was.vetoed_by:
+        found.append(f"Vetoed by {names(after.body, now.vetoed_by)}")
+    elif now.outcome is Outcome.BLOCKED and was.outcome is not Outcome.BLOCKED:
+        found.append(
+            f"Blocked by {names(after.body, now.blocked_by)}"
+            if now.blocked_by
+            else f"Blocked: {blockers(after)}"
+        )
     elif was.outcome is Outcome.BLOCKED and now.outcome is not Outcome.BLOCKED:
         found.append("Unblocked: no one blocks it any more")
     if before.leader is not None and after.leader is not None and before.leader != after.leader:

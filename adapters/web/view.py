@@ -12,12 +12,21 @@ from urllib.parse import urlsplit
 from adapters.web.reading import TrackerPage
 from bot.domain import Confidence, Declaration, Stance, TrackerKind
 from bot.history import event_entry
-from bot.presentation import blockers, describe_stance, headline
+from bot.presentation import (
+    blockers,
+    deemed_text,
+    describe_stance,
+    headline,
+    leading_phrase,
+    names,
+    not_voted,
+)
 from bot.rules import Outcome
 from bot.tally import Tally
 from bot.timeline import timeline_span
 
 UNDECLARED = "undeclared"
+NOT_TAKING_PART = "not-taking-part"
 STANCE_WORDS = {
     str(Stance.SUPPORT): "support",
     str(Stance.LEAN_SUPPORT): "leaning support",
@@ -26,6 +35,7 @@ STANCE_WORDS = {
     str(Stance.OPPOSE): "oppose",
     str(Stance.ABSTAIN): "abstain",
     UNDECLARED: "not declared",
+    NOT_TAKING_PART: "not taking part",
 }
 STANCE_MARKS = {
     str(Stance.SUPPORT): "✓",
@@ -35,6 +45,7 @@ STANCE_MARKS = {
     str(Stance.OPPOSE): "✗",
     str(Stance.ABSTAIN): "–",
     UNDECLARED: "·",
+    NOT_TAKING_PART: "○",
 }
 RIVAL_MARK = "⇄"
 PARTWAY_MARK = "◐"
@@ -88,7 +99,7 @@ class Cell:
 
 
 def cells(tally: Tally) -> list[Cell]:
-    """One per voter, in the body's order."""
+    """One per voter, in the body's order, then one per member not taking part."""
     tracker = tally.tracker
     leader = tally.leader.id if tally.leader else None
     final = tracker.stages[-1] if tracker.stages else None
@@ -125,7 +136,27 @@ def cells(tally: Tally) -> list[Cell]:
                 condition=d.condition if d else None,
             )
         )
+    for code in tally.not_taking_part:
+        member = tally.body.get(code)
+        word = STANCE_WORDS[NOT_TAKING_PART]
+        found.append(
+            Cell(
+                code=code,
+                name=member.name,
+                stance=NOT_TAKING_PART,
+                word=word,
+                mark=STANCE_MARKS[NOT_TAKING_PART],
+                detail=f"is {word} (the rule leaves it out)",
+                rival=False,
+                partway=False,
+                **dict.fromkeys(_DECLARED_FIELDS),
+            )
+        )
     return found
+
+
+_DECLARED_FIELDS = ("date", "quote", "speaker", "source", "link", "confidence", "condition")
+"""Cell fields a declaration fills: none for a member not taking part."""
 
 
 def _confidence(declaration: Declaration) -> str | None:
@@ -163,15 +194,27 @@ def summary(tally: Tally) -> dict[str, Any]:
     verdict = tally.verdict
     voters = len(tally.voters)
     outcome = OUTCOME_WORDS[verdict.outcome]
-    if verdict.outcome is Outcome.BLOCKED and verdict.blocked_by:
+    if verdict.vetoed_by:
+        outcome = f"Vetoed by {names(tally.body, verdict.vetoed_by)}"
+    elif verdict.outcome is Outcome.BLOCKED:
         outcome += f": {blockers(tally)}"
+    elif verdict.provisional:
+        outcome = "Leading so far: " + leading_phrase(not_voted(tally)).removeprefix(
+            "leading so far: "
+        )
     elif verdict.outcome is Outcome.PENDING:
         outcome += f": needs {verdict.needed} more"
+    elif verdict.population_short:
+        outcome += f": {deemed_text(verdict)}"
+    rule = tally.tracker.rule.describe(
+        voters, len(tally.abstaining), verdict.base, verdict.blocking
+    )
     return {
         "headline": plain(headline(tally)),
         "outcome": str(verdict.outcome),
         "outcome_text": outcome,
-        "rule": tally.tracker.rule.describe(voters, len(tally.abstaining)),
+        # Chat's case kept (Art. 16(4) TEU, veto (CN, FR...)): only the first letter raised.
+        "rule": rule[:1].upper() + rule[1:],
         "supporting": len(tally.supporters),
         "required": verdict.required,
         "voters": voters,

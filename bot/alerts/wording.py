@@ -10,11 +10,13 @@ from bot.alerts.changes import Change
 from bot.domain import Candidate, Stance, TrackerKind
 from bot.events import EventKind
 from bot.presentation import (
+    blockers,
     colour_for,
     declaration_data,
     describe_stance,
     headline,
     names,
+    not_voted,
     plural_verb,
     provenance,
     state_phrase,
@@ -57,7 +59,7 @@ def count_phrase(tally: Tally, candidate: Candidate | None = None) -> str:
     else:
         supporters, verdict = tally.supporters, tally.verdict
         opponents = tally.by_stance[Stance.OPPOSE]
-    detail = [state_phrase(verdict, len(supporters))]
+    detail = [state_phrase(verdict, len(supporters), not_voted(tally))]
     if opponents:
         verb = "opposes" if len(opponents) == 1 else "oppose"
         detail.append(f"{names(tally.body, opponents)} {verb}")
@@ -209,7 +211,11 @@ def milestones(change: Change) -> list[str]:
         if now.vetoed_by:
             found.append(f"⛔ Vetoed by {names(after.body, now.vetoed_by)}")
         else:
-            found.append(f"⛔ Blocked by {names(after.body, now.blocked_by)}")
+            found.append(
+                f"⛔ Blocked by {names(after.body, now.blocked_by)}"
+                if now.blocked_by
+                else f"⛔ Blocked: {blockers(after)}"
+            )
     elif was.outcome is Outcome.BLOCKED and now.outcome is not Outcome.BLOCKED:
         found.append("Unblocked: no one blocks it any more")
     if now.outcome is not Outcome.REACHED and now.needed == 1 and was.needed != 1:

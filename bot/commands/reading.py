@@ -26,7 +26,7 @@ from bot.presentation import (
     tally_reply,
 )
 from bot.replies import Colour, Field, Reply
-from bot.tally import Tally, closed_on, compute_tally, reading_day
+from bot.tally import Tally, closed_on, compute_tally, future_as_of, reading_day
 
 
 def current_tally(ctx: Context, tracker: Tracker, as_of: date | None = None) -> Tally:
@@ -34,6 +34,8 @@ def current_tally(ctx: Context, tracker: Tracker, as_of: date | None = None) -> 
 
     A date before the tracker opened has no tally: the reply names the opening date.
     """
+    if future := future_as_of(as_of, ctx.today):
+        raise UserError(future)
     day = reading_day(tracker, as_of, ctx.today)
     if day < tracker.opened:
         raise UserError(

@@ -29,6 +29,7 @@ from bot.presentation import (
     colour_for,
     declaration_data,
     declaration_line,
+    departed_note,
     describe_stance,
     headline,
     names,
@@ -36,6 +37,7 @@ from bot.presentation import (
     provenance,
 )
 from bot.replies import Reply, Visibility
+from bot.tally import Tally
 
 
 def find_candidate(tracker: Tracker, text: str) -> Candidate:
@@ -101,6 +103,22 @@ def checked_declaration(
     return _new_declaration(ctx, tracker, member, args, target, before), member
 
 
+def tally_lines(ctx: Context, tally: Tally, made_on: date) -> list[str]:
+    """The tally after a declaration; for a past date whose members differ from today's (terms
+    ended since), the tally of that day first, then today's, saying why they differ."""
+    now = f"{when(tally, ctx.today)}: {headline(tally)}"
+    if made_on >= tally.as_of or made_on < tally.tracker.opened:
+        return [now]
+    then = current_tally(ctx, tally.tracker, made_on)
+    if {m.code for m in then.voters} == {m.code for m in tally.voters}:
+        return [now]
+    return [
+        f"As of {made_on}: {headline(then)}",
+        f"{when(tally, ctx.today)} (members have changed since {made_on}): {headline(tally)}",
+        *filter(None, [departed_note(tally)]),
+    ]
+
+
 def declare(ctx: Context, args: DeclareArgs) -> Reply:
     tracker = ctx.tracker(args.tracker)
     body = ctx.body(tracker)
@@ -115,7 +133,7 @@ def declare(ctx: Context, args: DeclareArgs) -> Reply:
     if not member.is_member_on(made_on):
         lines.append(f"{member.name} joins on {member.joined}; this counts from then.")
     tally = current_tally(ctx, tracker)
-    lines.append(f"{when(tally, ctx.today)}: {headline(tally)}")
+    lines += tally_lines(ctx, tally, made_on)
     return Reply(
         title=f"Recorded #{declaration.id}: {declaration_line(declaration, tracker, body)}",
         lines=tuple(lines),
@@ -169,7 +187,7 @@ def roll_call(ctx: Context, tracker: Tracker, body: Body, args: DeclareArgs) -> 
         for m in members
         if not m.is_member_on(made_on)
     ]
-    lines.append(f"{when(tally, ctx.today)}: {headline(tally)}")
+    lines += tally_lines(ctx, tally, made_on)
     return Reply(
         title=f"Recorded {len(ids)} declarations: {names(body, [m.code for m in members])} "
         f"{plural_verb(said)}",

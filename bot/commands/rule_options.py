@@ -116,13 +116,23 @@ def check_rule_for_body(rule: Rule, body: Body) -> None:
         if unknown:
             raise UserError(f"{name}=: {', '.join(unknown)} is not a member of {body.name}.")
     taking = {m.code for m in body.members if rule.takes_part(m.code)}
+    most = _most_at_once(rule, body)
     if not taking:
         raise UserError(f"Nobody in {body.name} would take part: check excluded=/participants=.")
-    if rule.kind == "threshold" and (rule.threshold or 0) > len(taking):
+    if rule.kind == "threshold" and (rule.threshold or 0) > most:
         raise UserError(
-            f"threshold={rule.threshold} can never be met: {body.name} has "
-            f"{len(taking)} members{' taking part' if rule.restricted else ''}."
+            f"threshold={rule.threshold} can never be met: {body.name} has at most "
+            f"{most} members{' taking part' if rule.restricted else ''} at a time."
         )
+
+
+def _most_at_once(rule: Rule, body: Body) -> int:
+    """The most members taking part on any one day (a body's roll changes with terms: the
+    UN Security Council has 15 at a time out of some 60 ever listed)."""
+    days = {m.joined for m in body.members}
+    return max(
+        (sum(1 for m in body.members_on(d) if rule.takes_part(m.code)) for d in days), default=0
+    )
 
 
 def _codes(text: str, option: str, body: Body) -> str:

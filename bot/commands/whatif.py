@@ -3,7 +3,7 @@ members whose support would meet the rule. Nothing is recorded: both only read."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -12,13 +12,14 @@ from bot.commands.params import AS_OF, TRACKER_OPT, TRACKER_POS
 from bot.commands.reading import current_tally
 from bot.commands.recording import find_candidate
 from bot.commands.spec import Command, Param, ParamKind
-from bot.domain import STANCE_ALIASES, Candidate, Stance, Tracker, TrackerKind
+from bot.domain import STANCE_ALIASES, Candidate, Stance, Tracker, TrackerKind, TrackerStatus
 from bot.errors import UserError
 from bot.members import Body
-from bot.presentation import colour_for, headline
+from bot.presentation import colour_for, headline, names, stance_text
 from bot.replies import Field, Reply, fit_items
+from bot.rules import WEIGHED_KINDS, Abstention
 from bot.tally import Tally
-from bot.whatif import PATHS_BUDGET, Hypothesis, apply, paths, population_share
+from bot.whatif import PATHS_BUDGET, Hypothesis, Paths, apply, paths, population_share
 
 
 def parse_stance(word: str) -> Stance | None:
@@ -51,7 +52,10 @@ def parse_hypotheses(
         words = []
     if words:
         stances = ", ".join(str(s) for s in Stance)
-        raise UserError(f"No stance after '{' '.join(words)}': give one of {stances}.")
+        raise UserError(
+            f"No stance after '{' '.join(words)}': give one of {stances} (name the tracker "
+            "with tracker=SLUG, or as the last word)."
+        )
     if not found:
         raise UserError("Give at least one MEMBER STANCE pair, e.g. /tally whatif HU support.")
     return found
@@ -97,8 +101,27 @@ def _default_candidate(tally: Tally, chosen: Candidate | None) -> Candidate | No
     raise UserError("Nobody leads: say whom the support goes to with candidate=NAME.")
 
 
+def _trailing_tracker(ctx: Context, args: WhatIfArgs) -> WhatIfArgs:
+    """'/tally whatif DE support jha': a last word that is no stance but a tracker's name is
+    the tracker, as in every other command that takes one by position."""
+    *rest, last = args.changes.split() or [""]
+    if args.tracker or parse_stance(last) is not None or not ctx.repo.tracker_exists(last.lower()):
+        return args
+    return replace(args, changes=" ".join(rest), tracker=last.lower())
+
+
 def what_if(ctx: Context, args: WhatIfArgs) -> Reply:
-    tracker = ctx.tracker(args.tracker)
+    args = _trailing_tracker(ctx, args)
+    try:
+        tracker = ctx.tracker(args.tracker)
+    except UserError as exc:
+        if args.tracker:
+            raise
+        raise UserError(
+            f"{str(exc).removesuffix(': name one.').rstrip('.')}: name the tracker with "
+            "tracker=SLUG, or as the last word "
+            "(/tally whatif DE support SLUG)."
+        ) from None
     tally = current_tally(ctx, tracker, args.as_of)
     voters = {m.code for m in tally.voters}
     hypotheses = parse_hypotheses(
@@ -145,11 +168,30 @@ def _candidate_for(tally: Tally, chosen: Candidate | None, text: str) -> Candida
     return _default_candidate(tally, chosen) if naming else chosen
 
 
+def _holding_out(tally: Tally, found: Paths) -> list[str]:
+    """Who must change before any set can meet the rule: a veto, a constructive abstention."""
+    rule = tally.tracker.rule
+    lines = []
+    vetoers = [c for c in found.must if c in tally.verdict.vetoed_by]
+    if vetoers:
+        lines.append(
+            f"Blocked by the veto of {names(tally.body, vetoers)} while "
+            f"{'they oppose' if len(vetoers) > 1 else 'it opposes'}: every set includes "
+            f"{'them' if len(vetoers) > 1 else 'it'}."
+        )
+    abstainers = [c for c in found.must if c in tally.abstaining]
+    if abstainers and rule.abstention is Abstention.CONSTRUCTIVE:
+        lines.append(
+            f"Blocked by the constructive abstention of {names(tally.body, abstainers)}: "
+            "every set includes them (Art. 31(1) TEU)."
+        )
+    if tally.tracker.status is not TrackerStatus.OPEN:
+        lines.append(f"This tracker is {tally.tracker.status}: these paths are hypothetical.")
+    return lines
+
+
 def _stance_words(hypothesis: Hypothesis, tracker: Tracker) -> str:
-    named = hypothesis.candidate and hypothesis.stance.names_candidate
-    if tracker.kind is TrackerKind.SELECTION and named and hypothesis.candidate:
-        return f"{hypothesis.stance.verb} {hypothesis.candidate.name}"
-    return hypothesis.stance.verb
+    return stance_text(hypothesis.stance, tracker, hypothesis.candidate)
 
 
 def _summary(tally: Tally) -> dict[str, Any]:
@@ -178,20 +220,38 @@ def show_paths(ctx: Context, args: PathsArgs) -> Reply:
     whose = f" behind {target.name}" if target else ""
     lines: list[str] = [headline(tally)]
     fields: list[Field] = []
-    qmv = tracker.rule.kind == "qmv"
+    qmv = tracker.rule.kind in WEIGHED_KINDS
+    lines.extend(_holding_out(tally, found))
     if found.size is None:
         lines.append(
             "No set of the members not yet counted can meet the rule"
             + (" within the search limit." if found.cut else ".")
         )
     elif found.size == 0:
-        lines.append("The rule is already met: no one else is needed.")
+        lines.append(
+            "The count is met among those voting so far: no one else is needed while it holds."
+            if tally.verdict.provisional
+            else "The rule is already met: no one else is needed."
+        )
     elif found.any_of_pool:
         lines.append(
             f"Any {found.size} of these {len(found.pool)} members{whose} would meet the rule "
             f"({found.total:,} ways)."
         )
         fields.append(Field("Not yet counted", tuple(body.get(c).name for c in found.pool)))
+    elif found.ways:
+        members = "member" if found.size == 1 else "members"
+        lines.append(
+            f"Smallest: {found.size} more {members}{whose} ({found.total:,} sets). "
+            f"{len(found.ways)} way{'s' if len(found.ways) > 1 else ''}:"
+        )
+        for number, way in enumerate(found.ways, start=1):
+            picks = tuple(
+                f"{'all of' if p.take == len(p.of) else f'any {p.take} of'}: "
+                + fit_items([body.get(c).name for c in p.of], 900)
+                for p in way
+            )
+            fields.append(Field(f"{number}. {found.size} {members}", picks, separator="\n"))
     else:
         many = "set" if len(found.sets) == 1 else "sets"
         members = "member" if found.size == 1 else "members"
@@ -207,11 +267,15 @@ def show_paths(ctx: Context, args: PathsArgs) -> Reply:
                 )
             fields.append(Field(f"{number}. {', '.join(codes)}", tuple(detail), separator="\n"))
     context = ["Drawn from members not yet counted: undecided, opposing, leaning, undeclared."]
+    if tally.tracker.rule.abstention is Abstention.CONSTRUCTIVE and tally.abstaining:
+        context.append(
+            "Abstainers are taken largest population first: another of them may do as well."
+        )
     if found.cut:
         context.append(
             f"Search cut after {PATHS_BUDGET:,} combinations: other sets of this size may exist."
         )
-    elif found.total and not found.any_of_pool and found.total > len(found.sets):
+    elif found.total and not found.any_of_pool and not found.ways and found.total > len(found.sets):
         context.append(f"{len(found.sets)} of {found.total:,} sets of this size shown.")
     return Reply(
         title=f"Paths to the rule — {tracker.title} — as of {tally.as_of}",
@@ -226,6 +290,8 @@ def show_paths(ctx: Context, args: PathsArgs) -> Reply:
             "size": found.size,
             "sets": [list(s) for s in found.sets],
             "any_of": list(found.pool) if found.any_of_pool else None,
+            "ways": [[{"take": p.take, "of": list(p.of)} for p in way] for way in found.ways],
+            "must": list(found.must),
             "total": found.total,
             "cut": found.cut,
             "tried": found.tried,

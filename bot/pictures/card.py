@@ -7,13 +7,23 @@ web page can find a member's cell or the threshold in the pixels."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.members import Member
 from bot.pictures.draw import DPI, fit, new_figure, png, text
-from bot.pictures.palette import LOOKS, OUTCOME_FILL, OUTCOME_TEXT, THRESHOLD, CellKind, cell_kind
-from bot.presentation import blockers, headline, state_phrase
+from bot.pictures.palette import (
+    LOOKS,
+    OUTCOME_FILL,
+    OUTCOME_TEXT,
+    THRESHOLD,
+    VETO_LABEL,
+    CellKind,
+    cell_kind,
+)
+from bot.presentation import blockers, headline, names, not_voted, state_phrase
 from bot.rules import QMV_MEMBER_SHARE, QMV_POPULATION_SHARE, Outcome
 from bot.tally import Tally
 
@@ -29,6 +39,7 @@ HEADER_IN = 1.75
 LEGEND_IN = 0.45
 BAR_IN = 0.78
 FOOTER_IN = 0.1
+HEADLINE_CHARS = 70
 
 
 @dataclass(frozen=True)
@@ -91,8 +102,27 @@ BAR_LABEL_IN = 0.22
 BAR_THICK_IN = 0.26
 
 
+def grid_members(tally: Tally) -> list[Member]:
+    """The grid's cells: every voter (in the body's order), then each member of the day the
+    rule leaves out, shown as not taking part."""
+    return [*tally.voters, *(tally.body.get(c) for c in tally.not_taking_part)]
+
+
+def card_headline(tally: Tally, limit: int = HEADLINE_CHARS) -> str:
+    """The headline's count part; a long name is shortened, never the count ('Maximiliana …
+    Wittelsbach: 9 of 32 support' keeps 'of 32')."""
+    words = headline(tally).split(" · ")[0]
+    if len(words) <= limit:
+        return words
+    count = re.search(r"(: | with )?\d+ of \d+", words)
+    if count is None or count.start() < 2:
+        return fit(words, limit)
+    tail = words[count.start() :]
+    return fit(words[: count.start()], max(limit - len(tail), 8)) + tail
+
+
 def card_layout(tally: Tally) -> CardLayout:
-    count = len(tally.voters)
+    count = len(grid_members(tally))
     columns = 8 if count <= 48 else math.ceil(math.sqrt(count * 1.1))
     rows = max(math.ceil(count / columns), 1)
     cell_w = (WIDTH_IN - 2 * MARGIN_IN) / columns
@@ -108,7 +138,7 @@ def card_layout(tally: Tally) -> CardLayout:
 
 def _legend(tally: Tally, top: float) -> tuple[tuple[CellKind, str, float, float], ...]:
     counts: dict[CellKind, int] = {}
-    for member in tally.voters:
+    for member in grid_members(tally):
         kind = cell_kind(tally, member.code)
         counts[kind] = counts.get(kind, 0) + 1
     entries = []
@@ -117,12 +147,34 @@ def _legend(tally: Tally, top: float) -> tuple[tuple[CellKind, str, float, float
         if kind not in counts:
             continue
         label = f"{LOOKS[kind].label} ({counts[kind]})"
+        if kind is CellKind.RIVAL:
+            label = _rivals_label(tally, counts[kind])
         width = 0.28 + 0.075 * len(label) + 0.25
         if x + width > WIDTH_IN - MARGIN_IN and x > MARGIN_IN:
             x, y = MARGIN_IN, y + 0.34
         entries.append((kind, label, x, y))
         x += width
     return tuple(entries)
+
+
+def _rivals_label(tally: Tally, count: int) -> str:
+    """'backs a rival (3)', or with two rivals or more, whom: 'backs a rival (2 Iohannis,
+    1 Rutte)' (the hatch is the same, so the legend says which)."""
+    by_name: dict[str, int] = {}
+    leader = tally.leader.id if tally.leader else None
+    for code in tally.voters_codes():
+        d = tally.positions.get(code)
+        candidate = tally.tracker.candidate_named(d.candidate_id) if d else None
+        if candidate and candidate.id != leader and cell_kind(tally, code) is CellKind.RIVAL:
+            surname = candidate.name.split()[-1] if candidate.name.split() else candidate.name
+            by_name[fit(surname, 14)] = by_name.get(fit(surname, 14), 0) + 1
+    if len(by_name) < 2:
+        return f"{LOOKS[CellKind.RIVAL].label} ({count})"
+    return (
+        f"{LOOKS[CellKind.RIVAL].label} ("
+        + ", ".join(f"{n} {name}" for name, n in sorted(by_name.items(), key=lambda i: -i[1]))
+        + ")"
+    )
 
 
 def rule_bars(tally: Tally) -> tuple[Bar, ...]:
@@ -162,11 +214,18 @@ def rule_bars(tally: Tally) -> tuple[Bar, ...]:
 
 def banner(tally: Tally) -> str:
     verdict = tally.verdict
+    if verdict.outcome is Outcome.REACHED and verdict.population_short:
+        return (
+            f"MET: fewer than {verdict.blocking or 4} oppose, no blocking minority "
+            "(Art. 238(3)(a) TFEU)"
+        )
     if verdict.outcome is Outcome.REACHED:
         return "MET: the rule is met"
+    if verdict.vetoed_by:
+        return f"VETOED by {names(tally.body, verdict.vetoed_by)}"
     if verdict.outcome is Outcome.BLOCKED:
         return f"BLOCKED: {blockers(tally)}"
-    return f"PENDING: {state_phrase(verdict, len(tally.supporters))}"
+    return f"PENDING: {state_phrase(verdict, len(tally.supporters), not_voted(tally))}"
 
 
 def render_card(tally: Tally) -> bytes:
@@ -187,7 +246,7 @@ def render_card(tally: Tally) -> bytes:
     text(figure, fx(MARGIN_IN), fy(0.42), fit(tracker.title, 70), size=19, weight="bold")
     status = f"{tally.body.name} · {tracker.rule} · as of {tally.as_of.isoformat()}"
     text(figure, fx(MARGIN_IN), fy(0.72), status, size=11, color="#444444")
-    text(figure, fx(MARGIN_IN), fy(1.07), fit(headline(tally).split(" · ")[0], 70), size=16)
+    text(figure, fx(MARGIN_IN), fy(1.07), card_headline(tally), size=16)
     outcome = tally.verdict.outcome
     figure.patches.append(
         Rectangle(
@@ -218,9 +277,11 @@ def render_card(tally: Tally) -> bytes:
 def _draw_grid(figure: Figure, tally: Tally, layout: CardLayout, fx: Scale, fy: Scale) -> None:
     from matplotlib.patches import Rectangle
 
-    small = len(tally.voters) > 48
+    members = grid_members(tally)
+    small = len(members) > 48
     name_chars = max(int(layout.cell_w_in * (11 if small else 12.5)), 4)
-    for index, member in enumerate(tally.voters):
+    veto = set(tally.tracker.rule.veto)
+    for index, member in enumerate(members):
         look = LOOKS[cell_kind(tally, member.code)]
         left, top, right, bottom = (v / DPI for v in layout.cell_box(index))
         figure.patches.append(
@@ -230,7 +291,8 @@ def _draw_grid(figure: Figure, tally: Tally, layout: CardLayout, fx: Scale, fy: 
                 (bottom - top) / layout.height_in,
                 transform=figure.transFigure,
                 facecolor=look.fill,
-                edgecolor="none",
+                edgecolor=look.edge or "none",
+                linestyle="--" if look.edge else "-",
                 hatch=look.hatch,
                 hatchcolor="#FFFFFF" if look.hatch else None,
             )
@@ -240,7 +302,7 @@ def _draw_grid(figure: Figure, tally: Tally, layout: CardLayout, fx: Scale, fy: 
             figure,
             fx(middle),
             fy(top + (bottom - top) * 0.36),
-            member.code,
+            f"{member.code} {VETO_LABEL}" if member.code in veto else member.code,
             size=8 if small else 11,
             weight="bold",
             ha="center",
@@ -280,7 +342,8 @@ def _draw_legend(figure: Figure, tally: Tally, layout: CardLayout, fx: Scale, fy
                 0.22 / layout.height_in,
                 transform=figure.transFigure,
                 facecolor=look.fill,
-                edgecolor="#666666",
+                edgecolor=look.edge or "#666666",
+                linestyle="--" if look.edge else "-",
                 linewidth=0.5,
                 hatch=look.hatch,
                 hatchcolor="#FFFFFF" if look.hatch else None,

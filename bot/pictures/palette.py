@@ -21,6 +21,7 @@ class CellKind(StrEnum):
     OPPOSE = "oppose"
     ABSTAIN = "abstain"
     UNDECLARED = "undeclared"
+    NOT_TAKING_PART = "not-taking-part"
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class Look:
     text: str
     hatch: str | None
     label: str
+    edge: str | None = None
+    """A dashed outline for a cell with no fill of its own (a member not taking part)."""
 
 
 LOOKS: dict[CellKind, Look] = {
@@ -41,7 +44,12 @@ LOOKS: dict[CellKind, Look] = {
     CellKind.OPPOSE: Look("#D55E00", "#FFFFFF", None, "opposes"),
     CellKind.ABSTAIN: Look("#CC79A7", "#000000", None, "abstains"),
     CellKind.UNDECLARED: Look("#DDDDDD", "#000000", None, "not declared"),
+    CellKind.NOT_TAKING_PART: Look("#FFFFFF", "#555555", None, "not taking part", "#777777"),
 }
+"""The one palette: the card, the timeline and the web page's CSS (adapters/web/static/
+style.css, whose --support ... variables a test holds equal to these fills) all use it."""
+VETO_LABEL = "veto"
+"""Written after a veto holder's code on the card ('US veto')."""
 
 OUTCOME_FILL = {
     Outcome.REACHED: "#009E73",
@@ -50,8 +58,9 @@ OUTCOME_FILL = {
 }
 OUTCOME_TEXT = {Outcome.REACHED: "#FFFFFF", Outcome.BLOCKED: "#FFFFFF", Outcome.PENDING: "#000000"}
 THRESHOLD = "#000000"
-SERIES = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442")
-"""Timeline series, one per candidate (Okabe-Ito order, strongest first)."""
+SERIES = ("#009E73", "#0072B2", "#D55E00", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442")
+"""Timeline series, one per candidate: the first (an approval's one series) in the support
+colour of the card and page, then the rest of Okabe-Ito."""
 
 _BY_STANCE = {
     Stance.LEAN_SUPPORT: CellKind.LEAN_SUPPORT,
@@ -63,8 +72,10 @@ _BY_STANCE = {
 
 
 def cell_kind(tally: Tally, code: str) -> CellKind:
-    """A voter's look: counted support, support short of the final stage, support for another
-    candidate than the leader, or the stance as declared."""
+    """A member's look: not taking part, counted support, support short of the final stage,
+    support for another candidate than the leader, or the stance as declared."""
+    if code in tally.not_taking_part:
+        return CellKind.NOT_TAKING_PART
     declaration = tally.positions.get(code)
     if declaration is None:
         return CellKind.UNDECLARED

@@ -6,9 +6,11 @@ tests and the web page can find a value's pixel row."""
 
 from __future__ import annotations
 
+import math
+import textwrap
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.pictures.draw import DPI, FONT, fit, new_figure, png, text
 from bot.pictures.palette import SERIES, THRESHOLD
@@ -67,7 +69,7 @@ def render_timeline(timeline: Timeline) -> bytes:
             where="post",
             color=SERIES[index % len(SERIES)],
             linewidth=3 if leading else 1.8,
-            label=fit(name, 28) + (" (leads)" if leading and len(timeline.series) > 1 else ""),
+            label=legend_label(name + (" (leads)" if leading and len(timeline.series) > 1 else "")),
             zorder=3 if leading else 2,
         )
     required = [p.required for p in timeline.points]
@@ -102,14 +104,17 @@ def render_timeline(timeline: Timeline) -> bytes:
     if timeline.tracker.rule.kind == "qmv":
         _population(axes, timeline, xs)
     axes.set_ylabel("members", family=FONT)
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+    locator = day_locator(start, end)
     axes.xaxis.set_major_locator(locator)
     axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     axes.grid(axis="y", color="#DDDDDD", linewidth=0.6)
     axes.spines[["top", "right"]].set_visible(False)
     _mark_events(axes, timeline, mdates.date2num)
     legend = axes.get_legend() or axes.legend(
-        loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, prop={"family": FONT}
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        frameon=False,
+        prop={"family": FONT, "size": 9},
     )
     for label in legend.get_texts():
         label.set_parse_math(False)
@@ -117,6 +122,29 @@ def render_timeline(timeline: Timeline) -> bytes:
     span = f"{timeline.start.isoformat()} to {timeline.end.isoformat()} · {timeline.tracker.rule}"
     text(figure, 0.07, 0.885, span, size=10, color="#444444")
     return png(figure)
+
+
+LEGEND_WIDTH = 17
+"""Characters per legend line: the legend sits right of the plot and must end inside it."""
+
+
+def legend_label(name: str) -> str:
+    """A series name wrapped onto at most three lines of LEGEND_WIDTH (then an ellipsis), so
+    the legend never runs past the image's right edge."""
+    lines = textwrap.wrap(name, LEGEND_WIDTH, break_long_words=True) or [name]
+    if len(lines) > 3:
+        lines = [*lines[:2], fit(lines[2] + "…", LEGEND_WIDTH)]
+    return "\n".join(lines)
+
+
+def day_locator(start: date, end: date) -> Any:
+    """Ticks on whole days, never hours: a vote held in a day or two still reads by date."""
+    import matplotlib.dates as mdates
+
+    days = (end - start).days
+    if days <= 14:
+        return mdates.DayLocator(interval=max(1, math.ceil(days / 7)))
+    return mdates.AutoDateLocator(minticks=3, maxticks=8)
 
 
 def _population(axes: Axes, timeline: Timeline, xs: list[float]) -> None:
@@ -147,7 +175,7 @@ def _population(axes: Axes, timeline: Timeline, xs: list[float]) -> None:
         loc="upper left",
         bbox_to_anchor=(1.06, 1.0),
         frameon=False,
-        prop={"family": FONT},
+        prop={"family": FONT, "size": 9},
     )
 
 

@@ -202,7 +202,8 @@ async def test_eulex_kosovo_2008_cyprus_constructive_abstention(run: Any) -> Non
         (
             'tracker new q1 "Q" kind=approval body=eu rule=threshold=20 '
             'excluded="DK,IE,PL,HU,SK,CZ,AT,SE"',
-            "threshold=20 can never be met: EU Council has 19 members taking part.",
+            "threshold=20 can never be met: EU Council has at most 19 members taking part at a "
+            "time.",
         ),
         (
             'tracker new q1 "Q" kind=approval body=eu rule=qmv base=voting',

@@ -160,9 +160,10 @@ def test_of_those_voting_leaves_abstentions_and_undeclared_out() -> None:
     assert (verdict.outcome, verdict.required, verdict.base) == (Outcome.REACHED, 10, 15)
     of_members = evaluate(Rule("two-thirds"), voters, support, oppose, abstain)
     assert of_members.outcome is Outcome.BLOCKED and of_members.required == 20
-    # One more against: 10 of 16 is under two thirds; the five undeclared could still carry it.
+    # One more against: 10 of 16 is under two thirds; the five undeclared could still carry it
+    # (two of them: 12 of 18), but one opponent turning is fewer (11 of 16, the base unchanged).
     verdict = evaluate(rule, voters, support, oppose | {voters[25]}, abstain)
-    assert (verdict.outcome, verdict.needed) == (Outcome.PENDING, 2)
+    assert (verdict.outcome, verdict.needed) == (Outcome.PENDING, 1)
 
 
 def test_nobody_voting_never_meets_a_rule_of_those_voting() -> None:

@@ -70,6 +70,9 @@ class Settings:
     """For `tallybot discord invite` without a token; otherwise asked of Discord's API."""
     public_url: str | None = None
     """TALLYBOT_PUBLIC_URL: replies about a public tracker link to its page under it."""
+    shared_community: str | None = None
+    """TALLYBOT_SHARED_COMMUNITY: every new workspace and server joins this community instead
+    of getting its own (a deployment run for one community; never for a public bot)."""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -93,6 +96,7 @@ class Settings:
             discord_mod_role=get("TALLYBOT_DISCORD_MOD_ROLE"),
             discord_application_id=get("DISCORD_APPLICATION_ID"),
             public_url=_public_url(get("TALLYBOT_PUBLIC_URL")),
+            shared_community=(get("TALLYBOT_SHARED_COMMUNITY") or "").lower() or None,
         )
 
     @property

@@ -19,7 +19,9 @@ from store.repository import utc_text
 
 _SUBSCRIPTION_COLUMNS = """
     s.id, s.platform, s.workspace, s.channel, s.tracker_id, t.slug AS tracker_slug, s.mode,
-    s.digest_at, s.tz, s.created_by, s.created_at, s.updated_at, s.cards
+    s.digest_at, s.tz, s.created_by, s.created_at, s.updated_at, s.cards, s.community_id,
+    CASE WHEN t.community_id IS s.community_id THEN NULL ELSE
+        (SELECT c.slug FROM communities c WHERE c.id = t.community_id) END AS tracker_owner
 """
 _CHANNEL_MATCH = "platform = ? AND workspace = ? AND channel = ?"
 _PENDING_COLUMNS = """
@@ -69,6 +71,7 @@ class AlertRepository:
         by: str,
         now: datetime,
         cards: bool = False,
+        community_id: int | None = None,
     ) -> tuple[Subscription, bool]:
         """Create or replace this channel's subscription for the scope; True if it is new.
 
@@ -93,6 +96,7 @@ class AlertRepository:
                         "tracker_id": tracker_id,
                         "created_by": by,
                         "created_at": utc_text(now),
+                        "community_id": community_id,
                         **values,
                     }
                 )
@@ -150,7 +154,9 @@ class AlertRepository:
         """Who hears about this tracker: one subscription per channel, the tracker's own
         subscription winning over the channel's 'all'."""
         found = self._subscriptions(
-            "s.removed_at IS NULL AND (s.tracker_id = ? OR s.tracker_id IS NULL)", [tracker_id]
+            "s.removed_at IS NULL AND (s.tracker_id = ? OR (s.tracker_id IS NULL AND "
+            "s.community_id IS (SELECT community_id FROM trackers WHERE id = ?)))",
+            [tracker_id, tracker_id],
         )
         chosen: dict[ChannelRef, Subscription] = {}
         for sub in found:
@@ -179,7 +185,11 @@ class AlertRepository:
                 id=r["id"],
                 channel=ChannelRef(r["platform"], r["workspace"], r["channel"]),
                 tracker_id=r["tracker_id"],
-                tracker_slug=r["tracker_slug"],
+                tracker_slug=(
+                    f"{r['tracker_owner']}/{r['tracker_slug']}"
+                    if r["tracker_owner"] and r["tracker_slug"]
+                    else r["tracker_slug"]
+                ),
                 mode=Mode(r["mode"]),
                 digest_at=r["digest_at"],
                 tz=r["tz"],
@@ -187,6 +197,7 @@ class AlertRepository:
                 created_at=datetime.fromisoformat(r["created_at"]),
                 updated_at=datetime.fromisoformat(r["updated_at"]),
                 cards=bool(r["cards"]),
+                community_id=r["community_id"],
             )
             for r in rows
         ]

@@ -57,8 +57,17 @@ def migrate(db: Database) -> None:
     with transaction(db, write=False):
         pending = migrations.pending(db)
     if pending:
-        with transaction(db, write=True):
-            migrations.apply(db)
+        # Foreign keys off while a migration rebuilds a table (SQLite's documented way: the
+        # pragma cannot change inside a transaction), checked before the commit instead.
+        db.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with transaction(db, write=True):
+                migrations.apply(db)
+                broken = db.execute("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"a migration broke foreign keys: {broken[:5]}")
+        finally:
+            db.execute("PRAGMA foreign_keys = ON")
 
 
 @contextlib.contextmanager

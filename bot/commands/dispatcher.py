@@ -18,6 +18,7 @@ from bot.pictures.worker import draw_attachments
 from bot.replies import Reply
 from bot.storage import Records, Store, Transaction
 from bot.tally_cache import TallyCache
+from bot.tenancy import community_for
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,8 @@ class Dispatcher:
         self.commit_listeners: list[CommitListener] = []
         self.public_url: str | None = None
         """Where public tracker pages live (TALLYBOT_PUBLIC_URL), for "View online" links."""
+        self.shared_community: str | None = None
+        """TALLYBOT_SHARED_COMMUNITY: new workspaces join it rather than get their own."""
 
     def command(self, key: str) -> Command[Any]:
         return next(c for c in self.commands if c.key == key)
@@ -66,32 +69,43 @@ class Dispatcher:
 
     async def run_invocation(self, invocation: Invocation, actor: Actor) -> Reply:
         """A command already parsed (an adapter that needed its spec first parses only once)."""
-        if invocation.near and not await self._is_tracker(invocation.args.get("tracker")):
+        if invocation.near and not await self._is_tracker(invocation.args.get("tracker"), actor):
             word = invocation.args.get("tracker")
             return Reply.error(
                 f"No command or tracker '{word}'. Did you mean /tally {invocation.near}?"
             )
         return await self.run(invocation.command, invocation.args, actor)
 
-    async def _is_tracker(self, slug: str | None) -> bool:
-        """`/tally histroy`: only a typo of a command if no tracker has that name."""
+    async def _is_tracker(self, slug: str | None, actor: Actor) -> bool:
+        """`/tally histroy`: only a typo of a command if the actor's community sees no tracker
+        of that name."""
         if not slug:
             return False
+        name, now = slug.strip().lower(), self.clock()
+
+        def look(tx: Transaction) -> bool:
+            found = community_for(tx.records, actor, False, now, self.shared_community)
+            records = tx.records.scoped(found.id)
+            return records.tracker_by_slug(name) is not None
+
         try:
-            return await self.store.run(lambda tx: tx.records.tracker_exists(slug.strip().lower()))
+            return await self.store.run(look, write=False)
         except Exception:
             log.exception("tracker look-up failed")
             return True
 
-    def kept(self, command: Command[Any], raw: Mapping[str, object]) -> Reply | None:
+    def kept(
+        self, command: Command[Any], raw: Mapping[str, object], scope: tuple[str, str, str | None]
+    ) -> Reply | None:
         """The reply `run` would give right now if it is kept in the cache, else None: adapters
-        answer with it at once (no task, no trip to the store thread). Who asks does not
-        matter: only reads that do not depend on the asker are kept."""
+        answer with it at once (no task, no trip to the store thread). Only reads that do not
+        depend on the asker beyond their community (`Actor.scope`) are kept."""
         if self.cache is None:
             return None
         today = self.clock().date()
         try:
-            key = self.cache.key(command.key, vars(convert_args(command, raw, today)), today)
+            values = vars(convert_args(command, raw, today))
+            key = self.cache.key(command.key, values, today, scope)
         except Exception:
             return None  # `run` says what is wrong with the arguments
         return self.cache.get(key) if key is not None else None
@@ -106,16 +120,34 @@ class Dispatcher:
             return self._failure(command)
         values = vars(args)
         cache = self.cache
-        key = cache.key(command.key, values, now.date()) if cache is not None else None
+        key = cache.key(command.key, values, now.date(), actor.scope) if cache is not None else None
         if cache is not None and key is not None:
             kept = cache.get(key)
             if kept is not None:
                 return kept
             token = cache.token()
 
+        if command.moderator_only and actor.direct:
+            return Reply.error(
+                f"/tally {command.name} changes the record: run it in a channel, not in a "
+                "direct message (direct messages only read)."
+            )
+
         def work(tx: Transaction) -> tuple[Reply, list[DomainEvent], int | None]:
-            ctx = Context(tx.records, tx.alerts, actor, now, public_url=self.public_url)
-            if command.moderator_only and not _may_write(tx.records, actor):
+            community = community_for(
+                tx.records, actor, command.moderator_only, now, self.shared_community
+            )
+            records = tx.records.scoped(community.id)
+            ctx = Context(
+                records,
+                tx.alerts,
+                actor,
+                now,
+                public_url=self.public_url,
+                community=community,
+                writing=command.moderator_only and not command.follows,
+            )
+            if command.moderator_only and not _may_write(records, actor):
                 if command.channel_managers and not actor.channel_manager:
                     raise PermissionDenied(
                         "Only moderators or people who manage this channel can run "
@@ -130,7 +162,7 @@ class Dispatcher:
             reply = command.handler(ctx, args)
             for writer in self.event_writers:
                 writer(tx, ctx.events)
-            return reply, ctx.events, _tracker_id(tx.records, reply) if key is not None else None
+            return reply, ctx.events, _tracker_id(records, reply) if key is not None else None
 
         try:
             # Only moderators' commands change the record: they take the write lock up front and

@@ -57,6 +57,8 @@ async def slack_api() -> AsyncIterator[FakeSlackApi]:
 def slack_settings(db_path: Path, slack_api: FakeSlackApi) -> Settings:
     return Settings(
         db_path=db_path,
+        # One deployment, one community: these suites test the platforms, not tenancy.
+        shared_community="local",
         slack_bot_token=DEFAULT_TOKEN,
         slack_signing_secret=SECRET,
         slack_api_url=slack_api.api_url,

@@ -24,6 +24,11 @@ _SUBSCRIPTION_COLUMNS = """
         (SELECT c.slug FROM communities c WHERE c.id = t.community_id) END AS tracker_owner
 """
 _CHANNEL_MATCH = "platform = ? AND workspace = ? AND channel = ?"
+_FOLLOWABLE = (
+    "(s.tracker_id IS NULL OR t.community_id IS s.community_id OR t.visibility = 'public')"
+)
+"""A channel hears of another community's tracker only while it is public (made private, its
+followers elsewhere stop getting alerts and digests)."""
 _PENDING_COLUMNS = """
     o.id, o.event_id, o.subscription_id, o.platform, o.workspace, o.channel, o.variant,
     o.attempts, CASE o.variant WHEN 'milestone' THEN e.milestone_reply ELSE e.reply END AS body,
@@ -141,7 +146,9 @@ class AlertRepository:
         return self._subscriptions("s.id = ?", [sub_id])[0]
 
     def active_subscription(self, sub_id: int) -> Subscription | None:
-        found = self._subscriptions("s.id = ? AND s.removed_at IS NULL", [sub_id])
+        found = self._subscriptions(
+            f"s.id = ? AND s.removed_at IS NULL AND {_FOLLOWABLE}", [sub_id]
+        )
         return found[0] if found else None
 
     def channel_subscriptions(self, channel: ChannelRef) -> list[Subscription]:
@@ -155,7 +162,8 @@ class AlertRepository:
         subscription winning over the channel's 'all'."""
         found = self._subscriptions(
             "s.removed_at IS NULL AND (s.tracker_id = ? OR (s.tracker_id IS NULL AND "
-            "s.community_id IS (SELECT community_id FROM trackers WHERE id = ?)))",
+            "s.community_id IS (SELECT community_id FROM trackers WHERE id = ?))) "
+            f"AND {_FOLLOWABLE}",
             [tracker_id, tracker_id],
         )
         chosen: dict[ChannelRef, Subscription] = {}
@@ -166,7 +174,9 @@ class AlertRepository:
         return list(chosen.values())
 
     def digest_subscriptions(self) -> list[Subscription]:
-        return self._subscriptions("s.removed_at IS NULL AND s.mode = 'digest'", [])
+        return self._subscriptions(
+            f"s.removed_at IS NULL AND s.mode = 'digest' AND {_FOLLOWABLE}", []
+        )
 
     def subscriptions_version(self) -> tuple[int, str]:
         """Changes whenever a subscription is added, changed or removed (digest jobs re-sync)."""

@@ -326,8 +326,19 @@ def _slugs_unique_per_community(db: Database) -> None:
         raise RuntimeError("trackers.slug is not declared as m001 made it; cannot rebuild")
     create = create.replace(unique, "slug TEXT NOT NULL", 1)
     create = create.replace("CREATE TABLE trackers", "CREATE TABLE trackers_rebuilt", 1)
+    # Indexes and triggers another migration may have put on trackers go with the old table:
+    # keep their text to create them again on the new one.
+    extras = [
+        str(r[0])
+        for r in db.execute(
+            "SELECT sql FROM sqlite_master WHERE tbl_name = 'trackers' "
+            "AND type IN ('index', 'trigger') AND sql IS NOT NULL"
+        )
+    ]
     db.execute(create)
     db.execute("INSERT INTO trackers_rebuilt SELECT * FROM trackers")
     db.execute("DROP TABLE trackers")
     db.execute("ALTER TABLE trackers_rebuilt RENAME TO trackers")
+    for extra in extras:
+        db.execute(extra)
     db.execute("CREATE UNIQUE INDEX trackers_community_slug ON trackers (community_id, slug)")

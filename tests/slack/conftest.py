@@ -6,6 +6,7 @@ Requests go through Bolt's real path (signature check, payload parsing, listener
 
 from __future__ import annotations
 
+import urllib.parse
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -105,12 +106,21 @@ class SlackHarness:
         secret: str = SECRET,
         timestamp: int | None = None,
         drain: bool = True,
+        channel_id: str = "C0GENERAL",
+        extra: dict[str, str] | None = None,
     ) -> Answer:
-        """`/tally TEXT` as Slack sends it (`text` already Slack-encoded)."""
+        """`/tally TEXT` as Slack sends it (`text` already Slack-encoded); `extra` adds fields
+        (Slack Connect's `user_team`)."""
         key = uuid.uuid4().hex
         body = slash_command_body(
-            text, self.api.response_url(key), user_id=user[0], user_name=user[1]
+            text,
+            self.api.response_url(key),
+            user_id=user[0],
+            user_name=user[1],
+            channel_id=channel_id,
         )
+        if extra:
+            body += "&" + urllib.parse.urlencode(extra)
         response = await self.send(body, signed_headers(secret, body, timestamp))
         if drain:
             await self.commands.drain()

@@ -11,16 +11,19 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from adapters.web.reading import public_meta
 from bot.app import Core
 from bot.commands.catalog import COMMANDS
 from bot.commands.context import Actor
 from bot.commands.spec import Command, Param, ParamKind
 from bot.completion import suggest
+from bot.members import Member
 from bot.replies import Reply
 from bot.settings import Settings
 from tallybot.wiring import open_core
@@ -267,3 +270,40 @@ async def test_direct_messages_only_read(
     assert with_b.counts() == before
     read = await with_b.core.dispatcher.run_text("/tally mine", dm)
     assert read.ok, read.title
+
+
+async def test_the_web_pages_serve_the_public_tracker_of_a_shared_slug(
+    worlds: tuple[World, World],
+) -> None:
+    """Slugs are per community: /t/SLUG shows the public tracker of that name, never a private
+    one another community made first."""
+    with_b, _ = worlds
+    run = with_b.core.dispatcher.run_text
+    new = '/tally tracker new dup "{}" kind=approval rule=majority body=eu{}'
+    assert (await run(new.format("A private", ""), A_ADMIN)).ok  # made first
+    assert (await run(new.format("B public", " visibility=public"), B_ADMIN)).ok
+
+    def page(tx: Any) -> str | None:
+        assert public_meta(tx.records, "secret") is None  # private: no page, whoever owns it
+        meta = public_meta(tx.records, "dup")
+        return meta.tracker.title if meta else None
+
+    assert with_b.core.store.run_blocking(page, write=False) == "B public"
+
+
+async def test_an_imported_body_is_its_community_s(worlds: tuple[World, World]) -> None:
+    with_b, _ = worlds
+    nordic = [Member("IS", "Iceland", date(1952, 1, 1)), Member("NO", "Norway", date(1952, 1, 1))]
+
+    def import_for_b(tx: Any) -> None:
+        b = tx.records.community_by_slug(B)
+        tx.records.scoped(b.id).save_body("nordic", "Nordic Council", nordic, datetime.now(UTC))
+
+    with_b.core.store.run_blocking(import_for_b)
+    run = with_b.core.dispatcher.run_text
+    assert "nordic" in str((await run("/tally bodies", B_ADMIN)).data)
+    assert "nordic" not in str((await run("/tally bodies", A_READER)).data)
+    refused = await run(
+        '/tally tracker new nc "NC" kind=approval rule=unanimity body=nordic', A_ADMIN
+    )
+    assert not refused.ok and "No body 'nordic'" in refused.title

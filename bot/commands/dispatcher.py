@@ -90,6 +90,8 @@ class Dispatcher:
 
         try:
             return await self.store.run(look, write=False)
+        except UserError:
+            return False  # no such community (exec --community): the command says so itself
         except Exception:
             log.exception("tracker look-up failed")
             return True

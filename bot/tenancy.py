@@ -34,7 +34,7 @@ def community_for(
             records.join_community(actor.platform, actor.workspace, found.id, now)
         return found or NO_COMMUNITY
     if writing:
-        return records.create_community(actor.platform, actor.workspace, now)
+        return records.create_community(actor.platform, actor.workspace, now, actor.enterprise)
     return NO_COMMUNITY
 
 

@@ -43,6 +43,7 @@ class Asker:
     user_id: str
     user_name: str
     channel_id: str | None
+    enterprise_id: str | None = None
 
     @classmethod
     def from_command(cls, body: Mapping[str, Any]) -> Asker:
@@ -53,6 +54,7 @@ class Asker:
             user_id=str(body.get("user_id") or ""),
             user_name=str(body.get("user_name") or body.get("user_id") or "someone"),
             channel_id=body.get("channel_id"),
+            enterprise_id=body.get("enterprise_id") or None,
         )
 
     @classmethod
@@ -65,6 +67,7 @@ class Asker:
             user_id=str(user.get("id") or ""),
             user_name=str(user.get("username") or user.get("name") or user.get("id") or "someone"),
             channel_id=channel.get("id"),
+            enterprise_id=(body.get("enterprise") or {}).get("id") or None,
         )
 
 
@@ -96,6 +99,7 @@ class SlackIdentity:
             # channel; anyone else needs the moderator list for channel-scoped commands.
             channel_manager=admin,
             direct=bool(asker.channel_id and asker.channel_id.startswith("D")),
+            enterprise=asker.enterprise_id,
         )
 
     async def user(self, client: AsyncWebClient, asker: Asker) -> SlackUser | None:

@@ -33,6 +33,8 @@ class Actor:
     """A direct message (Slack D… channel, Discord without a server): read-only."""
     community: str | None = None
     """Act in this community (`tallybot exec --community SLUG`) rather than the workspace's."""
+    enterprise: str | None = None
+    """Slack Enterprise Grid organisation of the workspace, kept with its community membership."""
 
     @property
     def scope(self) -> tuple[str, str, str | None]:

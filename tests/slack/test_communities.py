@@ -3,8 +3,11 @@ workspace (`user_team`), never the host of the shared channel; direct messages o
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.app import Core
 from bot.commands.context import Actor
+from store.thread import as_sqlite
 from tests.fakes.slack_api import DEFAULT_TEAM
 from tests.slack.conftest import ADMIN, SlackHarness, header
 
@@ -38,3 +41,23 @@ async def test_a_direct_message_only_reads(slack: SlackHarness) -> None:
     assert "direct message" in header(write.post)
     read = await slack.command("", user=ADMIN, channel_id="D0DIRECT")
     assert "NATO Secretary General 2024" in header(read.post)
+
+
+async def test_an_enterprise_grid_workspace_keeps_its_organisation(
+    slack: SlackHarness, slack_core: Core
+) -> None:
+    slack_core.dispatcher.shared_community = None
+    extra = {"user_team": "T0GRID", "enterprise_id": "E0ORG"}
+    made = await slack.command(
+        'tracker new grid "Grid" kind=approval rule=majority body=eu', user=ADMIN, extra=extra
+    )
+    assert "New tracker grid" in header(made.post)
+
+    def membership(tx: Any) -> list[tuple[str, str, str | None]]:
+        rows = as_sqlite(tx).records.db.execute(
+            "SELECT platform, workspace, enterprise FROM community_members WHERE workspace = ?",
+            ["T0GRID"],
+        )
+        return [tuple(r) for r in rows]
+
+    assert slack_core.store.run_blocking(membership, write=False) == [("slack", "T0GRID", "E0ORG")]

@@ -10,14 +10,17 @@ import difflib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+from bot.commands.context import Actor
 from bot.commands.spec import Command, Param, ParamKind
 from bot.domain import Stance, Tracker, TrackerKind, TrackerStatus
 from bot.errors import NotFound
 from bot.members import Body, normalise
 from bot.rules import RULE_NAMES
-from bot.storage import Records, Store
+from bot.storage import Records, Store, Transaction
+from bot.tenancy import records_for
 
 MAX_SUGGESTIONS = 25
 LABEL_LIMIT = 100
@@ -47,20 +50,27 @@ async def suggest(
     param: Param,
     text: str,
     *,
+    actor: Actor,
+    shared: str | None = None,
     tracker: str | None = None,
     body: str | None = None,
     limit: int = MAX_SUGGESTIONS,
 ) -> list[Suggestion]:
-    """Suggestions for `param` given what was typed; `tracker`/`body` are the other options."""
+    """Suggestions for `param` given what was typed; `tracker`/`body` are the other options.
+    Only what `actor`'s community sees is offered (`shared`: TALLYBOT_SHARED_COMMUNITY)."""
     if param.kind is ParamKind.RULE:
         return _rules(text, limit)
     if param.choices and param.kind not in COMPLETED_KINDS:
         return _ranked(((c, c) for c in param.choices), text, limit)
     if param.kind not in COMPLETED_KINDS:
         return []
-    return await store.run(
-        lambda tx: suggestions(tx.records, param, text, tracker, body, limit), write=False
-    )
+    now = datetime.now(UTC)
+
+    def work(tx: Transaction) -> list[Suggestion]:
+        records = records_for(tx.records, actor, now, shared)
+        return suggestions(records, param, text, tracker, body, limit)
+
+    return await store.run(work, write=False)
 
 
 def suggestions(

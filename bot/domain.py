@@ -115,6 +115,8 @@ class Tracker:
     visibility: TrackerVisibility = TrackerVisibility.PRIVATE
     archived_at: datetime | None = None
     """Hidden from /tally trackers and from the 'only open tracker' default; still readable."""
+    community_id: int | None = None
+    """The community that owns it (and alone records in it)."""
 
     @property
     def archived(self) -> bool:

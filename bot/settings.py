@@ -138,6 +138,9 @@ class Settings:
     """TALLYBOT_PUBLIC_URL: replies about a public tracker link to its page under it."""
     limits: Limits = field(default_factory=Limits)
     """TALLYBOT_WRITES_PER_MINUTE, TALLYBOT_MAX_TRACKERS, TALLYBOT_MAX_*_SUBSCRIPTIONS."""
+    shared_community: str | None = None
+    """TALLYBOT_SHARED_COMMUNITY: every new workspace and server joins this community instead
+    of getting its own (a deployment run for one community; never for a public bot)."""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -166,6 +169,7 @@ class Settings:
             discord_application_id=get("DISCORD_APPLICATION_ID"),
             public_url=_public_url(get("TALLYBOT_PUBLIC_URL")),
             limits=_limits(get),
+            shared_community=(get("TALLYBOT_SHARED_COMMUNITY") or "").lower() or None,
         )
 
     @property

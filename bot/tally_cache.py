@@ -55,8 +55,12 @@ class TallyCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def key(self, command_key: str, args: Mapping[str, object], today: date) -> Hashable | None:
-        """The entry a read would use, or None for a command or arguments never cached."""
+    def key(
+        self, command_key: str, args: Mapping[str, object], today: date, scope: Hashable = None
+    ) -> Hashable | None:
+        """The entry a read would use, or None for a command or arguments never cached.
+        `scope` is who asks as far as the answer depends on it: the community (a workspace's
+        membership only changes by a commit, which empties the cache)."""
         if command_key not in CACHED_COMMANDS:
             return None
         items = tuple(sorted(args.items()))
@@ -64,7 +68,7 @@ class TallyCache:
             hash(items)
         except TypeError:
             return None
-        return (command_key, items, today)
+        return (command_key, items, today, scope)
 
     def token(self) -> int:
         """Taken before a read goes to the store; `put` refuses it if anything changed since."""

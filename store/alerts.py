@@ -18,9 +18,16 @@ from store.repository import utc_text
 
 _SUBSCRIPTION_COLUMNS = """
     s.id, s.platform, s.workspace, s.channel, s.tracker_id, t.slug AS tracker_slug, s.mode,
-    s.digest_at, s.tz, s.created_by, s.created_at, s.updated_at, s.cards
+    s.digest_at, s.tz, s.created_by, s.created_at, s.updated_at, s.cards, s.community_id,
+    CASE WHEN t.community_id IS s.community_id THEN NULL ELSE
+        (SELECT c.slug FROM communities c WHERE c.id = t.community_id) END AS tracker_owner
 """
 _CHANNEL_MATCH = "platform = ? AND workspace = ? AND channel = ?"
+_FOLLOWABLE = (
+    "(s.tracker_id IS NULL OR t.community_id IS s.community_id OR t.visibility = 'public')"
+)
+"""A channel hears of another community's tracker only while it is public (made private, its
+followers elsewhere stop getting alerts and digests)."""
 _PENDING_COLUMNS = """
     o.id, o.event_id, o.subscription_id, o.platform, o.workspace, o.channel, o.variant,
     o.attempts, CASE o.variant WHEN 'milestone' THEN e.milestone_reply ELSE e.reply END AS body,
@@ -68,6 +75,7 @@ class AlertRepository:
         by: str,
         now: datetime,
         cards: bool = False,
+        community_id: int | None = None,
     ) -> tuple[Subscription, bool]:
         """Create or replace this channel's subscription for the scope; True if it is new.
 
@@ -92,6 +100,7 @@ class AlertRepository:
                         "tracker_id": tracker_id,
                         "created_by": by,
                         "created_at": utc_text(now),
+                        "community_id": community_id,
                         **values,
                     }
                 )
@@ -136,7 +145,9 @@ class AlertRepository:
         return self._subscriptions("s.id = ?", [sub_id])[0]
 
     def active_subscription(self, sub_id: int) -> Subscription | None:
-        found = self._subscriptions("s.id = ? AND s.removed_at IS NULL", [sub_id])
+        found = self._subscriptions(
+            f"s.id = ? AND s.removed_at IS NULL AND {_FOLLOWABLE}", [sub_id]
+        )
         return found[0] if found else None
 
     def channel_subscriptions(self, channel: ChannelRef) -> list[Subscription]:
@@ -149,7 +160,10 @@ class AlertRepository:
         """Who hears about this tracker: one subscription per channel, the tracker's own
         subscription winning over the channel's 'all'."""
         found = self._subscriptions(
-            "s.removed_at IS NULL AND (s.tracker_id = ? OR s.tracker_id IS NULL)", [tracker_id]
+            "s.removed_at IS NULL AND (s.tracker_id = ? OR (s.tracker_id IS NULL AND "
+            "s.community_id IS (SELECT community_id FROM trackers WHERE id = ?))) "
+            f"AND {_FOLLOWABLE}",
+            [tracker_id, tracker_id],
         )
         chosen: dict[ChannelRef, Subscription] = {}
         for sub in found:
@@ -159,7 +173,9 @@ class AlertRepository:
         return list(chosen.values())
 
     def digest_subscriptions(self) -> list[Subscription]:
-        return self._subscriptions("s.removed_at IS NULL AND s.mode = 'digest'", [])
+        return self._subscriptions(
+            f"s.removed_at IS NULL AND s.mode = 'digest' AND {_FOLLOWABLE}", []
+        )
 
     def subscriptions_version(self) -> tuple[int, str]:
         """Changes whenever a subscription is added, changed or removed (digest jobs re-sync)."""
@@ -178,7 +194,11 @@ class AlertRepository:
                 id=r["id"],
                 channel=ChannelRef(r["platform"], r["workspace"], r["channel"]),
                 tracker_id=r["tracker_id"],
-                tracker_slug=r["tracker_slug"],
+                tracker_slug=(
+                    f"{r['tracker_owner']}/{r['tracker_slug']}"
+                    if r["tracker_owner"] and r["tracker_slug"]
+                    else r["tracker_slug"]
+                ),
                 mode=Mode(r["mode"]),
                 digest_at=r["digest_at"],
                 tz=r["tz"],
@@ -186,6 +206,7 @@ class AlertRepository:
                 created_at=datetime.fromisoformat(r["created_at"]),
                 updated_at=datetime.fromisoformat(r["updated_at"]),
                 cards=bool(r["cards"]),
+                community_id=r["community_id"],
             )
             for r in rows
         ]

@@ -78,8 +78,17 @@ def migrate(db: Connection) -> None:
         pending = pending_migrations(db)
     if pending:
         steps = migrations()  # imports sqlite-utils now, not while holding the write lock
-        with transaction(db, write=True):
-            steps.apply(db.utils)
+        # Foreign keys off while a migration rebuilds a table (SQLite's documented way: the
+        # pragma cannot change inside a transaction), checked before the commit instead.
+        db.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with transaction(db, write=True):
+                steps.apply(db.utils)
+                broken = db.execute("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"a migration broke foreign keys: {broken[:5]}")
+        finally:
+            db.execute("PRAGMA foreign_keys = ON")
 
 
 def pending_migrations(db: Connection) -> list[str]:

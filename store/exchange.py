@@ -28,6 +28,7 @@ def export_record(db: Connection, tracker_id: int) -> Record:
     """Everything about one tracker, as plain JSON-ready values."""
     tracker = _rows(db, "trackers", "id = ?", [tracker_id])[0]
     del tracker["id"]
+    tracker.pop("community_id", None)  # the importing community owns the copy
     where = "tracker_id = ?"
     candidates = [_without(r, "tracker_id") for r in _rows(db, "candidates", where, [tracker_id])]
     retractions = {
@@ -64,24 +65,33 @@ def export_record(db: Connection, tracker_id: int) -> Record:
     }
 
 
-def import_record(db: Connection, record: Record, slug: str, by: str, now: datetime) -> int:
+def import_record(
+    db: Connection,
+    record: Record,
+    slug: str,
+    by: str,
+    now: datetime,
+    community_id: int | None = None,
+) -> int:
     """Recreate a tracker from its record (checked by bot.exchange.check_record) under `slug`.
 
     The caller holds the transaction: a refusal or a failure leaves nothing behind."""
     try:
-        return _import(db, record, slug, by, now)
+        return _import(db, record, slug, by, now, community_id)
     except sqlite3.IntegrityError as exc:
         raise UserError(
             f"The export is incomplete or inconsistent ({exc}); nothing imported."
         ) from None
 
 
-def _import(db: Connection, record: Record, slug: str, by: str, now: datetime) -> int:
-    if db.count_where("trackers", "slug = ?", [slug]):
+def _import(
+    db: Connection, record: Record, slug: str, by: str, now: datetime, community_id: int | None
+) -> int:
+    if db.count_where("trackers", "slug = ? AND community_id IS ?", [slug, community_id]):
         raise UserError(
             f"A tracker '{slug}' already exists: import under another name with --as-slug NEW."
         )
-    tracker = {**record["tracker"], "slug": slug}
+    tracker = {**record["tracker"], "slug": slug, "community_id": community_id}
     body = tracker["body"]
     if not db.count_where("bodies", "slug = ?", [body]):
         raise UserError(

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
+from bot.communities import Community, split_qualified
 from bot.domain import (
     AMENDABLE,
     Amendment,
@@ -27,7 +28,7 @@ from bot.errors import NotFound, UserError
 from bot.members import SHIPPED_BODIES, Body, Member, shipped_body
 from bot.rules import Rule
 from bot.timeline import PositionRow
-from store import exchange
+from store import communities, exchange
 from store.connection import Connection
 from store.database import new_id
 
@@ -51,9 +52,79 @@ _DECLARATION_COLUMNS = """
 
 
 class Repository:
-    def __init__(self, db: Connection) -> None:
+    """All records when `community_id` is None (the launcher, alerts, the web pages); one
+    community's view otherwise (`scoped`: what a command sees)."""
+
+    def __init__(
+        self, db: Connection, community_id: int | None = None, bodies: dict[str, Body] | None = None
+    ) -> None:
         self.db = db
-        self._bodies: dict[str, Body] = {}
+        self.community_id = community_id
+        self._bodies: dict[str, Body] = {} if bodies is None else bodies
+
+    def scoped(self, community_id: int) -> Repository:
+        """The records as one community sees them (the body cache is shared)."""
+        return Repository(self.db, community_id, self._bodies)
+
+    # communities ------------------------------------------------------------
+
+    def community_of(self, platform: str, workspace: str) -> Community | None:
+        return communities.community_of(self.db, platform, workspace)
+
+    def community_by_slug(self, slug: str) -> Community | None:
+        return communities.community_by_slug(self.db, slug)
+
+    def create_community(
+        self, platform: str, workspace: str, now: datetime, enterprise: str | None = None
+    ) -> Community:
+        return communities.create_community(self.db, platform, workspace, utc_text(now), enterprise)
+
+    def new_community(self, slug: str, now: datetime) -> Community:
+        return communities.new_community(self.db, slug, utc_text(now))
+
+    def join_community(
+        self, platform: str, workspace: str, community_id: int, now: datetime
+    ) -> None:
+        communities.join_community(self.db, platform, workspace, community_id, utc_text(now))
+
+    def community_name_of(self, tracker: Tracker) -> str:
+        """The slug of the community that owns `tracker` (how others name it)."""
+        row = self.db.execute(
+            "SELECT slug FROM communities WHERE id = ?", [tracker.community_id]
+        ).fetchone()
+        return str(row[0]) if row else ""
+
+    def community_members(self, community_id: int) -> list[tuple[str, str]]:
+        return communities.members(self.db, community_id)
+
+    def community_moderators(self, community_id: int) -> list[str]:
+        return communities.moderators(self.db, community_id)
+
+    def rename_community(self, community_id: int, slug: str) -> Community:
+        return communities.rename(self.db, community_id, slug)
+
+    def add_invite(
+        self, community_id: int, code: str, by: str, now: datetime, expires_at: datetime
+    ) -> None:
+        communities.add_invite(self.db, community_id, code, by, utc_text(now), utc_text(expires_at))
+
+    def use_invite(self, code: str, by: str, now: datetime) -> Community | None:
+        return communities.use_invite(self.db, code, by, utc_text(now))
+
+    def move_workspace(
+        self, platform: str, workspace: str, target: Community, now: datetime
+    ) -> list[str]:
+        return communities.move_workspace(self.db, platform, workspace, target, utc_text(now))
+
+    def leave_community(self, platform: str, workspace: str, now: datetime) -> Community:
+        return communities.leave(self.db, platform, workspace, utc_text(now))
+
+    def _own(self, alias: str = "") -> tuple[str, list[Any]]:
+        """SQL condition (and its parameter) keeping this community's trackers: none when
+        unscoped."""
+        if self.community_id is None:
+            return "1", []
+        return f"{alias}community_id = ?", [self.community_id]
 
     # bodies -----------------------------------------------------------------
 
@@ -82,9 +153,16 @@ class Repository:
                 f"The new list leaves out {', '.join(sorted(named - kept))}, which declarations "
                 f"on {slug} trackers name: keep them (give a left date instead)."
             )
+        owner = self.db.execute("SELECT community_id FROM bodies WHERE slug = ?", [slug]).fetchone()
+        if owner is not None and self.community_id is not None and owner[0] != self.community_id:
+            raise UserError(f"The body name {slug} is taken: import it under another --slug.")
         self.db.table("bodies").upsert(
             {"slug": slug, "name": name, "created_at": utc_text(now)}, pk="slug"
         )
+        if self.community_id is not None and owner is None:
+            self.db.execute(
+                "UPDATE bodies SET community_id = ? WHERE slug = ?", [self.community_id, slug]
+            )
         self.db.execute("DELETE FROM members WHERE body = ?", [slug])
         self.db.table("members").insert_all(
             {
@@ -104,17 +182,34 @@ class Repository:
     def body(self, slug: str) -> Body:
         if slug not in self._bodies:
             row = self.db.execute("SELECT name FROM bodies WHERE slug = ?", [slug]).fetchone()
-            if row is None:
+            if row is None or not self._body_visible(slug):
                 known = ", ".join(self.body_slugs())
                 raise NotFound(f"No body '{slug}'. Known bodies: {known}.")
             rows = list(self.db.query("SELECT * FROM members ORDER BY body, code"))
             members = tuple(_member(r) for r in rows if r["body"] == slug)
             elsewhere = tuple(_member(r) for r in rows if r["body"] != slug)
             self._bodies[slug] = Body(slug, row[0], members, elsewhere)
+        if not self._body_visible(slug):
+            known = ", ".join(self.body_slugs())
+            raise NotFound(f"No body '{slug}'. Known bodies: {known}.")
         return self._bodies[slug]
 
+    def _body_visible(self, slug: str) -> bool:
+        """Shipped bodies are everyone's; an imported one is its community's."""
+        if self.community_id is None:
+            return True
+        row = self.db.execute("SELECT community_id FROM bodies WHERE slug = ?", [slug]).fetchone()
+        return row is not None and row[0] in (None, self.community_id)
+
     def body_slugs(self) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT slug FROM bodies ORDER BY slug")]
+        own, params = self._own()
+        return [
+            r[0]
+            for r in self.db.execute(
+                f"SELECT slug FROM bodies WHERE community_id IS NULL OR {own} ORDER BY slug",
+                params,
+            )
+        ]
 
     # trackers ---------------------------------------------------------------
 
@@ -149,6 +244,7 @@ class Repository:
                     "stages": json.dumps(list(stages), ensure_ascii=False),
                     "created_by": created_by,
                     "created_at": utc_text(now),
+                    "community_id": self.community_id,
                 }
             )
         )
@@ -159,16 +255,44 @@ class Repository:
         return self.tracker_by_id(tracker_id)
 
     def tracker_exists(self, slug: str) -> bool:
-        return bool(self.db.count_where("trackers", "slug = ?", [slug]))
+        """Whether this community has a tracker of that slug (any community, unscoped)."""
+        own, params = self._own()
+        return bool(self.db.count_where("trackers", f"slug = ? AND {own}", [slug, *params]))
 
     def tracker_by_id(self, tracker_id: int) -> Tracker:
-        row = self.db.execute("SELECT * FROM trackers WHERE id = ?", [tracker_id]).fetchone()
+        """Scoped: the community's own trackers and other communities' public ones."""
+        own, params = self._own()
+        row = self.db.execute(
+            f"SELECT * FROM trackers WHERE id = ? AND ({own} OR visibility = 'public')",
+            [tracker_id, *params],
+        ).fetchone()
         if row is None:
             raise NotFound(f"No tracker with id {tracker_id}.")
         return self._tracker(dict(zip(_columns(self.db, "trackers"), row, strict=True)))
 
     def tracker_by_slug(self, slug: str) -> Tracker | None:
-        rows = list(self.db.query("SELECT * FROM trackers WHERE slug = ?", [slug]))
+        """`SLUG` is this community's tracker; `COMMUNITY/SLUG` another community's public one
+        (or this community's own). Unscoped (the web pages), a bare slug is the oldest public
+        tracker of that name, else the oldest of that name."""
+        community_slug, slug = split_qualified(slug)
+        if community_slug is not None:
+            rows = list(
+                self.db.query(
+                    "SELECT t.* FROM trackers t JOIN communities c ON c.id = t.community_id "
+                    "WHERE c.slug = ? AND t.slug = ? "
+                    "AND (t.visibility = 'public' OR t.community_id IS ?)",
+                    [community_slug, slug, self.community_id],
+                )
+            )
+        else:
+            own, params = self._own()
+            rows = list(
+                self.db.query(
+                    f"SELECT * FROM trackers WHERE slug = ? AND {own} "
+                    "ORDER BY visibility = 'public' DESC, id LIMIT 1",
+                    [slug, *params],
+                )
+            )
         return self._tracker(rows[0]) if rows else None
 
     def trackers(
@@ -178,6 +302,9 @@ class Repository:
         include_archived: bool = True,
     ) -> list[Tracker]:
         conditions, params = (["status = ?"], [str(status)]) if status else ([], [])
+        own, own_params = self._own()
+        conditions.append(own)
+        params += own_params
         if not include_archived:
             conditions.append("archived_at IS NULL")
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
@@ -189,7 +316,11 @@ class Repository:
         return [self._tracker(r) for r in rows]
 
     def tracker_slugs(self) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT slug FROM trackers ORDER BY slug")]
+        own, params = self._own()
+        return [
+            r[0]
+            for r in self.db.execute(f"SELECT slug FROM trackers WHERE {own} ORDER BY slug", params)
+        ]
 
     def public_tracker_ids(self, limit: int) -> list[int]:
         """Public trackers outside the archive, in the order of /tally trackers (open first)."""
@@ -267,6 +398,7 @@ class Repository:
             stages=tuple(json.loads(row["stages"])),
             visibility=TrackerVisibility(row["visibility"]),
             archived_at=_moment(row["archived_at"]),
+            community_id=row["community_id"],
         )
 
     def update_tracker(self, tracker_id: int, values: dict[str, Any]) -> None:
@@ -417,11 +549,15 @@ class Repository:
         self.db.table("declarations").insert_all(map(_declaration_row, rows), batch_size=batch_size)
 
     def declaration(self, declaration_id: int) -> Declaration:
+        """Scoped: only declarations on the community's own trackers (by ID is how retract and
+        amend name them, and another community's are not theirs to see)."""
+        own, params = self._own("t.")
         rows = list(
             self.db.query(
                 f"SELECT {_DECLARATION_COLUMNS} FROM declarations d "
-                "LEFT JOIN retractions r ON r.declaration_id = d.id WHERE d.id = ?",
-                [declaration_id],
+                "JOIN trackers t ON t.id = d.tracker_id "
+                f"LEFT JOIN retractions r ON r.declaration_id = d.id WHERE d.id = ? AND {own}",
+                [declaration_id, *params],
             )
         )
         if not rows:
@@ -558,16 +694,19 @@ class Repository:
     def import_tracker_record(
         self, record: dict[str, Any], slug: str, by: str, now: datetime
     ) -> Tracker:
-        return self.tracker_by_id(exchange.import_record(self.db, record, slug, by, now))
+        tracker_id = exchange.import_record(self.db, record, slug, by, now, self.community_id)
+        return self.tracker_by_id(tracker_id)
 
     # moderators -------------------------------------------------------------
 
     def is_moderator(self, platform: str, workspace: str, user_id: str) -> bool:
+        """Scoped: a moderator of this community (added while the workspace belonged to it)."""
+        own, params = self._own()
         return bool(
             self.db.count_where(
                 "moderators",
-                "platform = ? AND workspace = ? AND user_id = ?",
-                [platform, workspace, user_id],
+                f"platform = ? AND workspace = ? AND user_id = ? AND {own}",
+                [platform, workspace, user_id, *params],
             )
         )
 
@@ -576,6 +715,8 @@ class Repository:
     ) -> bool:
         if self.is_moderator(platform, workspace, user_id):
             return False
+        # A row left from another community (before the workspace moved) gives way.
+        self.remove_moderator(platform, workspace, user_id, everywhere=True)
         self.db.table("moderators").insert(
             {
                 "platform": platform,
@@ -583,23 +724,29 @@ class Repository:
                 "user_id": user_id,
                 "added_by": by,
                 "added_at": utc_text(now),
+                "community_id": self.community_id,
             }
         )
         return True
 
-    def remove_moderator(self, platform: str, workspace: str, user_id: str) -> bool:
+    def remove_moderator(
+        self, platform: str, workspace: str, user_id: str, everywhere: bool = False
+    ) -> bool:
+        own, params = ("1", []) if everywhere else self._own()
         cursor = self.db.execute(
-            "DELETE FROM moderators WHERE platform = ? AND workspace = ? AND user_id = ?",
-            [platform, workspace, user_id],
+            "DELETE FROM moderators WHERE platform = ? AND workspace = ? AND user_id = ? "
+            f"AND {own}",
+            [platform, workspace, user_id, *params],
         )
         return cursor.rowcount > 0
 
     def moderators(self, platform: str, workspace: str) -> list[dict[str, Any]]:
+        own, params = self._own()
         return list(
             self.db.query(
                 "SELECT user_id, added_by, added_at FROM moderators "
-                "WHERE platform = ? AND workspace = ? ORDER BY added_at",
-                [platform, workspace],
+                f"WHERE platform = ? AND workspace = ? AND {own} ORDER BY added_at",
+                [platform, workspace, *params],
             )
         )
 

@@ -270,6 +270,135 @@ def m008_installations(db: Database) -> None:
     )
 
 
+LOCAL_COMMUNITY = "local"
+"""The community of the console and `tallybot exec`, and the one an upgraded deployment keeps."""
+
+
+def m009_communities(db: Database) -> None:
+    """Communities own trackers, moderators, subscriptions and imported bodies; each (platform,
+    workspace) belongs to exactly one. A database from before is one community ('local')
+    holding every workspace and server it has seen, so a deployment that shared everything
+    keeps sharing it. Tracker slugs become unique per community (the table is rebuilt: SQLite
+    cannot drop a UNIQUE constraint; `migrate` runs this with foreign keys off and checks them
+    before the commit)."""
+    statements = """
+        CREATE TABLE communities (
+            id INTEGER PRIMARY KEY,
+            slug TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE community_members (
+            platform TEXT NOT NULL,
+            workspace TEXT NOT NULL,                      -- Slack team id, Discord guild id
+            enterprise TEXT,                              -- Slack Enterprise Grid id, if any
+            community_id INTEGER NOT NULL REFERENCES communities(id),
+            joined_at TEXT NOT NULL,
+            PRIMARY KEY (platform, workspace)
+        );
+        CREATE INDEX community_members_community ON community_members (community_id);
+        CREATE TABLE community_invites (
+            code TEXT PRIMARY KEY,
+            community_id INTEGER NOT NULL REFERENCES communities(id),
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            used_by TEXT,
+            used_at TEXT
+        );
+        ALTER TABLE moderators ADD COLUMN community_id INTEGER REFERENCES communities(id);
+        ALTER TABLE subscriptions ADD COLUMN community_id INTEGER REFERENCES communities(id);
+        ALTER TABLE bodies ADD COLUMN community_id INTEGER REFERENCES communities(id);
+        ALTER TABLE trackers ADD COLUMN community_id INTEGER REFERENCES communities(id)
+    """
+    # One statement at a time: executescript would commit the migration's transaction first.
+    for statement in statements.split(";"):
+        db.execute(statement)
+    _one_community_for_what_exists(db)
+    _slugs_unique_per_community(db)
+
+
+_SHIPPED_BODIES = ("eu", "nato", "unsc")
+"""Bodies that ship with tallybot stay global (community_id NULL); imported ones are owned."""
+
+
+def _one_community_for_what_exists(db: Database) -> None:
+    seen = _workspaces_seen(db)
+    has_rows = any(
+        db.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone()
+        for table in ("trackers", "moderators", "subscriptions")
+    )
+    if not seen and not has_rows:
+        return  # a new database: communities are made on first use
+    now = db.execute("SELECT strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')").fetchone()[0]
+    db.execute(
+        "INSERT INTO communities (id, slug, name, created_at) VALUES (1, ?, ?, ?)",
+        [LOCAL_COMMUNITY, "Local", now],
+    )
+    db.conn.executemany(
+        "INSERT INTO community_members (platform, workspace, community_id, joined_at) "
+        "VALUES (?, ?, 1, ?)",
+        [
+            (platform, workspace, now)
+            for platform, workspace in sorted(seen | {("console", "local")})
+        ],
+    )
+    for table in ("trackers", "moderators", "subscriptions"):
+        db.execute(f"UPDATE {table} SET community_id = 1")
+    marks = ",".join("?" * len(_SHIPPED_BODIES))
+    db.execute(f"UPDATE bodies SET community_id = 1 WHERE slug NOT IN ({marks})", _SHIPPED_BODIES)
+
+
+def _workspaces_seen(db: Database) -> set[tuple[str, str]]:
+    """Every (platform, workspace) the database names: moderators, subscriptions, alert
+    channels, and whoever recorded anything (`platform:workspace:user (name)`)."""
+    seen: set[tuple[str, str]] = set()
+    for table in ("moderators", "subscriptions", "alert_channels"):
+        seen |= {(r[0], r[1]) for r in db.execute(f"SELECT platform, workspace FROM {table}")}
+    refs = [
+        ("declarations", "recorded_by"),
+        ("retractions", "recorded_by"),
+        ("tracker_events", "recorded_by"),
+        ("amendments", "recorded_by"),
+        ("trackers", "created_by"),
+        ("moderators", "added_by"),
+    ]
+    for table, column in refs:
+        for (ref,) in db.execute(f"SELECT DISTINCT {column} FROM {table}"):
+            parts = str(ref).split(":", 2)
+            if len(parts) == 3 and parts[0] and parts[1]:
+                seen.add((parts[0], parts[1]))
+    return seen
+
+
+def _slugs_unique_per_community(db: Database) -> None:
+    """Rebuild trackers from its own CREATE text (so columns other migrations added stay), with
+    `slug` unique per community instead of across the database."""
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'trackers'")
+    create = str(sql.fetchone()[0])
+    unique = "slug TEXT NOT NULL UNIQUE"
+    if unique not in create:
+        raise RuntimeError("trackers.slug is not declared as m001 made it; cannot rebuild")
+    create = create.replace(unique, "slug TEXT NOT NULL", 1)
+    create = create.replace("CREATE TABLE trackers", "CREATE TABLE trackers_rebuilt", 1)
+    # Indexes and triggers another migration may have put on trackers go with the old table:
+    # keep their text to create them again on the new one.
+    extras = [
+        str(r[0])
+        for r in db.execute(
+            "SELECT sql FROM sqlite_master WHERE tbl_name = 'trackers' "
+            "AND type IN ('index', 'trigger') AND sql IS NOT NULL"
+        )
+    ]
+    db.execute(create)
+    db.execute("INSERT INTO trackers_rebuilt SELECT * FROM trackers")
+    db.execute("DROP TABLE trackers")
+    db.execute("ALTER TABLE trackers_rebuilt RENAME TO trackers")
+    for extra in extras:
+        db.execute(extra)
+    db.execute("CREATE UNIQUE INDEX trackers_community_slug ON trackers (community_id, slug)")
+
+
 STEPS: tuple[Callable[[Database], None], ...] = (
     m001_core,
     m002_alerts,
@@ -279,6 +408,7 @@ STEPS: tuple[Callable[[Database], None], ...] = (
     m006_cards,
     m007_replay,
     m008_installations,
+    m009_communities,
 )
 """Every migration, in the order they apply; a new one goes at the end, never renumbered."""
 

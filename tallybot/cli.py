@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     exec_ = sub.add_parser("exec", help="run one command and exit")
     exec_.add_argument("command", help='e.g. "/tally position HU"')
     exec_.add_argument("--as", dest="as_user", help="run as this user (not a moderator)")
+    exec_.add_argument("--community", help="act in this community (default: local, the console's)")
     exec_.add_argument("--json", action="store_true", help="print the reply's data as JSON")
     exec_.add_argument("--db", type=Path, dest="exec_db", help=argparse.SUPPRESS)
     exec_.set_defaults(func=_exec)
@@ -147,7 +148,7 @@ def _exec(args: argparse.Namespace, settings: Settings) -> int:
     if args.as_user is not None and not args.as_user.strip():  # bad usage, like argparse's
         print("error: --as needs a user name, e.g. --as alice.", file=sys.stderr)
         return UNUSABLE
-    return exec_command(settings, args.command, args.as_user, args.json)
+    return exec_command(settings, args.command, args.as_user, args.json, args.community)
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:

@@ -22,6 +22,8 @@ from bot.commands.trackers import check_slug
 from bot.errors import UserError
 from bot.replies import counted
 from bot.settings import Settings, SettingsError
+from bot.storage import Transaction
+from bot.tenancy import community_for
 from tallybot.wiring import open_core
 
 T = TypeVar("T")
@@ -33,10 +35,15 @@ def _in_context(settings: Settings, work: Callable[[Context], T], create: bool =
         _require_database(settings.db_path)
     core = open_core(settings)
     now = datetime.now(UTC)
+    actor = operator_actor()
+
+    def in_community(tx: Transaction) -> T:
+        community = community_for(tx.records, actor, True, now)
+        records = tx.records.scoped(community.id)
+        return work(Context(records, tx.alerts, actor, now, community=community, writing=True))
+
     try:
-        return core.store.run_blocking(
-            lambda tx: work(Context(tx.records, tx.alerts, operator_actor(), now))
-        )
+        return core.store.run_blocking(in_community)
     finally:
         core.close()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,12 +22,22 @@ from bot.storage import Transaction
 from tallybot.wiring import open_core
 
 
-def exec_command(settings: Settings, command: str, as_user: str | None, as_json: bool) -> int:
-    return asyncio.run(_exec(settings, command, as_user, as_json))
+def exec_command(
+    settings: Settings,
+    command: str,
+    as_user: str | None,
+    as_json: bool,
+    community: str | None = None,
+) -> int:
+    return asyncio.run(_exec(settings, command, as_user, as_json, community))
 
 
-async def _exec(settings: Settings, command: str, as_user: str | None, as_json: bool) -> int:
+async def _exec(
+    settings: Settings, command: str, as_user: str | None, as_json: bool, community: str | None
+) -> int:
     actor = operator_actor(as_user)  # refuses a blank --as before anything opens
+    if community is not None:
+        actor = replace(actor, community=community.strip().lower())
     core = open_core(settings)
     try:
         reply = await core.dispatcher.run_text(command, actor)

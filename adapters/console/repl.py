@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import getpass
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
@@ -15,6 +16,7 @@ from bot.app import Core
 from bot.commands.context import Actor
 from bot.completion import command_words, record_words
 from bot.errors import UserError
+from bot.tenancy import records_for
 
 HISTORY_FILE = Path.home() / ".tallybot_history"
 PROMPT = "tally> "
@@ -57,7 +59,11 @@ class Completer:
 
 def completion_words(core: Core) -> list[str]:
     """Every word tab offers: the spec's and the record's, as bot/completion.py lists them."""
-    found = core.store.run_blocking(lambda tx: record_words(tx.records), write=False)
+    actor, now = operator_actor(), datetime.now(UTC)
+    shared = core.dispatcher.shared_community
+    found = core.store.run_blocking(
+        lambda tx: record_words(records_for(tx.records, actor, now, shared)), write=False
+    )
     return sorted(command_words(core.dispatcher.commands) | set(found))
 
 

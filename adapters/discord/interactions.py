@@ -35,6 +35,11 @@ FILE_SIZE_LIMIT = 10 * 2**20
 """What a bot may attach to one message (Discord's limit without server boosts)."""
 
 
+def _workspace(interaction: discord.Interaction) -> str:
+    """The server (its community decides what the user sees); direct messages have none."""
+    return str(interaction.guild_id) if interaction.guild_id else DM_WORKSPACE
+
+
 class InteractionHandler:
     def __init__(
         self,
@@ -52,12 +57,13 @@ class InteractionHandler:
         user = interaction.user
         return Actor(
             platform=PLATFORM,
-            workspace=str(interaction.guild_id) if interaction.guild_id else DM_WORKSPACE,
+            workspace=_workspace(interaction),
             user_id=str(user.id),
             display_name=user.display_name,
             platform_moderator=await self.moderators.is_platform_moderator(interaction),
             channel=str(interaction.channel_id) if interaction.channel_id else None,
             channel_manager=_channel_manager(interaction),
+            direct=interaction.guild_id is None,
         )
 
     async def handle(
@@ -65,7 +71,7 @@ class InteractionHandler:
     ) -> None:
         public = bool(options.pop(PUBLIC_OPTION, False)) and is_read_command(command)
         raw = raw_args(command, options)
-        kept = self.dispatcher.kept(command, raw)
+        kept = self.dispatcher.kept(command, raw, (PLATFORM, _workspace(interaction), None))
         if kept is not None:  # unchanged since last asked: no task, no store, no deadline
             await self._answer(interaction, kept, public)
             return
@@ -117,7 +123,13 @@ class InteractionHandler:
         body = _option_text(namespace, "body")
         if param.kind is ParamKind.TRACKER:
             tracker = None
-        return await suggest(self.store, param, current or "", tracker=tracker, body=body)
+        # Only what the asker's community sees: no platform rights are needed to read.
+        user = interaction.user
+        actor = Actor(PLATFORM, _workspace(interaction), str(user.id), user.display_name)
+        shared = self.dispatcher.shared_community
+        return await suggest(
+            self.store, param, current or "", actor=actor, shared=shared, tracker=tracker, body=body
+        )
 
 
 def raw_args(command: Command, options: dict[str, Any]) -> dict[str, object]:

@@ -43,14 +43,18 @@ class Asker:
     user_id: str
     user_name: str
     channel_id: str | None
+    enterprise_id: str | None = None
 
     @classmethod
     def from_command(cls, body: Mapping[str, Any]) -> Asker:
         return cls(
-            team_id=str(body.get("team_id") or ""),
+            # Slack Connect: `user_team` is the asker's own workspace, whose community gives
+            # their rights, whichever workspace hosts the shared channel.
+            team_id=str(body.get("user_team") or body.get("team_id") or ""),
             user_id=str(body.get("user_id") or ""),
             user_name=str(body.get("user_name") or body.get("user_id") or "someone"),
             channel_id=body.get("channel_id"),
+            enterprise_id=body.get("enterprise_id") or None,
         )
 
     @classmethod
@@ -59,10 +63,11 @@ class Asker:
         team = body.get("team") or {}
         channel = body.get("channel") or {}
         return cls(
-            team_id=str(team.get("id") or user.get("team_id") or ""),
+            team_id=str(user.get("team_id") or team.get("id") or ""),
             user_id=str(user.get("id") or ""),
             user_name=str(user.get("username") or user.get("name") or user.get("id") or "someone"),
             channel_id=channel.get("id"),
+            enterprise_id=(body.get("enterprise") or {}).get("id") or None,
         )
 
 
@@ -93,6 +98,8 @@ class SlackIdentity:
             # Slack exposes no channel-manager list to a bot token: admins/owners manage every
             # channel; anyone else needs the moderator list for channel-scoped commands.
             channel_manager=admin,
+            direct=bool(asker.channel_id and asker.channel_id.startswith("D")),
+            enterprise=asker.enterprise_id,
         )
 
     async def user(self, client: AsyncWebClient, asker: Asker) -> SlackUser | None:

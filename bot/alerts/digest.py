@@ -74,8 +74,10 @@ def digest_reply(tx: Transaction, sub: Subscription, start: datetime, end: datet
         trackers = [repo.tracker_by_id(sub.tracker_id)]
     else:
         changed = {e["tracker_id"] for e in alerts.events_between(None, start, end)}
+        # 'all' is every tracker of the channel's community, never another community's.
+        own = repo.scoped(sub.community_id or 0)
         trackers = [
-            t for t in repo.trackers(limit=200) if t.status is TrackerStatus.OPEN or t.id in changed
+            t for t in own.trackers(limit=200) if t.status is TrackerStatus.OPEN or t.id in changed
         ]
     events = alerts.events_between([t.id for t in trackers], start, end) if trackers else []
     count = len(events)

@@ -45,6 +45,8 @@ class Subscription:
     updated_at: datetime
     cards: bool = False
     """Milestone alerts carry the tally card (a PNG)."""
+    community_id: int | None = None
+    """The subscribing channel's community: 'all' means all of its trackers."""
 
     @property
     def scope(self) -> str:

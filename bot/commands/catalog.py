@@ -9,6 +9,7 @@ from bot.commands import (
     amending,
     bodies,
     charts,
+    communities,
     exchange,
     help,
     moderators,
@@ -51,5 +52,10 @@ COMMANDS: tuple[Command[Any], ...] = (
     subscriptions.SUBSCRIBE,
     subscriptions.UNSUBSCRIBE,
     subscriptions.SUBSCRIPTIONS,
+    communities.COMMUNITY,
+    communities.COMMUNITY_NAME,
+    communities.COMMUNITY_INVITE,
+    communities.COMMUNITY_JOIN,
+    communities.COMMUNITY_LEAVE,
     help.HELP,
 )

@@ -7,6 +7,7 @@ import difflib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from bot.communities import NO_COMMUNITY, Community
 from bot.domain import Tracker, TrackerStatus, TrackerVisibility
 from bot.errors import NotFound, UserError
 from bot.events import DomainEvent
@@ -28,6 +29,17 @@ class Actor:
     channel_manager: bool = False
     """The platform lets this user manage `channel` (Discord Manage Channels, Slack channel
     manager or admin): enough to choose the channel's alert subscriptions."""
+    direct: bool = False
+    """A direct message (Slack D… channel, Discord without a server): read-only."""
+    community: str | None = None
+    """Act in this community (`tallybot exec --community SLUG`) rather than the workspace's."""
+    enterprise: str | None = None
+    """Slack Enterprise Grid organisation of the workspace, kept with its community membership."""
+
+    @property
+    def scope(self) -> tuple[str, str, str | None]:
+        """What decides which community a command sees (cached reads are kept per scope)."""
+        return self.platform, self.workspace, self.community
 
     @property
     def ref(self) -> str:
@@ -44,6 +56,10 @@ class Context:
     events: list[DomainEvent] = field(default_factory=list)
     public_url: str | None = None
     """TALLYBOT_PUBLIC_URL, for links to a public tracker's page."""
+    community: Community = NO_COMMUNITY
+    """The actor's community: `repo` is already its view."""
+    writing: bool = False
+    """The command changes the record: only the community's own trackers can be named."""
 
     @property
     def today(self) -> date:
@@ -54,6 +70,8 @@ class Context:
         picked)."""
         if slug:
             tracker = self.repo.tracker_by_slug(slug.strip().lower())
+            if tracker is not None and self.writing and tracker.community_id != self.community.id:
+                tracker = None  # another community's public tracker: read and follow only
             if tracker is None:
                 known = self.repo.tracker_slugs()
                 close = _close(slug.lower(), known)

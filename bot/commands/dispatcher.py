@@ -17,6 +17,7 @@ from bot.limits import Limits, WriteGuard
 from bot.replies import Reply
 from bot.storage import Records, Store, Transaction
 from bot.tally_cache import TallyCache
+from bot.tenancy import community_for
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,8 @@ class Dispatcher:
         """Where public tracker pages live (TALLYBOT_PUBLIC_URL), for "View online" links."""
         self.limits = Limits()
         """Writes per user per minute, trackers and subscriptions (settings.limits)."""
+        self.shared_community: str | None = None
+        """TALLYBOT_SHARED_COMMUNITY: new workspaces join it rather than get their own."""
 
     def command(self, key: str) -> Command[Any]:
         return next(c for c in self.commands if c.key == key)
@@ -67,32 +70,45 @@ class Dispatcher:
 
     async def run_invocation(self, invocation: Invocation, actor: Actor) -> Reply:
         """A command already parsed (an adapter that needed its spec first parses only once)."""
-        if invocation.near and not await self._is_tracker(invocation.args.get("tracker")):
+        if invocation.near and not await self._is_tracker(invocation.args.get("tracker"), actor):
             word = invocation.args.get("tracker")
             return Reply.error(
                 f"No command or tracker '{word}'. Did you mean /tally {invocation.near}?"
             )
         return await self.run(invocation.command, invocation.args, actor)
 
-    async def _is_tracker(self, slug: str | None) -> bool:
-        """`/tally histroy`: only a typo of a command if no tracker has that name."""
+    async def _is_tracker(self, slug: str | None, actor: Actor) -> bool:
+        """`/tally histroy`: only a typo of a command if the actor's community sees no tracker
+        of that name."""
         if not slug:
             return False
+        name, now = slug.strip().lower(), self.clock()
+
+        def look(tx: Transaction) -> bool:
+            found = community_for(tx.records, actor, False, now, self.shared_community)
+            records = tx.records.scoped(found.id)
+            return records.tracker_by_slug(name) is not None
+
         try:
-            return await self.store.run(lambda tx: tx.records.tracker_exists(slug.strip().lower()))
+            return await self.store.run(look, write=False)
+        except UserError:
+            return False  # no such community (exec --community): the command says so itself
         except Exception:
             log.exception("tracker look-up failed")
             return True
 
-    def kept(self, command: Command[Any], raw: Mapping[str, object]) -> Reply | None:
+    def kept(
+        self, command: Command[Any], raw: Mapping[str, object], scope: tuple[str, str, str | None]
+    ) -> Reply | None:
         """The reply `run` would give right now if it is kept in the cache, else None: adapters
-        answer with it at once (no task, no trip to the store thread). Who asks does not
-        matter: only reads that do not depend on the asker are kept."""
+        answer with it at once (no task, no trip to the store thread). Only reads that do not
+        depend on the asker beyond their community (`Actor.scope`) are kept."""
         if self.cache is None:
             return None
         today = self.clock().date()
         try:
-            key = self.cache.key(command.key, vars(convert_args(command, raw, today)), today)
+            values = vars(convert_args(command, raw, today))
+            key = self.cache.key(command.key, values, today, scope)
         except Exception:
             return None  # `run` says what is wrong with the arguments
         return self.cache.get(key) if key is not None else None
@@ -107,16 +123,22 @@ class Dispatcher:
             return self._failure(command)
         values = vars(args)
         cache = self.cache
-        key = cache.key(command.key, values, now.date()) if cache is not None else None
+        key = cache.key(command.key, values, now.date(), actor.scope) if cache is not None else None
         if cache is not None and key is not None:
             kept = cache.get(key)
             if kept is not None:
                 return kept
             token = cache.token()
 
+        if command.moderator_only and actor.direct:
+            return Reply.error(
+                f"/tally {command.name} changes the record: run it in a channel, not in a "
+                "direct message (direct messages only read)."
+            )
+
         def work(tx: Transaction) -> tuple[Reply, list[DomainEvent], int | None]:
-            reply, events = self._handle(tx, command, args, actor, now)
-            return reply, events, _tracker_id(tx.records, reply) if key is not None else None
+            reply, events, records = self._handle(tx, command, args, actor, now)
+            return reply, events, _tracker_id(records, reply) if key is not None else None
 
         try:
             # Only moderators' commands change the record: they take the write lock up front and
@@ -164,7 +186,7 @@ class Dispatcher:
             events: list[DomainEvent] = []
             for text, (command, args) in zip(texts, steps, strict=True):
                 try:
-                    reply, done = self._handle(tx, command, args, actor, now)
+                    reply, done, _ = self._handle(tx, command, args, actor, now)
                 except UserError as exc:
                     raise UserError(f"{text}: {exc.message}") from exc
                 if not reply.ok:
@@ -187,10 +209,23 @@ class Dispatcher:
 
     def _handle(
         self, tx: Transaction, command: Command[Any], args: Any, actor: Actor, now: datetime
-    ) -> tuple[Reply, list[DomainEvent]]:
-        """One command inside a transaction: check rights, run the handler, write its events."""
-        ctx = Context(tx.records, tx.alerts, actor, now, public_url=self.public_url)
-        if command.moderator_only and not _may_write(tx.records, actor):
+    ) -> tuple[Reply, list[DomainEvent], Records]:
+        """One command inside a transaction, in the asker's community: check rights, run the
+        handler, write its events. Returns the records it saw (scoped to that community)."""
+        community = community_for(
+            tx.records, actor, command.moderator_only, now, self.shared_community
+        )
+        records = tx.records.scoped(community.id)
+        ctx = Context(
+            records,
+            tx.alerts,
+            actor,
+            now,
+            public_url=self.public_url,
+            community=community,
+            writing=command.moderator_only and not command.follows,
+        )
+        if command.moderator_only and not _may_write(records, actor):
             if command.channel_managers and not actor.channel_manager:
                 raise PermissionDenied(
                     "Only moderators or people who manage this channel can run "
@@ -210,7 +245,7 @@ class Dispatcher:
             guard.after()
         for writer in self.event_writers:
             writer(tx, ctx.events)
-        return reply, ctx.events
+        return reply, ctx.events, records
 
     def _failure(self, command: Command[Any]) -> Reply:
         """An unexpected error: logged with a reference the user can quote; never a traceback."""

@@ -118,6 +118,10 @@ def _match(words: list[str], commands: Sequence[Command[Any]]) -> tuple[Command[
     if best is not None:
         return best, words[len(best.path) :]
     prefix = _group_prefix(lowered, commands)
+    shown = next((c for c in commands if prefix and c.path == (*prefix, "show")), None)
+    if shown is not None and len(words) == len(prefix):
+        # `/tally community`: the group's `show` (Discord cannot make a group a command too)
+        return shown, []
     if prefix:
         depth = len(prefix)
         subs = sorted({c.path[depth] for c in commands if c.path[:depth] == prefix})

@@ -106,6 +106,9 @@ class Command(Generic[A]):
     examples: tuple[str, ...] = ()
     channel_managers: bool = False
     """With moderator_only: channel managers may run it too (it only concerns their channel)."""
+    follows: bool = False
+    """With moderator_only: it may name another community's public tracker (subscribing to it
+    only reads it)."""
 
     @property
     def name(self) -> str:

@@ -68,8 +68,9 @@ def subscribe(ctx: Context, args: SubscribeArgs) -> Reply:
         ctx.actor.ref,
         ctx.now,
         cards=cards,
+        community_id=ctx.community.id,
     )
-    scope = f"{tracker.title} ({tracker.slug})" if tracker else "every tracker"
+    scope = f"{tracker.title} ({_named(ctx, tracker)})" if tracker else "every tracker"
     lines = [f"Mode: {sub.describe()}."]
     if was_paused:
         lines.append("Alerts to this channel were paused (it could not be reached); resumed.")
@@ -101,6 +102,7 @@ SUBSCRIBE = Command(
     args=SubscribeArgs,
     moderator_only=True,
     channel_managers=True,
+    follows=True,
     params=(
         Param(
             "tracker",
@@ -182,6 +184,7 @@ UNSUBSCRIBE = Command(
     args=UnsubscribeArgs,
     moderator_only=True,
     channel_managers=True,
+    follows=True,
     params=(
         Param(
             "tracker",
@@ -253,6 +256,14 @@ SUBSCRIPTIONS = Command(
     handler=list_subscriptions,
     args=NoArgs,
 )
+
+
+def _named(ctx: Context, tracker: Tracker) -> str:
+    """A followed tracker of another community is named as COMMUNITY/SLUG."""
+    if tracker.community_id == ctx.community.id:
+        return tracker.slug
+    owner = ctx.repo.community_name_of(tracker)
+    return f"{owner}/{tracker.slug}"
 
 
 def _channel(ctx: Context) -> ChannelRef:

@@ -68,6 +68,8 @@ async def fake_discord(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDis
 def settings(db_path: Path, fake_slack: FakeSlackApi, fake_discord: FakeDiscord) -> Settings:
     return Settings(
         db_path=db_path,
+        # One deployment, one community: these suites test the platforms, not tenancy.
+        shared_community="local",
         slack_bot_token=DEFAULT_TOKEN,
         slack_api_url=fake_slack.api_url,
         discord_token=fake_discord.token,

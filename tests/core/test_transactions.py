@@ -42,7 +42,9 @@ def test_a_writer_waits_for_another_process_then_writes(
 ) -> None:
     store = SqliteStore(db_path, NOW, busy_timeout=10.0)
     other_writer.execute("BEGIN IMMEDIATE")
-    other_writer.execute("INSERT INTO bodies VALUES ('x', 'X', '2026-01-01')")
+    other_writer.execute(
+        "INSERT INTO bodies (slug, name, created_at) VALUES ('x', 'X', '2026-01-01')"
+    )
     threading.Timer(0.3, other_writer.execute, ["COMMIT"]).start()
     try:
         assert store.run_blocking(_add) is True  # queued behind the other writer, not refused

@@ -31,6 +31,8 @@ async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
 def discord_settings(db_path: Path, fake: FakeDiscord) -> Settings:
     return Settings(
         db_path=db_path,
+        # One deployment, one community: these suites test the platforms, not tenancy.
+        shared_community="local",
         discord_token=fake.token,
         discord_api_url=fake.api_url,
         discord_mod_role="Tally editors",

@@ -6,6 +6,7 @@ from bot.app import Core
 from bot.commands.catalog import COMMANDS
 from bot.completion import completes, suggest
 from bot.demo import DEMO_TRACKER
+from tests.conftest import OPERATOR
 
 
 def param(command_key: str, name: str):  # type: ignore[no-untyped-def]
@@ -17,22 +18,27 @@ def param(command_key: str, name: str):  # type: ignore[no-untyped-def]
 
 async def test_members_trackers_and_candidates(demo_core: Core) -> None:
     store = demo_core.store
-    members = await suggest(store, param("position", "member"), "lith")
+    members = await suggest(store, param("position", "member"), actor=OPERATOR, text="lith")
     assert members[0].value == "LT" and "Lithuania" in members[0].label
-    members = await suggest(store, param("position", "member"), "britain")
+    members = await suggest(store, param("position", "member"), actor=OPERATOR, text="britain")
     assert members[0].value == "GB"
-    trackers = await suggest(store, param("tally", "tracker"), "sg")
+    trackers = await suggest(store, param("tally", "tracker"), actor=OPERATOR, text="sg")
     assert [t.value for t in trackers] == [DEMO_TRACKER]
-    candidates = await suggest(store, param("declare", "target"), "iohan", tracker=DEMO_TRACKER)
+    candidates = await suggest(
+        store, param("declare", "target"), actor=OPERATOR, text="iohan", tracker=DEMO_TRACKER
+    )
     assert [c.value for c in candidates] == ["Klaus Iohannis"]
 
 
 async def test_close_spellings_and_limits(demo_core: Core) -> None:
     store = demo_core.store
-    members = await suggest(store, param("position", "member"), "Hungry")
+    members = await suggest(store, param("position", "member"), actor=OPERATOR, text="Hungry")
     assert members and members[0].value == "HU"
-    assert len(await suggest(store, param("position", "member"), "", limit=5)) == 5
-    rules = await suggest(store, param("tracker-new", "rule"), "threshold=24")
+    assert (
+        len(await suggest(store, param("position", "member"), actor=OPERATOR, text="", limit=5))
+        == 5
+    )
+    rules = await suggest(store, param("tracker-new", "rule"), actor=OPERATOR, text="threshold=24")
     assert [r.value for r in rules] == ["threshold=24"]
     assert not completes(param("declare", "quote"))
-    assert await suggest(store, param("declare", "quote"), "x") == []
+    assert await suggest(store, param("declare", "quote"), actor=OPERATOR, text="x") == []

@@ -130,6 +130,7 @@ async def test_a_bot_started_while_discord_is_down_connects_when_it_is_back(
 ) -> None:
     db = tmp_path / "t.db"
     env = discord_env(db, "")
+    env["TALLYBOT_SHARED_COMMUNITY"] = "local"  # the server reads the operator's demo tracker
     demo = await spawn_tallybot(env, "demo")
     async with asyncio.timeout(WAIT_SECONDS):
         await demo.communicate()

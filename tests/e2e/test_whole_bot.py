@@ -168,6 +168,8 @@ def bot_env(db: Path, port: int, slack: FakeSlackApi, discord: FakeDiscord) -> d
     return isolated_env(
         db,
         TALLYBOT_LOG_LEVEL="INFO",
+        # One deployment, one community: the Slack team and the Discord server share it.
+        TALLYBOT_SHARED_COMMUNITY="local",
         TALLYBOT_SLACK_MODERATORS=SLACK_MOD[0],
         TALLYBOT_DISCORD_MOD_ROLE="",
         SLACK_BOT_TOKEN=DEFAULT_TOKEN,

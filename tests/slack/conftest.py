@@ -6,6 +6,7 @@ Requests go through Bolt's real path (signature check, payload parsing, listener
 
 from __future__ import annotations
 
+import urllib.parse
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -57,6 +58,8 @@ async def slack_api() -> AsyncIterator[FakeSlackApi]:
 def slack_settings(db_path: Path, slack_api: FakeSlackApi) -> Settings:
     return Settings(
         db_path=db_path,
+        # One deployment, one community: these suites test the platforms, not tenancy.
+        shared_community="local",
         slack_bot_token=DEFAULT_TOKEN,
         slack_signing_secret=SECRET,
         slack_api_url=slack_api.api_url,
@@ -103,12 +106,21 @@ class SlackHarness:
         secret: str = SECRET,
         timestamp: int | None = None,
         drain: bool = True,
+        channel_id: str = "C0GENERAL",
+        extra: dict[str, str] | None = None,
     ) -> Answer:
-        """`/tally TEXT` as Slack sends it (`text` already Slack-encoded)."""
+        """`/tally TEXT` as Slack sends it (`text` already Slack-encoded); `extra` adds fields
+        (Slack Connect's `user_team`)."""
         key = uuid.uuid4().hex
         body = slash_command_body(
-            text, self.api.response_url(key), user_id=user[0], user_name=user[1]
+            text,
+            self.api.response_url(key),
+            user_id=user[0],
+            user_name=user[1],
+            channel_id=channel_id,
         )
+        if extra:
+            body += "&" + urllib.parse.urlencode(extra)
         response = await self.send(body, signed_headers(secret, body, timestamp))
         if drain:
             await self.commands.drain()

@@ -112,7 +112,10 @@ def test_plain_reads_give_what_sqlite_utils_gave(tmp_path: Path) -> None:
     conn = open_database(tmp_path / "reads.db")
     try:
         utils = Database(conn.conn, execute_plugins=False)
-        conn.execute("INSERT INTO bodies VALUES ('xx', 'Xx', 'now'), ('yy', 'Yy', 'now')")
+        conn.execute(
+            "INSERT INTO bodies (slug, name, created_at) "
+            "VALUES ('xx', 'Xx', 'now'), ('yy', 'Yy', 'now')"
+        )
         joined = "SELECT a.slug, b.slug, a.name FROM bodies a JOIN bodies b ORDER BY 1, 2"
         rows = list(conn.query(joined))
         assert rows == list(utils.query(joined))

@@ -138,6 +138,7 @@ def distributed_settings(db_path: Path, api: FakeSlackApi, key: str | None) -> S
         slack_api_url=api.api_url,
         secret_key=key,
         port=0,
+        shared_community="local",  # one newsroom's deployment: both workspaces read the demo
     )
 
 
@@ -164,7 +165,11 @@ async def app(fake: FakeSlackApi, db_path: Path, clock: Clock) -> AsyncIterator[
 
 async def subscribe(core: Core, channel: ChannelRef, clock: Clock) -> None:
     def work(tx: Transaction) -> None:
-        tx.alerts.subscribe(channel, None, Mode.EVERY, None, "UTC", "test", clock())
+        local = tx.records.community_by_slug("local")
+        assert local is not None  # the shared community the demo lives in
+        tx.alerts.subscribe(
+            channel, None, Mode.EVERY, None, "UTC", "test", clock(), community_id=local.id
+        )
 
     await core.store.run(work)
 
@@ -200,7 +205,8 @@ async def test_tokens_never_reach_the_logs(
     await app.command("declare SK support rutte", app.a, ADMIN)
     assert "oauth.v2.access" in caplog.text  # slack_sdk did log the exchange, at DEBUG
     assert app.a.token not in caplog.text
-    assert "xox?-(withheld)" in caplog.text
+    # Withheld by the Slack token filter, or redacted first by the launcher's capability filter.
+    assert "xox?-(withheld)" in caplog.text or "[redacted]" in caplog.text
 
 
 async def test_a_replayed_or_unknown_state_is_refused(app: Distributed) -> None:

@@ -99,6 +99,7 @@ async def run() -> None:
                 db_path=Path(tmp) / "bench.db",
                 discord_token=fake.token,
                 discord_api_url=fake.api_url,
+                shared_community="local",  # one deployment, one community: the demo is read
             )
             core = open_core(settings)
             try:

@@ -75,6 +75,7 @@ async def run(channels: int) -> dict[str, float]:
             slack_api_url=fake_slack.api_url,
             discord_token=fake_discord.token,
             discord_api_url=fake_discord.api_url,
+            shared_community="local",  # one deployment, one community: the demo is read
         )
         core = open_core(settings)
         original_base = discord.http.Route.BASE

@@ -257,6 +257,7 @@ async def bench(seconds: float, turns: int, workers: int, ack_only: bool) -> Non
                 slack_signing_secret=SECRET,
                 slack_api_url=api.api_url,
                 port=0,
+                shared_community="local",  # one deployment, one community: the demo is read
             )
             core = open_core(settings)
             operator = Actor("console", "local", "bench", "bench", platform_moderator=True)

@@ -1,9 +1,10 @@
-"""The limits a public bot needs: writes per user per minute, trackers per workspace, and
-subscriptions per channel and per workspace. Counted in the database, so they hold across every
+"""The limits a public bot needs: writes per user per minute, trackers per community, and
+subscriptions per channel and per community. Counted in the database, so they hold across every
 process of a deployment.
 
-`scope_of` is the one place that says what a limit counts over (today a Slack workspace or a
-Discord server); when communities land it returns the community instead.
+A community (bot/communities.py) is what shares trackers, so it is what the tracker and
+subscription limits count over: two workspaces linked into one community share them, and
+linking cannot be used to multiply them. Writes stay counted per user.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from bot.errors import UserError
 
 if TYPE_CHECKING:  # bot.settings reads Limits at start-up: keep this module light
     from bot.commands.context import Actor
+    from bot.communities import Community
     from bot.storage import Guards
 
 WRITE_WINDOW = timedelta(minutes=1)
@@ -26,28 +28,11 @@ class Limits:
     writes_per_minute: int = 30
     trackers: int = 200
     channel_subscriptions: int = 50
-    workspace_subscriptions: int = 500
+    community_subscriptions: int = 500
 
 
 class LimitReached(UserError):
     """A limit refused the command; nothing was written."""
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What a limit counts over: one platform workspace (Slack team, Discord server)."""
-
-    platform: str
-    workspace: str
-
-    @property
-    def prefix(self) -> str:
-        """The start of `recorded_by`/`created_by` refs of its users (Actor.ref)."""
-        return f"{self.platform}:{self.workspace}:"
-
-
-def scope_of(actor: Actor) -> Scope:
-    return Scope(actor.platform, actor.workspace)
 
 
 UNLIMITED_PLATFORMS = frozenset({"console"})
@@ -68,7 +53,7 @@ def writer_key(actor: Actor) -> str:
 class Usage:
     trackers: int
     channel_subscriptions: int
-    workspace_subscriptions: int
+    community_subscriptions: int
 
 
 class WriteGuard:
@@ -76,9 +61,12 @@ class WriteGuard:
     per-minute limit, `after` refuses a command that took a count past its limit (the
     transaction then rolls back, so nothing is written) and counts the write."""
 
-    def __init__(self, guards: Guards, actor: Actor, limits: Limits, now: datetime) -> None:
+    def __init__(
+        self, guards: Guards, actor: Actor, community: Community, limits: Limits, now: datetime
+    ) -> None:
         self.guards = guards
         self.actor = actor
+        self.community = community
         self.limits = limits
         self.now = now
         self._before: Usage | None = None
@@ -99,13 +87,12 @@ class WriteGuard:
             return
         before, now_used = self._before, self.usage()
         assert before is not None, "WriteGuard.after without before"
-        scope = scope_of(self.actor)
         checks = (
             (
                 now_used.trackers,
                 before.trackers,
                 self.limits.trackers,
-                "{workspace} already has {limit} trackers, the most one workspace "
+                "Community {community} already has {limit} trackers, the most one community "
                 "may have (TALLYBOT_MAX_TRACKERS={limit}); nothing was saved. Archive is not "
                 "enough: ask the operator to raise the limit.",
             ),
@@ -118,30 +105,28 @@ class WriteGuard:
                 "from one first, or subscribe to all.",
             ),
             (
-                now_used.workspace_subscriptions,
-                before.workspace_subscriptions,
-                self.limits.workspace_subscriptions,
-                "{workspace} already has {limit} subscriptions across its channels, "
-                "the most one workspace may have (TALLYBOT_MAX_WORKSPACE_SUBSCRIPTIONS={limit}); "
-                "nothing was saved. Unsubscribe a channel first.",
+                now_used.community_subscriptions,
+                before.community_subscriptions,
+                self.limits.community_subscriptions,
+                "Community {community} already has {limit} subscriptions across its channels, "
+                "the most one community may have "
+                "(TALLYBOT_MAX_COMMUNITY_SUBSCRIPTIONS={limit}); nothing was saved. "
+                "Unsubscribe a channel first.",
             ),
         )
         for used, was, limit, message in checks:
             if used > was and used > limit:
-                raise LimitReached(message.format(limit=limit, workspace=scope.workspace))
+                raise LimitReached(message.format(limit=limit, community=self.community.slug))
         self.guards.note_write(writer_key(self.actor), self.now, self.now - WRITE_WINDOW)
 
     def usage(self) -> Usage:
-        scope = scope_of(self.actor)
-        channel = self.actor.channel
+        actor, community_id = self.actor, self.community.id
         return Usage(
-            trackers=self.guards.trackers_created_by(scope.prefix),
+            trackers=self.guards.community_trackers(community_id),
             channel_subscriptions=(
-                self.guards.subscription_count(scope.platform, scope.workspace, channel)
-                if channel is not None
+                self.guards.channel_subscriptions(actor.platform, actor.workspace, actor.channel)
+                if actor.channel is not None
                 else 0
             ),
-            workspace_subscriptions=self.guards.subscription_count(
-                scope.platform, scope.workspace, None
-            ),
+            community_subscriptions=self.guards.community_subscriptions(community_id),
         )

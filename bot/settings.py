@@ -98,12 +98,26 @@ def _limits(get: Callable[[str], str | None]) -> Limits:
             get("TALLYBOT_MAX_CHANNEL_SUBSCRIPTIONS"),
             default.channel_subscriptions,
         ),
-        workspace_subscriptions=_limit(
-            "TALLYBOT_MAX_WORKSPACE_SUBSCRIPTIONS",
-            get("TALLYBOT_MAX_WORKSPACE_SUBSCRIPTIONS"),
-            default.workspace_subscriptions,
+        community_subscriptions=_limit(
+            *_renamed(get, "TALLYBOT_MAX_COMMUNITY_SUBSCRIPTIONS", _OLD_COMMUNITY_SUBSCRIPTIONS),
+            default.community_subscriptions,
         ),
     )
+
+
+_OLD_COMMUNITY_SUBSCRIPTIONS = "TALLYBOT_MAX_WORKSPACE_SUBSCRIPTIONS"
+"""Its name from before communities (it counted one workspace): still read, so an existing
+`.env` keeps its limit; the new name wins when both are set."""
+
+
+def _renamed(get: Callable[[str], str | None], name: str, old: str) -> tuple[str, str | None]:
+    """The setting's name and value, read under its old name when only that one is set."""
+    value = get(name)
+    if value is None or not value.strip():
+        old_value = get(old)
+        if old_value is not None and old_value.strip():
+            return old, old_value
+    return name, value
 
 
 def _split(value: str | None) -> tuple[str, ...]:

@@ -44,22 +44,26 @@ class GuardRepository:
             "INSERT INTO recent_writes (actor, at) VALUES (?, ?)", (actor, now.timestamp())
         )
 
-    def trackers_created_by(self, prefix: str) -> int:
-        """Trackers whose creator's ref starts with `prefix` (a workspace: 'slack:T1:')."""
+    def community_trackers(self, community_id: int) -> int:
+        """Trackers a community holds (archived ones too: they still take room)."""
         row = self.db.conn.execute(
-            "SELECT count(*) FROM trackers WHERE substr(created_by, 1, ?) = ?",
-            (len(prefix), prefix),
+            "SELECT count(*) FROM trackers WHERE community_id = ?", (community_id,)
         ).fetchone()
         return int(row[0])
 
-    def subscription_count(self, platform: str, workspace: str, channel: str | None) -> int:
-        """Active subscriptions of a workspace, or of one of its channels."""
-        sql = (
+    def channel_subscriptions(self, platform: str, workspace: str, channel: str) -> int:
+        """Active subscriptions of one channel."""
+        row = self.db.conn.execute(
             "SELECT count(*) FROM subscriptions WHERE platform = ? AND workspace = ? "
-            "AND removed_at IS NULL"
-        )
-        params: tuple[str, ...] = (platform, workspace)
-        if channel is not None:
-            sql += " AND channel = ?"
-            params += (channel,)
-        return int(self.db.conn.execute(sql, params).fetchone()[0])
+            "AND channel = ? AND removed_at IS NULL",
+            (platform, workspace, channel),
+        ).fetchone()
+        return int(row[0])
+
+    def community_subscriptions(self, community_id: int) -> int:
+        """Active subscriptions across every channel of a community's workspaces."""
+        row = self.db.conn.execute(
+            "SELECT count(*) FROM subscriptions WHERE community_id = ? AND removed_at IS NULL",
+            (community_id,),
+        ).fetchone()
+        return int(row[0])

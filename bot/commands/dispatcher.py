@@ -237,7 +237,11 @@ class Dispatcher:
                     f"/tally {command.name} changes the record. Ask a moderator, "
                     "or an admin to add you with /tally moderator add."
                 )
-        guard = WriteGuard(tx.guards, actor, self.limits, now) if command.moderator_only else None
+        guard = (
+            WriteGuard(tx.guards, actor, community, self.limits, now)
+            if command.moderator_only
+            else None
+        )
         if guard is not None:
             guard.before()
         reply = command.handler(ctx, args)

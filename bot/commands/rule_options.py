@@ -4,7 +4,7 @@ abstention=, base=): their declarations in one block, and the checks against the
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.commands.spec import Param, ParamKind
@@ -45,6 +45,19 @@ RULE_OPTION_PARAMS = (
     ),
 )
 """Appended to the params of tracker new and tracker edit."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RuleOptionArgs:
+    """The arguments RULE_OPTION_PARAMS fill: tracker new's and tracker edit's args extend it
+    (keyword-only, so their own required fields may come first)."""
+
+    veto: str | None = None
+    excluded: str | None = None
+    participants: str | None = None
+    abstention: str | None = None
+    base: str | None = None
+
 
 _LISTS = ("veto", "excluded", "participants")
 

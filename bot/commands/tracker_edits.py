@@ -16,6 +16,7 @@ from bot.commands.params import TRACKER_REQUIRED, VISIBILITY
 from bot.commands.recording import find_candidate
 from bot.commands.rule_options import (
     RULE_OPTION_PARAMS,
+    RuleOptionArgs,
     check_rule_for_body,
     edited_rule,
     given_options,
@@ -36,7 +37,7 @@ NO_SUBJECT = ("none", "-")
 
 
 @dataclass(frozen=True)
-class EditArgs:
+class EditArgs(RuleOptionArgs):
     tracker: str
     title: str | None = None
     opened: date | None = None
@@ -45,11 +46,6 @@ class EditArgs:
     subject: str | None = None
     """A member, or none (or -) for no subject."""
     visibility: TrackerVisibility | None = None
-    veto: str | None = None
-    excluded: str | None = None
-    participants: str | None = None
-    abstention: str | None = None
-    base: str | None = None
 
 
 def edit_tracker(ctx: Context, args: EditArgs) -> Reply:

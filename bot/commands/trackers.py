@@ -13,7 +13,12 @@ from bot.commands.lifespan import check_close, check_has_members, check_opened, 
 from bot.commands.params import DATE, TRACKER_REQUIRED, VISIBILITY
 from bot.commands.reading import current_tally, when
 from bot.commands.recording import find_candidate
-from bot.commands.rule_options import RULE_OPTION_PARAMS, given_options, rule_from_args
+from bot.commands.rule_options import (
+    RULE_OPTION_PARAMS,
+    RuleOptionArgs,
+    given_options,
+    rule_from_args,
+)
 from bot.commands.spec import Command, Param, ParamKind
 from bot.domain import TrackerKind, TrackerStatus, TrackerVisibility
 from bot.errors import UserError
@@ -60,7 +65,7 @@ def _split(text: str | None) -> list[str]:
 
 
 @dataclass(frozen=True)
-class NewTrackerArgs:
+class NewTrackerArgs(RuleOptionArgs):
     slug: str
     title: str
     kind: TrackerKind
@@ -71,11 +76,6 @@ class NewTrackerArgs:
     opened: date | None = None
     subject: str | None = None
     visibility: TrackerVisibility | None = None
-    veto: str | None = None
-    excluded: str | None = None
-    participants: str | None = None
-    abstention: str | None = None
-    base: str | None = None
 
 
 def new_tracker(ctx: Context, args: NewTrackerArgs) -> Reply:

@@ -4,31 +4,20 @@ with our installation and state stores, asking for the bot scopes the manifest l
 from __future__ import annotations
 
 import logging
-import re
 from functools import cache
 from importlib.resources import files
 
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 
 from adapters.slack.installations import SlackInstallations, SlackOAuthStates
+from bot.redaction import RedactCapabilities
 from bot.settings import Settings
 
-TOKEN = re.compile(r"xox[a-z]-[A-Za-z0-9-]+")
-
-
-class WithholdTokens(logging.Filter):
-    """At DEBUG slack_sdk logs each response body, oauth.v2.access's new bot token included
-    (and Bolt's authorize logs the response of a stale one): keep the record, drop the token."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if TOKEN.search(message):
-            record.msg, record.args = TOKEN.sub("xox?-(withheld)", message), ()
-        return True
-
-
+# At DEBUG slack_sdk logs each response body, oauth.v2.access's new bot token included (and
+# Bolt's authorize logs the response of a stale one): those loggers redact it themselves, whatever
+# handlers the host process has.
 for _name in ("slack_sdk.web.async_base_client", "slack_bolt.AsyncApp"):
-    logging.getLogger(_name).addFilter(WithholdTokens())
+    logging.getLogger(_name).addFilter(RedactCapabilities())
 
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"

@@ -15,7 +15,7 @@ import logging
 
 import discord
 
-from adapters.discord.client import TOKEN_REJECTED, TallyClient
+from adapters.discord.client import TOKEN_REJECTED, TallyClient, make_client
 from adapters.discord.sender import DiscordSender
 from bot.app import Core
 from bot.errors import ServiceFailed
@@ -134,7 +134,7 @@ async def start_discord(core: Core) -> DiscordService:
     if not token:
         raise ValueError("DISCORD_TOKEN is not set")
     logging.getLogger("discord.client").addFilter(ONE_LINE_RECONNECTS)
-    client = TallyClient(core.dispatcher, core.store, core.settings)
+    client = make_client(core.dispatcher, core.store, core.settings)
     service = DiscordService(client, token)
     service.start()
     return service

@@ -1,7 +1,10 @@
 """`tallybot run`: every configured adapter on one event loop; the console when none is.
 
 A half-configured Slack stops it before anything starts (never a silent fall-back to the
-console); a platform refusing its token ends the run with ServiceFailed (exit 1).
+console); a platform refusing its token ends the run with ServiceFailed (exit 1). `/healthz` on
+PORT reports the database and every platform. SIGTERM drains: new commands are refused with a
+sentence, commands and alert sends in progress finish (marked sent), within
+TALLYBOT_STOP_GRACE seconds, then the clients close and the exit status is 0.
 """
 
 from __future__ import annotations
@@ -10,13 +13,23 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from adapters.console.repl import operator_actor, run_console
 from adapters.console.sender import ConsoleSender
-from adapters.web.service import PagesService, mount_pages, pages_wanted, start_pages
+from adapters.web.health import mount_health
+from adapters.web.service import (
+    Mount,
+    PagesService,
+    mount_all,
+    mount_pages,
+    pages_wanted,
+    start_pages,
+)
+from bot.alerts.scheduler import AlertScheduler
 from bot.app import Core
+from bot.health import HealthReport, HealthSource, health_report
 from bot.settings import Settings, SettingsError
 from tallybot.dispatch import start_alerts
 from tallybot.wiring import open_core
@@ -35,28 +48,33 @@ async def run_bot(settings: Settings) -> int:
     alerts = None
     try:
         services: list[SlackService | DiscordService | PagesService] = []
+        platforms: list[SlackService | DiscordService] = []
+        health = mount_health(reporter(core, platforms))
         http_served = False
         if settings.slack_enabled:
             from adapters.slack.service import start_slack
 
-            slack = await start_slack(core, mount=mount_pages(core))
-            services.append(slack)
+            slack = await start_slack(core, mount=mount_all(mount_pages(core), health))
+            platforms.append(slack)
             http_served = slack.port is not None
         if settings.discord_enabled:
             from adapters.discord.service import start_discord
 
-            services.append(await start_discord(core))
-        if not services:
+            platforms.append(await start_discord(core))
+        if not platforms:
             log.info("no chat tokens set: starting the console on %s", settings.db_path)
             alerts = await start_alerts(core, [ConsoleSender()])
             await run_console(core, operator_actor())
             return 0
-        alerts = await start_alerts(core, [s.sender for s in services])
-        services += await pages_beside(core, http_served)
+        services += platforms
+        alerts = await start_alerts(core, [s.sender for s in platforms])
+        services += await pages_beside(core, http_served, mount=health)
         log.info("running: %s", ", ".join(s.name for s in services))
         running = asyncio.ensure_future(asyncio.gather(*(s.wait() for s in services)))
         try:
-            await _until_done_or_signalled(running)
+            signalled = await _until_done_or_signalled(running)
+            if signalled:
+                await drain(core, platforms, alerts, settings.stop_grace)
         finally:
             await alerts.stop()  # in-flight alerts finish before the clients close
             for service in services:
@@ -71,9 +89,50 @@ async def run_bot(settings: Settings) -> int:
         core.close()
 
 
-async def _until_done_or_signalled(running: asyncio.Future[list[None]]) -> None:
+def reporter(
+    core: Core, platforms: list[SlackService | DiscordService]
+) -> Callable[[], Awaitable[HealthReport]]:
+    """`/healthz`'s report: the database and the platforms started so far (the list fills as
+    they start), draining once a signal came."""
+
+    async def report() -> HealthReport:
+        sources: list[HealthSource] = list(platforms)
+        return await health_report(core.store, sources, draining=core.dispatcher.draining)
+
+    return report
+
+
+async def drain(
+    core: Core,
+    platforms: list[SlackService | DiscordService],
+    alerts: AlertScheduler,
+    grace: float,
+) -> None:
+    """Stop taking work and let the work in progress finish, within `grace` seconds in all:
+    commands being handled reply, alert sends in progress are accepted and marked sent. What
+    is still running at the deadline is cancelled (an alert cancelled mid-send stays pending
+    and goes out after the restart)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + grace
+    core.dispatcher.draining = True
+    log.info("draining: finishing work in progress (up to %gs)", grace)
+    commands = asyncio.ensure_future(asyncio.gather(*(p.drain() for p in platforms)))
+    sends = asyncio.ensure_future(alerts.deliverer.stop(grace))
+    pending: set[asyncio.Future[Any]] = {commands, sends}
+    _, late = await asyncio.wait(pending, timeout=max(deadline - loop.time(), 0.0))
+    for task in late:
+        task.cancel()
+    await asyncio.gather(*late, return_exceptions=True)
+    if commands in late:
+        log.warning("stopped with commands still running after %gs", grace)
+    else:
+        log.info("drained in %.1fs", grace - max(deadline - loop.time(), 0.0))
+
+
+async def _until_done_or_signalled(running: asyncio.Future[list[None]]) -> bool:
     """Wait for the services, or for SIGTERM/SIGINT (systemd, docker stop, Ctrl-C): either way
-    return normally so they are stopped in order (alerts drained) and the exit status is 0."""
+    return normally so they are stopped in order (alerts drained) and the exit status is 0.
+    True when a signal came."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     handled: list[signal.Signals] = []
@@ -87,8 +146,9 @@ async def _until_done_or_signalled(running: asyncio.Future[list[None]]) -> None:
         await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         if stop.is_set():
             log.info("stopping on a signal")
-        elif running.done():
-            running.result()  # a service that failed raises here, as before
+            return True
+        running.result()  # a service that failed raises here, as before
+        return False
     finally:
         stopping.cancel()
         for sig in handled:
@@ -96,10 +156,11 @@ async def _until_done_or_signalled(running: asyncio.Future[list[None]]) -> None:
 
 
 async def pages_beside(
-    core: Core, http_served: bool, env: Mapping[str, str] | None = None
+    core: Core, http_served: bool, env: Mapping[str, str] | None = None, mount: Mount | None = None
 ) -> list[PagesService]:
-    """The public pages on PORT: Slack's HTTP mode already serves them on its own application;
-    otherwise they get a server of their own when PORT is set."""
+    """The public pages (and `/healthz`, which `mount` adds) on PORT: Slack's HTTP mode
+    already serves them on its own application; otherwise they get a server of their own when
+    PORT is set."""
     if http_served or not pages_wanted(env):
         return []
-    return [await start_pages(core)]
+    return [await start_pages(core, mount=mount)]

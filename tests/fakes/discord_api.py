@@ -150,6 +150,7 @@ class FakeDiscord:
         """What GET /gateway/bot recommends (discord.py asks only when given no shard count)."""
         self._channel_faults: dict[str, deque[Fault]] = {}
         self._route_faults: list[tuple[str, str | None, Fault]] = []
+        self._delays: list[tuple[str, str | None, float]] = []
         self._channel_windows: dict[str, _Window] = {}
         self._global_window = _Window(*global_limit) if global_limit else None
         self._ids = itertools.count(1300000000000000000)
@@ -211,6 +212,11 @@ class FakeDiscord:
         """Requests whose path (without /api/v10) starts with `path_prefix` answer `fault`."""
         self._route_faults.append((path_prefix, method, fault))
 
+    def delay_route(self, path_prefix: str, seconds: float, method: str | None = None) -> None:
+        """Requests whose path starts with `path_prefix` are answered normally, but only after
+        `seconds` (a slow Discord: the request is recorded, so in flight, meanwhile)."""
+        self._delays.append((path_prefix, method, seconds))
+
     def set_global_limit(self, limit: int, seconds: float = 1.0) -> None:
         """Requests allowed per window across all non-interaction routes (Discord: 50/s)."""
         self._global_window = _Window(limit, seconds)
@@ -218,6 +224,7 @@ class FakeDiscord:
     def clear_faults(self) -> None:
         self._channel_faults.clear()
         self._route_faults.clear()
+        self._delays.clear()
 
     def requests_to(self, prefix: str, method: str | None = None) -> list[Recorded]:
         return [
@@ -369,6 +376,11 @@ class FakeDiscord:
             request.method, path, dict(request.query), body, time.monotonic(), files=files
         )
         self.requests.append(record)
+        for prefix, method, seconds in self._delays:
+            if path.startswith(prefix) and method in (None, request.method):
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._closing.wait(), seconds)
+                break
         response = await self._answer(request, path, body, files)
         record.status = response.status
         record.headers = dict(response.headers)

@@ -71,10 +71,11 @@ async def run_bot(settings: Settings) -> int:
         services += await pages_beside(core, http_served, mount=health)
         log.info("running: %s", ", ".join(s.name for s in services))
         running = asyncio.ensure_future(asyncio.gather(*(s.wait() for s in services)))
+        signals = Signals()
         try:
-            signalled = await _until_done_or_signalled(running)
-            if signalled:
-                await drain(core, platforms, alerts, settings.stop_grace)
+            with signals:
+                if await _until_done_or_signalled(running, signals.stop):
+                    await drain(core, platforms, alerts, settings.stop_grace, signals.hurry)
         finally:
             await alerts.stop()  # in-flight alerts finish before the clients close
             for service in services:
@@ -107,39 +108,79 @@ async def drain(
     platforms: list[SlackService | DiscordService],
     alerts: AlertScheduler,
     grace: float,
+    hurry: asyncio.Event | None = None,
 ) -> None:
-    """Stop taking work and let the work in progress finish, within `grace` seconds in all:
-    commands being handled reply, alert sends in progress are accepted and marked sent. What
-    is still running at the deadline is cancelled (an alert cancelled mid-send stays pending
-    and goes out after the restart)."""
+    """Stop taking work and let the work in progress finish, within `grace` seconds in all
+    (or until `hurry` is set: a second signal): commands being handled reply, alert sends in
+    progress are accepted and marked sent. What is still running then is cancelled (an alert
+    cancelled mid-send stays pending and goes out after the restart)."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + grace
+    started = loop.time()
     core.dispatcher.draining = True
     log.info("draining: finishing work in progress (up to %gs)", grace)
     commands = asyncio.ensure_future(asyncio.gather(*(p.drain() for p in platforms)))
+    # The deliverer cancels the sends still running at `grace` itself (so they are not left
+    # behind): it returning that late means it did.
     sends = asyncio.ensure_future(alerts.deliverer.stop(grace))
-    pending: set[asyncio.Future[Any]] = {commands, sends}
-    _, late = await asyncio.wait(pending, timeout=max(deadline - loop.time(), 0.0))
-    for task in late:
+    work: set[asyncio.Future[Any]] = {commands, sends}
+    hurried = asyncio.ensure_future((hurry or asyncio.Event()).wait())
+    try:
+        finished = asyncio.ensure_future(asyncio.wait(work, timeout=grace))
+        await asyncio.wait({finished, hurried}, return_when=asyncio.FIRST_COMPLETED)
+        finished.cancel()
+    finally:
+        hurried.cancel()
+    cut = not sends.done() or loop.time() - started >= grace
+    named = (("commands", not commands.done()), ("alert sends", cut))
+    late = [name for name, still in named if still]
+    for task in work:
         task.cancel()
-    await asyncio.gather(*late, return_exceptions=True)
-    if commands in late:
-        log.warning("stopped with commands still running after %gs", grace)
+    await asyncio.gather(*work, return_exceptions=True)
+    if hurry is not None and hurry.is_set():
+        await alerts.deliverer.stop(0)  # cancel the sends it was still waiting for
+    took = loop.time() - started
+    if late:
+        log.warning(
+            "stopped after %.1fs with %s still running (cancelled)", took, " and ".join(late)
+        )
     else:
-        log.info("drained in %.1fs", grace - max(deadline - loop.time(), 0.0))
+        log.info("drained in %.1fs", took)
 
 
-async def _until_done_or_signalled(running: asyncio.Future[list[None]]) -> bool:
-    """Wait for the services, or for SIGTERM/SIGINT (systemd, docker stop, Ctrl-C): either way
-    return normally so they are stopped in order (alerts drained) and the exit status is 0.
-    True when a signal came."""
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    handled: list[signal.Signals] = []
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, stop.set)
-            handled.append(sig)
+class Signals:
+    """SIGTERM/SIGINT while running (systemd, docker stop, Ctrl-C): the first asks for a
+    drained stop (`stop`), a second one cuts the drain short (`hurry`)."""
+
+    def __init__(self) -> None:
+        self.stop = asyncio.Event()
+        self.hurry = asyncio.Event()
+        self._handled: list[signal.Signals] = []
+
+    def _received(self) -> None:
+        if self.stop.is_set():
+            log.warning("a second signal: stopping now")
+            self.hurry.set()
+        self.stop.set()
+
+    def __enter__(self) -> Signals:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, self._received)
+                self._handled.append(sig)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in self._handled:
+            loop.remove_signal_handler(sig)
+
+
+async def _until_done_or_signalled(
+    running: asyncio.Future[list[None]], stop: asyncio.Event
+) -> bool:
+    """Wait for the services, or for a signal: either way return normally so they are stopped
+    in order (work drained) and the exit status is 0. True when a signal came."""
     stopping = asyncio.ensure_future(stop.wait())
     try:
         waiting: set[asyncio.Future[Any]] = {running, stopping}  # results of different types
@@ -151,8 +192,6 @@ async def _until_done_or_signalled(running: asyncio.Future[list[None]]) -> bool:
         return False
     finally:
         stopping.cancel()
-        for sig in handled:
-            loop.remove_signal_handler(sig)
 
 
 async def pages_beside(

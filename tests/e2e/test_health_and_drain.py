@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from bot.commands.dispatcher import DRAINING
 from tests.conftest import collect, isolated_env, spawn_tallybot
@@ -38,7 +39,7 @@ from tests.e2e.test_whole_bot import (
     load_demo,
     until,
 )
-from tests.fakes.discord_api import FakeDiscord, shard_for
+from tests.fakes.discord_api import FakeDiscord, Fault, shard_for
 from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlackApi
 
 SLOW_SECONDS = 3.0
@@ -280,3 +281,60 @@ async def test_sigterm_finishes_the_alert_send_and_the_command_in_flight(tmp_pat
             assert await bot.stop(signal.SIGTERM) == 0
         assert len(channel_posts(discord)) == 2
         assert [s for s, _ in outbox(db)] == ["sent", "sent"]
+
+
+@pytest.mark.parametrize(
+    ("grace", "signals", "said"),
+    [
+        ("1", 1, "with alert sends still running (cancelled)"),
+        ("60", 2, "a second signal: stopping now"),
+    ],
+    ids=["grace-runs-out", "second-signal"],
+)
+async def test_a_send_that_hangs_is_cut_off_and_goes_out_after_the_restart(
+    tmp_path: Path, grace: str, signals: int, said: str
+) -> None:
+    """The grace bounds the stop (or a second signal cuts it short): the hanging send is
+    cancelled, its row stays pending, the exit status is 0, and the restarted bot sends it."""
+    async with FakeDiscord(token=DISCORD_TOKEN) as discord:
+        discord.guilds[GUILD_ID] = {"name": "NATO watchers", "roles": []}
+        db = tmp_path / "tally.db"
+        port = free_port()
+        env = discord_env(db, port, discord, TALLYBOT_STOP_GRACE=grace)
+        await load_demo(env)
+        admin = {"user_id": ADMIN_ID, "permissions": EVERYDAY | MANAGE_GUILD}
+        async with running(env, port, db) as bot:
+            await until_health(bot, lambda status, _: status == 200)
+            subscribe = interaction(("subscribe",), **admin)
+            await discord.dispatch("INTERACTION_CREATE", subscribe)
+            await until(lambda: answered(discord, subscribe), "the subscription", bot)
+            discord.fail_channel(CHANNEL_ID, Fault(hang=True, hang_seconds=120))
+            declare = interaction(
+                ("declare",),
+                [option("member", "TR"), option("stance", "support"), option("target", "rutte")],
+                **admin,
+            )
+            await discord.dispatch("INTERACTION_CREATE", declare)
+            await until(
+                lambda: in_flight(discord, f"/channels/{CHANNEL_ID}/messages"), "the send", bot
+            )
+            bot.process.send_signal(signal.SIGTERM)
+            if signals == 2:
+                await until_health(bot, lambda status, body: body["status"] == "draining")
+                bot.process.send_signal(signal.SIGTERM)
+            async with asyncio.timeout(WAIT_SECONDS):  # far less than the 120 s hang
+                status = await bot.process.wait()
+                await asyncio.gather(*bot.readers)
+            output = bot.output()
+            assert status == 0, output
+            assert said in output, output
+            assert "Traceback" not in output, output
+        assert channel_posts(discord) == []
+        assert outbox(db) == [("pending", None)]
+
+        discord.clear_faults()
+        async with running(env, port, db) as bot:
+            await until(lambda: channel_posts(discord), "the alert after the restart", bot)
+            assert await bot.stop(signal.SIGTERM) == 0
+        assert len(channel_posts(discord)) == 1
+        assert [s for s, _ in outbox(db)] == ["sent"]

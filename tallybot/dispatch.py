@@ -11,6 +11,7 @@ import signal
 import sys
 from collections.abc import Iterable
 from dataclasses import replace
+from pathlib import Path
 
 from bot.alerts.channels import AlertSender
 from bot.alerts.delivery import DeliveryPolicy, DeliveryStats
@@ -26,6 +27,17 @@ EXIT_BUSY = 75
 """EX_TEMPFAIL: another process delivers for this database; try again later."""
 
 
+def _lock(settings: Settings) -> DispatchLock | None:
+    """The file lock beside an SQLite database; none on PostgreSQL, where delivery is to be
+    guarded by the database's own row locks (claims), not a file on one machine."""
+    return None if settings.uses_postgres else DispatchLock.beside(settings.db_path)
+
+
+def _lock_path(settings: Settings) -> Path | None:
+    lock = _lock(settings)
+    return lock.path if lock is not None else None
+
+
 def dispatch_command(args: argparse.Namespace, settings: Settings) -> int:
     policy = replace(DeliveryPolicy(), send_timeout=args.send_timeout)
     if args.once:
@@ -34,10 +46,10 @@ def dispatch_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def dispatch_once(settings: Settings, policy: DeliveryPolicy | None = None) -> int:
-    lock = DispatchLock.beside(settings.db_path)
-    if not lock.acquire():
+    lock = _lock(settings)
+    if lock is not None and not lock.acquire():
         print(
-            f"Another tallybot process is delivering alerts for {settings.db_path}; "
+            f"Another tallybot process is delivering alerts for {settings.database_label}; "
             "nothing to do here.",
             file=sys.stderr,
         )
@@ -52,7 +64,8 @@ async def dispatch_once(settings: Settings, policy: DeliveryPolicy | None = None
     finally:
         await close_all(closers)
         core.close()
-        lock.release()
+        if lock is not None:
+            lock.release()
 
 
 async def dispatch_forever(
@@ -73,7 +86,7 @@ async def dispatch_forever(
         core.dispatcher.clock,
         policy,
         interval=interval,
-        lock_path=DispatchLock.beside(settings.db_path).path,
+        lock_path=_lock_path(settings),
     )
     try:
         await scheduler.start(core.dispatcher)
@@ -98,7 +111,7 @@ async def start_alerts(
         by_platform,
         core.dispatcher.clock,
         interval=interval,
-        lock_path=DispatchLock.beside(core.settings.db_path).path,
+        lock_path=_lock_path(core.settings),
     )
     await scheduler.start(core.dispatcher)
     return scheduler

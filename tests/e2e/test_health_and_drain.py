@@ -10,7 +10,7 @@ import contextlib
 import json
 import signal
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ from tests.e2e.test_whole_bot import (
 )
 from tests.fakes.discord_api import FakeDiscord, Fault, shard_for
 from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlackApi
+from tests.postgres import fresh_schema, require_server
 
 SLOW_SECONDS = 3.0
 """How long the slow Discord holds an alert send and an interaction answer."""
@@ -116,13 +117,28 @@ def in_flight(fake: FakeDiscord, prefix: str) -> bool:
     return bool(fake.requests_to(prefix, "POST"))
 
 
-def outbox(db: Path) -> list[tuple[str, str | None]]:
-    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
-        rows = conn.execute(
-            "SELECT status, message_id FROM alert_outbox WHERE channel = ? ORDER BY id",
-            (CHANNEL_ID,),
-        ).fetchall()
+def outbox(db: Path | str) -> list[tuple[str, str | None]]:
+    """The channel's outbox rows (status, message id), read beside the bot on either engine."""
+    query = "SELECT status, message_id FROM alert_outbox WHERE channel = ? ORDER BY id"
+    if isinstance(db, str):
+        import psycopg
+
+        with psycopg.connect(db) as pg:
+            rows = pg.execute(query.replace("?", "%s"), (CHANNEL_ID,)).fetchall()
+    else:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+            rows = conn.execute(query, (CHANNEL_ID,)).fetchall()
     return [(str(status), message_id) for status, message_id in rows]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path | str]:
+    """TALLYBOT_DB: a file, or a fresh PostgreSQL schema (skipped without a server)."""
+    if request.param == "sqlite":
+        yield tmp_path / "tally.db"
+        return
+    with fresh_schema(require_server()) as url:
+        yield url
 
 
 def channel_posts(fake: FakeDiscord) -> list[dict[str, Any]]:
@@ -202,14 +218,17 @@ async def test_a_bad_shards_setting_stops_the_start_in_one_line(tmp_path: Path) 
     ], lines
 
 
-async def test_sigterm_finishes_the_alert_send_and_the_command_in_flight(tmp_path: Path) -> None:
+async def test_sigterm_finishes_the_alert_send_and_the_command_in_flight(
+    tmp_path: Path, database: Path | str
+) -> None:
     async with FakeDiscord(token=DISCORD_TOKEN) as discord:
         discord.guilds[GUILD_ID] = {"name": "NATO watchers", "roles": []}
-        db = tmp_path / "tally.db"
+        db = database
         port = free_port()
-        env = discord_env(db, port, discord, TALLYBOT_STOP_GRACE=GRACE)
+        env = discord_env(Path(db), port, discord, TALLYBOT_STOP_GRACE=GRACE)
+        env["TALLYBOT_DB"] = str(db)
         await load_demo(env)
-        async with running(env, port, db) as bot:
+        async with running(env, port, tmp_path) as bot:
             await until_health(bot, lambda status, _: status == 200)
             subscribe = interaction(
                 ("subscribe",), user_id=ADMIN_ID, permissions=EVERYDAY | MANAGE_GUILD
@@ -263,7 +282,7 @@ async def test_sigterm_finishes_the_alert_send_and_the_command_in_flight(tmp_pat
 
         # Restarted (Discord fast again): the next change's alert comes, the first never again.
         discord.clear_faults()
-        async with running(env, port, db) as bot:
+        async with running(env, port, tmp_path) as bot:
             await until_health(bot, lambda status, _: status == 200)
             change = interaction(
                 ("declare",),
@@ -338,3 +357,30 @@ async def test_a_send_that_hangs_is_cut_off_and_goes_out_after_the_restart(
             assert await bot.stop(signal.SIGTERM) == 0
         assert len(channel_posts(discord)) == 1
         assert [s for s, _ in outbox(db)] == ["sent"]
+
+
+async def test_healthz_on_postgresql_follows_the_database(tmp_path: Path) -> None:
+    """The same report with TALLYBOT_DB a PostgreSQL URL: up with its latency; down (503,
+    TimeoutError, no URL or password) while another session holds a lock the read waits for;
+    up again once it lets go."""
+    import psycopg
+
+    with fresh_schema(require_server()) as url:
+        async with FakeDiscord(token=DISCORD_TOKEN) as discord:
+            discord.guilds[GUILD_ID] = {"name": "NATO watchers", "roles": []}
+            port = free_port()
+            env = discord_env(tmp_path / "unused.db", port, discord)
+            env["TALLYBOT_DB"] = url
+            await load_demo(env)
+            async with running(env, port, tmp_path / "unused.db") as bot:
+                body = await until_health(bot, lambda status, _: status == 200)
+                assert body["database"]["status"] == "up", body
+                with psycopg.connect(url) as holder:
+                    holder.execute("LOCK TABLE communities IN ACCESS EXCLUSIVE MODE")
+                    body = await until_health(bot, lambda status, _: status == 503)
+                    assert body["database"] == {"status": "down", "error": "TimeoutError"}
+                    assert "postgresql" not in json.dumps(body)
+                    holder.rollback()
+                await until_health(bot, lambda status, _: status == 200)
+                assert await bot.stop(signal.SIGTERM) == 0
+                assert "Traceback" not in bot.output()

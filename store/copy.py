@@ -1,10 +1,11 @@
 """`tallybot db copy`: an SQLite file's every row into an empty PostgreSQL database, checked.
 
-One transaction on the target: the schema (the numbered migrations, under their advisory lock),
-every table in foreign-key order with its ids kept, the identity sequences moved past the
-copied ids, then the proof: every table's row count and every tracker's tally at its opening
-day, its midpoint and today, read back on both sides through the same repository code. Any
-difference, or any failure, rolls the whole transaction back: the target is left as it was.
+One transaction on the target (and one read snapshot of the file): the schema (the numbered
+migrations, under their advisory lock), every table in foreign-key order with its ids kept, the
+identity sequences moved past the copied ids, then the proof: every table's row count and every
+tracker's tally at its opening day, its midpoint and today, read back on both sides through the
+same repository code. Any difference, or any failure, rolls the whole transaction back: the
+target is left as it was.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from bot.members import SHIPPED_BODIES
 from bot.storage import Records
 from bot.tally import Tally, compute_tally
 from store.connection import Connection
-from store.database import open_database
+from store.database import open_database, transaction
 from store.postgres.connection import PgConnection
 from store.postgres.migrate import MIGRATIONS_TABLE as PG_MIGRATIONS
 from store.postgres.migrate import migrate
@@ -103,7 +104,13 @@ def copy_to_postgres(source: Path, url: str, today: date) -> CopyReport:
     src = open_database(source)  # brings the file up to the current migration first
     try:
         tables = tables_in_order(src)
-        with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
+        # One read transaction on the file too: every table and the checks see one snapshot,
+        # even if a process still writes to it meanwhile.
+        with (
+            transaction(src, write=False),
+            psycopg.connect(url, autocommit=True) as conn,
+            conn.transaction(),
+        ):
             applied = migrate(conn)  # a savepoint of this transaction, lock held until commit
             _check_columns(src, conn, tables)
             _refuse_data(conn, tables)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -24,7 +26,7 @@ from adapters.discord.moderation import ModeratorCheck
 from adapters.discord.render import NO_MENTIONS
 from bot.commands.dispatcher import Dispatcher
 from bot.errors import ServiceFailed
-from bot.settings import Settings
+from bot.settings import DiscordShards, Settings
 from bot.storage import Store
 
 log = logging.getLogger(__name__)
@@ -145,3 +147,68 @@ class TallyClient(discord.Client):
 
     async def on_ready(self) -> None:
         log.info("discord: connected as %s (%s guilds)", self.user, len(self.guilds))
+
+    def gateway_states(self) -> list[ShardState]:
+        """The one gateway connection's state (shard None: the bot is not sharded)."""
+        ws = self.ws
+        connected = ws is not None and ws.open and self.is_ready() and not self.is_closed()
+        return [ShardState(None, connected, _finite(self.latency) if connected else None)]
+
+
+class ShardedTallyClient(TallyClient, discord.AutoShardedClient):
+    """TALLYBOT_DISCORD_SHARDS: discord.py's AutoShardedClient running only the shards named,
+    each with its own gateway connection and IDENTIFY [shard id, shard count].
+
+    With a shard count given, discord.py connects to its default gateway (redirected to the
+    fake by `setup_hook` when DISCORD_API_URL is set) instead of asking GET /gateway/bot for a
+    count, and IDENTIFYs the shards one after the other (5 s apart, Discord's pace)."""
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher | None,
+        store: Store | None,
+        settings: Settings,
+        shards: DiscordShards,
+        **options: Any,
+    ) -> None:
+        super().__init__(
+            dispatcher,
+            store,
+            settings,
+            shard_ids=list(shards.ids),
+            shard_count=shards.count,
+            **options,
+        )
+        self.wanted = shards
+
+    def gateway_states(self) -> list[ShardState]:
+        """Every shard this process runs, connected or not (one not yet launched is not)."""
+        launched = self.shards
+        states = []
+        for shard_id in self.wanted.ids:
+            info = launched.get(shard_id)
+            connected = info is not None and not info.is_closed() and not self.is_closed()
+            latency = _finite(info.latency) if info is not None and connected else None
+            states.append(ShardState(shard_id, connected, latency))
+        return states
+
+
+@dataclass(frozen=True)
+class ShardState:
+    """One gateway connection as /healthz reports it."""
+
+    shard: int | None
+    connected: bool
+    latency: float | None
+    """Seconds between the last heartbeat and its ack; None before the first ack."""
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def make_client(dispatcher: Dispatcher, store: Store, settings: Settings) -> TallyClient:
+    """The running bot's client: sharded when TALLYBOT_DISCORD_SHARDS says so."""
+    if settings.discord_shards is not None:
+        return ShardedTallyClient(dispatcher, store, settings, settings.discord_shards)
+    return TallyClient(dispatcher, store, settings)

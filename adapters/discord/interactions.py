@@ -52,6 +52,12 @@ class InteractionHandler:
         self.store = store
         self.moderators = moderators
         self.defer_after = defer_after
+        self._running: set[asyncio.Task[object]] = set()
+
+    async def drain(self) -> None:
+        """Wait for the commands being answered (on stop: they finish and reply)."""
+        while self._running:
+            await asyncio.gather(*list(self._running), return_exceptions=True)
 
     async def actor(self, interaction: discord.Interaction) -> Actor:
         user = interaction.user
@@ -67,6 +73,19 @@ class InteractionHandler:
         )
 
     async def handle(
+        self, command: Command, interaction: discord.Interaction, options: dict[str, Any]
+    ) -> None:
+        task = asyncio.current_task()
+        if task is None:
+            await self._handle(command, interaction, options)
+            return
+        self._running.add(task)
+        try:
+            await self._handle(command, interaction, options)
+        finally:
+            self._running.discard(task)
+
+    async def _handle(
         self, command: Command, interaction: discord.Interaction, options: dict[str, Any]
     ) -> None:
         public = bool(options.pop(PUBLIC_OPTION, False)) and is_read_command(command)

@@ -27,6 +27,11 @@ CommitListener = Callable[[list[DomainEvent]], Awaitable[None] | None]
 """Runs after the commit (alerts wake the scheduler here)."""
 
 
+DRAINING = (
+    "tallybot is restarting and takes no new command: nothing was done. Try again in a minute."
+)
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -52,6 +57,9 @@ class Dispatcher:
         """Writes per user per minute, trackers and subscriptions (settings.limits)."""
         self.shared_community: str | None = None
         """TALLYBOT_SHARED_COMMUNITY: new workspaces join it rather than get their own."""
+        self.draining = False
+        """Stopping on a signal: commands already running finish, new ones are refused with
+        a sentence (answered, but nothing read or written)."""
 
     def command(self, key: str) -> Command[Any]:
         return next(c for c in self.commands if c.key == key)
@@ -114,6 +122,8 @@ class Dispatcher:
         return self.cache.get(key) if key is not None else None
 
     async def run(self, command: Command[Any], raw: Mapping[str, object], actor: Actor) -> Reply:
+        if self.draining:
+            return Reply.error(DRAINING)
         now = self.clock()
         try:
             args = convert_args(command, raw, now.date())
@@ -167,6 +177,8 @@ class Dispatcher:
     async def run_all(self, texts: Sequence[str], actor: Actor) -> tuple[Reply, ...]:
         """Several commands in one transaction, all or nothing (the demo): the replies when
         every one succeeded, else only the first refusal, its command named, and nothing kept."""
+        if self.draining:
+            return (Reply.error(DRAINING),)
         now = self.clock()
         steps: list[tuple[Command[Any], Any]] = []
         for text in texts:

@@ -146,14 +146,19 @@ class FakeDiscord:
         self.commands: dict[str, list[dict[str, Any]]] = {}
         """'global' or a guild id -> the commands last PUT there."""
         self.identified: list[dict[str, Any]] = []
+        self.recommended_shards = 1
+        """What GET /gateway/bot recommends (discord.py asks only when given no shard count)."""
         self._channel_faults: dict[str, deque[Fault]] = {}
         self._route_faults: list[tuple[str, str | None, Fault]] = []
+        self._delays: list[tuple[str, str | None, float]] = []
         self._channel_windows: dict[str, _Window] = {}
         self._global_window = _Window(*global_limit) if global_limit else None
         self._ids = itertools.count(1300000000000000000)
         self._interaction_messages: dict[str, dict[str, Any]] = {}
         self._by_nonce: dict[tuple[str, str], dict[str, Any]] = {}
         self._sockets: set[web.WebSocketResponse] = set()
+        self._shard_of: dict[web.WebSocketResponse, tuple[int, int] | None] = {}
+        """Each identified socket's [shard id, shard count] (None: not sharded)."""
         self._sequence = itertools.count(1)
         self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -207,6 +212,11 @@ class FakeDiscord:
         """Requests whose path (without /api/v10) starts with `path_prefix` answer `fault`."""
         self._route_faults.append((path_prefix, method, fault))
 
+    def delay_route(self, path_prefix: str, seconds: float, method: str | None = None) -> None:
+        """Requests whose path starts with `path_prefix` are answered normally, but only after
+        `seconds` (a slow Discord: the request is recorded, so in flight, meanwhile)."""
+        self._delays.append((path_prefix, method, seconds))
+
     def set_global_limit(self, limit: int, seconds: float = 1.0) -> None:
         """Requests allowed per window across all non-interaction routes (Discord: 50/s)."""
         self._global_window = _Window(limit, seconds)
@@ -214,6 +224,7 @@ class FakeDiscord:
     def clear_faults(self) -> None:
         self._channel_faults.clear()
         self._route_faults.clear()
+        self._delays.clear()
 
     def requests_to(self, prefix: str, method: str | None = None) -> list[Recorded]:
         return [
@@ -225,10 +236,21 @@ class FakeDiscord:
     # gateway ----------------------------------------------------------------
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Send a gateway DISPATCH (op 0) to every connected client."""
+        """Send a gateway DISPATCH (op 0) the way Discord routes it: an event of a guild goes
+        only to the connection whose shard holds that guild (`shard_for`); other events, and
+        events to unsharded connections, go to every connected client."""
         payload = {"op": 0, "t": event, "s": next(self._sequence), "d": data}
+        guild_id = data.get("guild_id")
         for ws in list(self._sockets):
+            shard = self._shard_of.get(ws)
+            elsewhere = shard is not None and shard_for(guild_id or 0, shard[1]) != shard[0]
+            if guild_id is not None and elsewhere:
+                continue
             await ws.send_str(json.dumps(payload))
+
+    def connected_shards(self) -> list[tuple[int, int] | None]:
+        """[shard id, shard count] of every identified connection still open."""
+        return [self._shard_of[ws] for ws in self._sockets if ws in self._shard_of]
 
     async def _gateway(self, request: web.Request) -> web.StreamResponse:
         if not self.gateway_up:
@@ -245,28 +267,43 @@ class FakeDiscord:
                 if frame.get("op") == 1:
                     await ws.send_str(json.dumps({"op": 11}))
                 elif frame.get("op") == 2:
-                    self.identified.append(frame.get("d", {}))
-                    if frame.get("d", {}).get("token") != (self.gateway_token or self.token):
+                    identify = frame.get("d", {})
+                    self.identified.append(identify)
+                    if identify.get("token") != (self.gateway_token or self.token):
                         await ws.close(code=4004, message=b"Authentication failed.")
                         break
+                    shard = identify.get("shard")
+                    if shard is not None and not 0 <= shard[0] < shard[1]:
+                        await ws.close(code=4010, message=b"Invalid shard.")
+                        break
+                    self._shard_of[ws] = (shard[0], shard[1]) if shard is not None else None
                     await self._ready(ws)
         finally:
             self._sockets.discard(ws)
+            self._shard_of.pop(ws, None)
         return ws
 
     async def _ready(self, ws: web.WebSocketResponse) -> None:
+        shard = self._shard_of.get(ws)
+        guilds = {
+            gid: guild
+            for gid, guild in self.guilds.items()
+            if shard is None or shard_for(gid, shard[1]) == shard[0]
+        }
         ready = {
             "v": 10,
             "user": self._bot_user(),
-            "guilds": [{"id": gid, "unavailable": True} for gid in self.guilds],
+            "guilds": [{"id": gid, "unavailable": True} for gid in guilds],
             "session_id": "fake-session",
             "resume_gateway_url": self.gateway_url,
             "application": {"id": self.application_id, "flags": 0},
         }
+        if shard is not None:
+            ready["shard"] = list(shard)
         await ws.send_str(
             json.dumps({"op": 0, "t": "READY", "s": next(self._sequence), "d": ready})
         )
-        for gid, guild in self.guilds.items():
+        for gid, guild in guilds.items():
             await ws.send_str(
                 json.dumps(
                     {
@@ -339,6 +376,11 @@ class FakeDiscord:
             request.method, path, dict(request.query), body, time.monotonic(), files=files
         )
         self.requests.append(record)
+        for prefix, method, seconds in self._delays:
+            if path.startswith(prefix) and method in (None, request.method):
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._closing.wait(), seconds)
+                break
         response = await self._answer(request, path, body, files)
         record.status = response.status
         record.headers = dict(response.headers)
@@ -371,7 +413,7 @@ class FakeDiscord:
             return _json(
                 {
                     "url": self.gateway_url,
-                    "shards": 1,
+                    "shards": self.recommended_shards,
                     "session_start_limit": {
                         "total": 1000,
                         "remaining": 999,
@@ -636,6 +678,11 @@ def _multipart(content_type: str, raw: bytes) -> tuple[Any, list[SentFile]]:
                 SentFile(str(name), part.get_filename() or "", part.get_content_type(), content)
             )
     return payload, files
+
+
+def shard_for(guild_id: str | int, shard_count: int) -> int:
+    """Discord's rule: the shard that receives a guild's events."""
+    return (int(guild_id) >> 22) % shard_count
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:

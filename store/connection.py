@@ -23,6 +23,10 @@ class Connection:
     """One sqlite3 connection in autocommit mode (see store.database), with sqlite-utils' read
     methods done the same way and its `Database` wrapper made on demand."""
 
+    row_locks = False
+    """Whether a claim must lock the rows it reads (`FOR UPDATE SKIP LOCKED`): not on SQLite,
+    whose write transaction already shuts every other writer out (store/claims.py)."""
+
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         self._utils: Database | None = None

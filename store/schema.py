@@ -399,6 +399,30 @@ def _slugs_unique_per_community(db: Database) -> None:
     db.execute("CREATE UNIQUE INDEX trackers_community_slug ON trackers (community_id, slug)")
 
 
+DELIVERY_LEASES_SQL = """
+CREATE TABLE alert_leases (
+    platform TEXT NOT NULL,
+    workspace TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    holder TEXT,                                  -- the deliverer working the channel, if any
+    lease_until TEXT,                             -- ISO UTC (fixed width): free again after it
+    pace TEXT,                                    -- the channel's recent sends, for pacing
+    PRIMARY KEY (platform, workspace, channel)
+);
+CREATE INDEX alert_leases_holder ON alert_leases (holder);
+INSERT INTO alert_leases (platform, workspace, channel)
+    SELECT DISTINCT platform, workspace, channel FROM alert_outbox WHERE status = 'pending';
+"""
+"""Plain SQL that both engines take as it is (no SQLite-only types or clauses)."""
+
+
+def m010_delivery_leases(db: Database) -> None:
+    """One deliverer per channel across every process: a lease row per channel with alerts,
+    claimed with an expiry (a killed holder's channels are taken over), and the channel's pace
+    beside it so another process resuming the channel keeps the platform's rate."""
+    db.executescript(DELIVERY_LEASES_SQL)
+
+
 STEPS: tuple[Callable[[Database], None], ...] = (
     m001_core,
     m002_alerts,
@@ -409,6 +433,7 @@ STEPS: tuple[Callable[[Database], None], ...] = (
     m007_replay,
     m008_installations,
     m009_communities,
+    m010_delivery_leases,
 )
 """Every migration, in the order they apply; a new one goes at the end, never renumbered."""
 

@@ -8,13 +8,11 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sys
 from collections.abc import Iterable
 from dataclasses import replace
 
 from bot.alerts.channels import AlertSender
 from bot.alerts.delivery import DeliveryPolicy, DeliveryStats
-from bot.alerts.lock import DispatchLock
 from bot.alerts.scheduler import AlertScheduler
 from bot.app import Core
 from bot.settings import Settings
@@ -22,26 +20,15 @@ from tallybot.wiring import build_senders, close_all, open_core
 
 log = logging.getLogger(__name__)
 
-EXIT_BUSY = 75
-"""EX_TEMPFAIL: another process delivers for this database; try again later."""
-
 
 def dispatch_command(args: argparse.Namespace, settings: Settings) -> int:
-    policy = replace(DeliveryPolicy(), send_timeout=args.send_timeout)
+    policy = replace(DeliveryPolicy(), send_timeout=args.send_timeout, lease=settings.alert_lease)
     if args.once:
         return asyncio.run(dispatch_once(settings, policy))
     return asyncio.run(dispatch_forever(settings, policy, args.interval))
 
 
 async def dispatch_once(settings: Settings, policy: DeliveryPolicy | None = None) -> int:
-    lock = DispatchLock.beside(settings.db_path)
-    if not lock.acquire():
-        print(
-            f"Another tallybot process is delivering alerts for {settings.db_path}; "
-            "nothing to do here.",
-            file=sys.stderr,
-        )
-        return EXIT_BUSY
     core = open_core(settings)
     senders, closers = await build_senders(settings, store=core.store)
     try:
@@ -52,7 +39,6 @@ async def dispatch_once(settings: Settings, policy: DeliveryPolicy | None = None
     finally:
         await close_all(closers)
         core.close()
-        lock.release()
 
 
 async def dispatch_forever(
@@ -73,7 +59,6 @@ async def dispatch_forever(
         core.dispatcher.clock,
         policy,
         interval=interval,
-        lock_path=DispatchLock.beside(settings.db_path).path,
     )
     try:
         await scheduler.start(core.dispatcher)
@@ -97,8 +82,8 @@ async def start_alerts(
         core.store,
         by_platform,
         core.dispatcher.clock,
+        replace(DeliveryPolicy(), lease=core.settings.alert_lease),
         interval=interval,
-        lock_path=DispatchLock.beside(core.settings.db_path).path,
     )
     await scheduler.start(core.dispatcher)
     return scheduler

@@ -80,6 +80,9 @@ class DeliveryPolicy:
     deliverer's channels wait before another process takes them over."""
     max_channels: int = 256
     """Channels one process holds at once, so a fan-out is shared between processes."""
+    claim_batch: int = 32
+    """Channels claimed per transaction; a full batch claims again at once, so processes
+    woken by the same commit take turns and share a fan-out."""
     watch_every: float = 0.2
     """Seconds between looks at the store's version (a commit by another process wakes
     delivery here within this, plus the time to claim)."""
@@ -267,9 +270,12 @@ class Deliverer:
             return  # a worker that finishes wakes the scan again
         until = now + timedelta(seconds=self.policy.lease)
         skip = frozenset(self._given_up)
+        limit = min(room, self.policy.claim_batch)
         claims = await self._db(
-            lambda alerts: alerts.claim_channels(holder, platforms, now, until, room, skip)
+            lambda alerts: alerts.claim_channels(holder, platforms, now, until, limit, skip)
         )
+        if len(claims) == limit:
+            self.wake()  # there may be more: claim again after this turn
         loop = asyncio.get_running_loop()
         for claim in claims:
             channel = claim.channel

@@ -22,7 +22,12 @@ log = logging.getLogger(__name__)
 
 
 def dispatch_command(args: argparse.Namespace, settings: Settings) -> int:
-    policy = replace(DeliveryPolicy(), send_timeout=args.send_timeout, lease=settings.alert_lease)
+    policy = replace(
+        DeliveryPolicy(),
+        send_timeout=args.send_timeout,
+        lease=settings.alert_lease,
+        watch_every=args.watch,
+    )
     if args.once:
         return asyncio.run(dispatch_once(settings, policy))
     return asyncio.run(dispatch_forever(settings, policy, args.interval))

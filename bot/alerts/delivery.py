@@ -85,7 +85,7 @@ class DeliveryPolicy:
     woken by the same commit take turns and share a fan-out."""
     watch_every: float = 0.2
     """Seconds between looks at the store's version (a commit by another process wakes
-    delivery here within this, plus the time to claim)."""
+    delivery here within this, plus the time to claim); 0: never (only the sweep)."""
 
     def backoff(self, failures: int) -> float:
         """1, 2, 4, 8... seconds (times backoff_base), capped, with jitter against herds."""
@@ -169,9 +169,10 @@ class Deliverer:
         if not self._tasks:
             self._tasks = [
                 asyncio.create_task(self._pump(), name="alerts-pump"),
-                asyncio.create_task(self._watch(), name="alerts-watch"),
                 asyncio.create_task(self._renewing(), name="alerts-leases"),
             ]
+            if self.policy.watch_every > 0:
+                self._tasks.append(asyncio.create_task(self._watch(), name="alerts-watch"))
 
     def wake(self) -> None:
         """Look for due rows now (a declaration was recorded, or the safety-net interval)."""

@@ -57,6 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument(
         "--replace", action="store_true", help="replace the member list of an existing body"
     )
+    imp.add_argument(
+        "--community",
+        help="the community (its name, as /tally community shows) that alone may use the body; "
+        "without it every community can",
+    )
     imp.set_defaults(func=_import_body)
     _add_exchange(sub)
     _add_discord(sub)
@@ -174,7 +179,9 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
 def _import_body(args: argparse.Namespace, settings: Settings) -> int:
     from tallybot.oneshot import import_body
 
-    return import_body(settings, args.file, args.slug, args.name, replace=args.replace)
+    return import_body(
+        settings, args.file, args.slug, args.name, replace=args.replace, community=args.community
+    )
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:

@@ -82,7 +82,13 @@ async def load_demo(settings: Settings) -> int:
 
 
 def import_body(
-    settings: Settings, file: Path, slug: str | None, name: str | None, *, replace: bool = False
+    settings: Settings,
+    file: Path,
+    slug: str | None,
+    name: str | None,
+    *,
+    replace: bool = False,
+    community: str | None = None,
 ) -> int:
     if not file.exists():
         raise UserError(f"No file {file}.")
@@ -97,6 +103,15 @@ def import_body(
         now = datetime.now(UTC)
 
         def save(tx: Transaction) -> bool:
+            records = tx.records
+            if community is not None:
+                owner = records.community_by_slug(community)
+                if owner is None:
+                    raise UserError(
+                        f"No community '{community}': /tally community in a channel of it "
+                        "shows its name."
+                    )
+                records = records.scoped(owner.id)
             exists = slug in tx.records.body_slugs()
             if exists and not replace:
                 shipped = " (shipped with tallybot)" if slug in SHIPPED_BODIES else ""
@@ -104,7 +119,7 @@ def import_body(
                     f"A body '{slug}'{shipped} already exists: add --replace to replace its "
                     "member list, or give another --slug."
                 )
-            tx.records.save_body(slug, name or slug.upper(), members, now)
+            records.save_body(slug, name or slug.upper(), members, now)
             return exists
 
         replaced = core.store.run_blocking(save)
@@ -112,6 +127,7 @@ def import_body(
         core.close()
     count = f"{len(members)} member{'' if len(members) == 1 else 's'}"
     done = "Replaced the members of" if replaced else "Imported"
-    print(f"{done} body '{slug}': {count}. Use body={slug} in tracker new.")
+    whose = f" for community '{community}' alone" if community else ""
+    print(f"{done} body '{slug}'{whose}: {count}. Use body={slug} in tracker new.")
     print("A bot already running keeps the list it loaded until it restarts.")
     return 0

@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 VERSION = "2"
 """Part of every ETag: bump when the templates change what a page shows."""
 SLUG = "{slug:[a-z0-9][a-z0-9-]{1,39}}"
+COMMUNITY = "{community:[a-z0-9][a-z0-9-]{1,39}}"
 AS_OF = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'none'; "
@@ -125,13 +126,18 @@ class Pages:
         app.router.add_get("/static/style.css", guard(self.stylesheet))
         app.router.add_get("/favicon.ico", guard(self.icon))
         app.router.add_get("/favicon.svg", guard(self.icon))
-        app.router.add_get(f"/t/{SLUG}.json", guard(self.tracker_json))
-        app.router.add_get(f"/t/{SLUG}.csv", guard(self.tracker_csv))
-        app.router.add_get(f"/t/{SLUG}/feed.atom", guard(self.tracker_feed))
-        app.router.add_get(f"/t/{SLUG}/embed", guard(self.tracker_embed, framed=True))
-        app.router.add_get(f"/t/{SLUG}/card.png", guard(self.tracker_card))
-        app.router.add_get(f"/t/{SLUG}/timeline.png", guard(self.tracker_timeline))
+        # /t/COMMUNITY/SLUG is a tracker's own address; /t/SLUG (the oldest public tracker of
+        # that name) keeps links made before communities working. Fixed endings come first, so
+        # /t/SLUG/embed is the embed of SLUG, never a tracker called "embed".
+        for prefix in (f"/t/{SLUG}", f"/t/{COMMUNITY}/{SLUG}"):
+            app.router.add_get(f"{prefix}.json", guard(self.tracker_json))
+            app.router.add_get(f"{prefix}.csv", guard(self.tracker_csv))
+            app.router.add_get(f"{prefix}/feed.atom", guard(self.tracker_feed))
+            app.router.add_get(f"{prefix}/embed", guard(self.tracker_embed, framed=True))
+            app.router.add_get(f"{prefix}/card.png", guard(self.tracker_card))
+            app.router.add_get(f"{prefix}/timeline.png", guard(self.tracker_timeline))
         app.router.add_get(f"/t/{SLUG}", guard(self.tracker_html))
+        app.router.add_get(f"/t/{COMMUNITY}/{SLUG}", guard(self.tracker_html))
 
     # store side (runs on the store thread) ---------------------------------------------------
 
@@ -189,8 +195,8 @@ class Pages:
         def build(repo: Records, meta: Meta, day: date) -> Any:
             return tracker_page(repo, meta, day, self.clock().date(), self._record(repo, meta))
 
-        def render(page: Any) -> bytes:
-            return self._html("tracker.html", **self._page_context(request, page))
+        def render(page: Any, path: str) -> bytes:
+            return self._html("tracker.html", **self._page_context(request, page, path))
 
         return await self._tracker_route(request, "page", HTML, build, render)
 
@@ -198,13 +204,13 @@ class Pages:
         def build(repo: Records, meta: Meta, day: date) -> Any:
             return tally_on(repo, meta.tracker, day)
 
-        def render(tally: Any) -> bytes:
+        def render(tally: Any, path: str) -> bytes:
             return self._html(
                 "embed.html",
                 tally=tally,
                 summary=view.summary(tally),
                 cells=view.cells(tally),
-                page_url=self._url(request, f"/t/{tally.tracker.slug}"),
+                page_url=self._url(request, path),
             )
 
         return await self._tracker_route(request, "embed", HTML, build, render)
@@ -213,7 +219,7 @@ class Pages:
         def build(repo: Records, meta: Meta, day: date) -> Any:
             return tally_on(repo, meta.tracker, day).to_data()
 
-        def render(data: Any) -> bytes:
+        def render(data: Any, path: str) -> bytes:
             return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode()
 
         return await self._tracker_route(request, "json", "application/json", build, render)
@@ -222,7 +228,7 @@ class Pages:
         def build(repo: Records, meta: Meta, day: date) -> Any:
             return csv_export(repo, meta.tracker)
 
-        def render(data: Any) -> bytes:
+        def render(data: Any, path: str) -> bytes:
             return bytes(data)
 
         return await self._tracker_route(
@@ -233,10 +239,9 @@ class Pages:
         def build(repo: Records, meta: Meta, day: date) -> Any:
             return tracker_page(repo, meta, day, self.clock().date(), self._record(repo, meta))
 
-        def render(page: Any) -> bytes:
-            slug = page.tally.tracker.slug
+        def render(page: Any, path: str) -> bytes:
             return feed.atom(
-                page, self._url(request, f"/t/{slug}"), self._url(request, f"/t/{slug}/feed.atom")
+                page, self._url(request, path), self._url(request, f"{path}/feed.atom")
             )
 
         return await self._tracker_route(
@@ -247,13 +252,15 @@ class Pages:
         def build(repo: Records, meta: Meta, day: date) -> Any:
             return tally_on(repo, meta.tracker, day)
 
-        return await self._tracker_route(request, "card", PNG, build, card_png, picture=True)
+        return await self._tracker_route(
+            request, "card", PNG, build, lambda tally, _: card_png(tally), picture=True
+        )
 
     async def tracker_timeline(self, request: web.Request) -> web.StreamResponse:
         def build(repo: Records, meta: Meta, day: date) -> Any:
             return day, timeline_source(repo, meta.tracker)
 
-        def render(data: tuple[date, TimelineSource]) -> bytes:
+        def render(data: tuple[date, TimelineSource], path: str) -> bytes:
             day, source = data
             return timeline_png(source.tracker, source.body, source.rows, source.events, day)
 
@@ -267,7 +274,7 @@ class Pages:
         variant: str,
         content_type: str,
         build: Callable[[Records, Meta, date], Any],
-        render: Callable[[Any], bytes],
+        render: Callable[[Any, str], bytes],
         whole_record: bool = False,
         picture: bool = False,
     ) -> web.StreamResponse:
@@ -275,6 +282,8 @@ class Pages:
         A picture is drawn on the picture thread and process (bot/pictures/worker.py), and
         kept in its own cache."""
         slug = request.match_info["slug"]
+        if community := request.match_info.get("community"):
+            slug = f"{community}/{slug}"
         try:  # checked everywhere, used where a date applies (the CSV and feed are the record)
             as_of = parse_as_of(request.query.get("as_of"))
         except BadDate as exc:
@@ -324,11 +333,14 @@ class Pages:
                 key = (variant, slug, day, fresh.last_change, fresh.revision)
                 modified, etag = max(modified, fresh.last_change), _etag(key)
             try:
-                body = await (on_picture_thread if picture else _off_loop)(lambda: render(data))
+                path = fresh.path
+                body = await (on_picture_thread if picture else _off_loop)(
+                    lambda: render(data, path)
+                )
             except RendererFailed:
                 log.exception("the %s picture of %s could not be drawn", variant, slug)
                 return _sentence(503, "The picture could not be drawn just now: try again.")
-            filename = f"{slug}.csv" if variant == "csv" else None
+            filename = f"{fresh.tracker.slug}.csv" if variant == "csv" else None
             cached = Rendered(body, content_type, etag, modified, filename)
             cache.put(key, cached)
         return _response(cached)
@@ -350,9 +362,8 @@ class Pages:
     def _html(self, name: str, **context: Any) -> bytes:
         return self.templates.get_template(name).render(**context).encode()
 
-    def _page_context(self, request: web.Request, page: Any) -> dict[str, Any]:
+    def _page_context(self, request: web.Request, page: Any, path: str) -> dict[str, Any]:
         tally = page.tally
-        slug = tally.tracker.slug
         cells = view.cells(tally)
         day = tally.as_of.isoformat()
         return {
@@ -364,17 +375,18 @@ class Pages:
             "legend": view.legend(cells),
             "steps": list(reversed(page.steps)),
             "history": view.history(page),
-            "page_url": self._url(request, f"/t/{slug}"),
+            "page_url": self._url(request, path),
+            "page_path": path,
             "timeline_alt": view.timeline_alt(page),
             "pictures": {
-                "timeline": f"/t/{slug}/timeline.png?as_of={day}",
-                "card": f"/t/{slug}/card.png?as_of={day}",
+                "timeline": f"{path}/timeline.png?as_of={day}",
+                "card": f"{path}/card.png?as_of={day}",
             },
             "links": {
-                "json": f"/t/{slug}.json",
-                "csv": f"/t/{slug}.csv",
-                "feed": f"/t/{slug}/feed.atom",
-                "embed": f"/t/{slug}/embed",
+                "json": f"{path}.json",
+                "csv": f"{path}.csv",
+                "feed": f"{path}/feed.atom",
+                "embed": f"{path}/embed",
             },
         }
 
@@ -408,7 +420,7 @@ def _listed(item: Listing) -> dict[str, Any]:
         "tracker": tally.tracker,
         "summary": view.summary(tally),
         "as_of": tally.as_of.isoformat(),
-        "url": f"/t/{tally.tracker.slug}",
+        "url": item.path,
     }
 
 

@@ -33,6 +33,9 @@ class Meta:
     revision: tuple[int, ...] = ()
     """Rows of each kind recorded: tells two changes apart even when a clock gives both the
     same time (tests' clocks, a clock stepped back)."""
+    path: str = ""
+    """The tracker's own address, /t/COMMUNITY/SLUG: two communities may both have a public
+    tracker called SLUG, and only this address tells them apart."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class Listing:
     tally: Tally
     last_change: datetime
     revision: tuple[int, ...]
+    path: str
 
 
 def change_stamp(repo: Records) -> tuple[int, int]:
@@ -61,10 +65,19 @@ def change_stamp(repo: Records) -> tuple[int, int]:
 
 
 def public_meta(repo: Records, slug: str) -> Meta | None:
+    """`slug` is SLUG or COMMUNITY/SLUG (bot.tenancy's qualified name)."""
     tracker = repo.tracker_by_slug(slug)
     if tracker is None or tracker.visibility is not TrackerVisibility.PUBLIC:
         return None
-    return Meta(tracker, last_change(repo, tracker.id), revision(repo, tracker.id))
+    return Meta(
+        tracker, last_change(repo, tracker.id), revision(repo, tracker.id), page_path(repo, tracker)
+    )
+
+
+def page_path(repo: Records, tracker: Tracker) -> str:
+    """/t/COMMUNITY/SLUG, or /t/SLUG for a tracker no community owns."""
+    community = repo.community_name_of(tracker)
+    return f"/t/{community}/{tracker.slug}" if community else f"/t/{tracker.slug}"
 
 
 def last_change(repo: Records, tracker_id: int) -> datetime:
@@ -127,6 +140,7 @@ def listings(repo: Records, today: date) -> list[Listing]:
             tally_on(repo, t, reading_day(t, None, today)),
             last_change(repo, t.id),
             revision(repo, t.id),
+            page_path(repo, t),
         )
         for t in map(repo.tracker_by_id, public_ids(repo))
     ]

@@ -104,7 +104,9 @@ class Context:
     def page_url(self, tracker: Tracker) -> str | None:
         """The tracker's public page, when it is public and the pages have an address."""
         if self.public_url and tracker.visibility is TrackerVisibility.PUBLIC:
-            return f"{self.public_url}/t/{tracker.slug}"
+            community = self.repo.community_name_of(tracker)
+            where = f"{community}/{tracker.slug}" if community else tracker.slug
+            return f"{self.public_url}/t/{where}"
         return None
 
     def emit(self, event: DomainEvent) -> None:

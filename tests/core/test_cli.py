@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -96,6 +97,36 @@ def test_body_import_from_csv(tmp_path: Path) -> None:
     assert made.returncode == 0, made.stdout
     data = json.loads(tallybot("exec", "--json", "/tally nc-1", db=db).stdout)
     assert data["members_total"] == 5 and data["needed"] == 3
+
+
+def test_body_import_for_one_community(tmp_path: Path) -> None:
+    """--community makes the body that community's own: others neither see nor use it."""
+    csv_file = tmp_path / "nordic.csv"
+    csv_file.write_text(
+        "code,name,joined,left,population,aliases\n"
+        "IS,Iceland,1952-01-01,,,\nNO,Norway,1952-01-01,,,Norge\n",
+        encoding="utf-8",
+    )
+    db = tmp_path / "c.db"
+    unknown = tallybot("body", "import", str(csv_file), "--community", "nobody", db=db)
+    assert unknown.returncode == 1
+    assert "No community 'nobody'" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
+    first = tallybot("exec", "/tally tracker new q1 Q kind=approval rule=majority body=eu", db=db)
+    assert first.returncode == 0, first.stdout  # the console's community, named "local"
+    result = tallybot("body", "import", str(csv_file), "--community", "local", db=db)
+    assert result.returncode == 0, result.stderr
+    assert "for community 'local' alone" in result.stdout
+    made = tallybot(
+        "exec", "/tally tracker new nc-1 Nordic kind=approval rule=majority body=nordic", db=db
+    )
+    assert made.returncode == 0, made.stdout
+    with sqlite3.connect(db) as conn:
+        owner = conn.execute(
+            "SELECT c.slug FROM bodies b JOIN communities c ON c.id = b.community_id "
+            "WHERE b.slug = 'nordic'"
+        ).fetchone()
+    assert owner == ("local",)
 
 
 def test_body_import_rejects_a_bad_file(tmp_path: Path) -> None:

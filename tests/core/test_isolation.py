@@ -307,3 +307,33 @@ async def test_an_imported_body_is_its_community_s(worlds: tuple[World, World]) 
         '/tally tracker new nc "NC" kind=approval rule=unanimity body=nordic', A_ADMIN
     )
     assert not refused.ok and "No body 'nordic'" in refused.title
+
+
+async def test_two_communities_public_trackers_of_one_slug_each_have_their_own_address(
+    worlds: tuple[World, World],
+) -> None:
+    """/t/SLUG can show only one of them; /t/COMMUNITY/SLUG tells them apart, and the bot links
+    each tracker to its own address."""
+    with_b, _ = worlds
+    run = with_b.core.dispatcher.run_text
+    new = '/tally tracker new dup "{}" kind=approval rule=majority body=eu visibility=public'
+    assert (await run(new.format("A public"), A_ADMIN)).ok
+    assert (await run(new.format("B public"), B_ADMIN)).ok
+
+    def pages(tx: Any) -> dict[str, tuple[str, str] | None]:
+        found = {}
+        for name in ("dup", f"{B}/dup", "nobody/dup"):
+            meta = public_meta(tx.records, name)
+            found[name] = (meta.tracker.title, meta.path) if meta else None
+        a_meta = public_meta(tx.records, "dup")
+        assert a_meta is not None
+        a_slug = a_meta.path.split("/")[2]
+        again = public_meta(tx.records, f"{a_slug}/dup")
+        found["A by its address"] = (again.tracker.title, again.path) if again else None
+        return found
+
+    found = with_b.core.store.run_blocking(pages, write=False)
+    assert found["dup"] is not None and found["dup"][0] == "A public"  # the oldest
+    assert found[f"{B}/dup"] == ("B public", f"/t/{B}/dup")
+    assert found["A by its address"] == found["dup"]
+    assert found["nobody/dup"] is None

@@ -33,11 +33,11 @@ async def test_the_feed_is_valid_atom(client: TestClient) -> None:
     assert root.tag == f"{A}feed"
     for name in ("id", "title", "updated"):
         assert len(root.findall(f"{A}{name}")) == 1, name  # exactly one each (RFC 4287 4.1.1)
-    assert root.findtext(f"{A}id", "").endswith(f"/t/{PUBLIC}")
+    assert root.findtext(f"{A}id", "").endswith(f"/t/local/{PUBLIC}")
     assert root.findtext(f"{A}author/{A}name") == "tallybot"
     links = {link.get("rel"): link.get("href") for link in root.findall(f"{A}link")}
-    assert links["self"].endswith(f"/t/{PUBLIC}/feed.atom")
-    assert links["alternate"].endswith(f"/t/{PUBLIC}")
+    assert links["self"].endswith(f"/t/local/{PUBLIC}/feed.atom")
+    assert links["alternate"].endswith(f"/t/local/{PUBLIC}")
     moment(root.findtext(f"{A}updated", ""))
     entries = root.findall(f"{A}entry")
     assert entries

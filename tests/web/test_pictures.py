@@ -81,11 +81,11 @@ async def test_the_page_shows_the_timeline_picture_and_links_the_card(client: Te
     found = IMG.search(html)
     assert found, "no timeline picture on the page"
     src, alt = found.groups()
-    assert src == f"/t/{PUBLIC}/timeline.png?as_of=2024-04-03"
+    assert src == f"/t/local/{PUBLIC}/timeline.png?as_of=2024-04-03"
     assert alt.startswith("Step chart of support for Mark Rutte and each other candidate from ")
     assert "to 2024-04-03 (4 changes)" in alt
     assert "As of 2024-04-03: Mark Rutte: 28 of 32 support · needs 4 more" in alt
     assert alt.endswith("Every step is listed below.")
-    assert f'href="/t/{PUBLIC}/card.png?as_of=2024-04-03"' in html
+    assert f'href="/t/local/{PUBLIC}/card.png?as_of=2024-04-03"' in html
     assert '<details class="steps-text">' in html and "2024-04-02</time>" in html
     assert (await client.get(src)).status == 200

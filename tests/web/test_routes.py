@@ -38,9 +38,22 @@ async def test_front_page_lists_public_trackers_only(client: TestClient) -> None
     response = await client.get("/")
     html = await response.text()
     assert response.status == 200
-    assert f'href="/t/{PUBLIC}"' in html
+    assert f'href="/t/local/{PUBLIC}"' in html  # each tracker's own address
     assert "NATO Secretary General 2024" in html
     assert PRIVATE not in html and "Hidden" not in html
+
+
+async def test_a_tracker_is_served_at_its_community_address_and_its_bare_slug(
+    client: TestClient,
+) -> None:
+    own = await client.get(f"/t/local/{PUBLIC}")
+    bare = await client.get(f"/t/{PUBLIC}")
+    assert own.status == bare.status == 200
+    assert f'action="/t/local/{PUBLIC}"' in await own.text()
+    data = await client.get(f"/t/local/{PUBLIC}.json")
+    assert data.status == 200 and (await data.json())["tracker"] == PUBLIC
+    assert (await client.get(f"/t/nobody/{PUBLIC}")).status == 404
+    assert (await client.get(f"/t/local/{PRIVATE}")).status == 404
 
 
 async def test_front_page_says_so_when_nothing_is_public(

@@ -18,7 +18,7 @@ from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 
 from bot.alerts.channels import ChannelRef
-from bot.alerts.model import ChannelClaim
+from bot.alerts.model import ChannelClaim, PendingAlert
 from store.connection import Connection
 
 _DUE = (
@@ -46,6 +46,9 @@ class ChannelLeases:
     """The lease queries of bot.storage.Alerts, on the alert repository's connection."""
 
     db: Connection
+
+    def next_pending(self, channel: ChannelRef) -> PendingAlert | None:
+        raise NotImplementedError  # the alert repository's: a claim hands out each head
 
     def add_lease_rows(self, channels: Iterable[ChannelRef]) -> None:
         """A lease row for each channel that gets alerts (kept: it also carries the pace)."""
@@ -113,7 +116,7 @@ class ChannelLeases:
                 [holder, stamp(until), platform, workspace, channel, stamp(now)],
             )
             if taken.rowcount == 1:
-                claimed.append(ChannelClaim(ref, pace))
+                claimed.append(ChannelClaim(ref, pace, self.next_pending(ref)))
         return claimed
 
     def renew_leases(self, holder: str, until: datetime) -> list[ChannelRef]:

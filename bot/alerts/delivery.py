@@ -45,7 +45,7 @@ from bot.alerts.channels import (
     RetryLater,
     TransientFailure,
 )
-from bot.alerts.model import PendingAlert, Variant
+from bot.alerts.model import ChannelClaim, PendingAlert, Variant
 from bot.alerts.pacing import DEFAULT_LIMITS, PlatformLimits, RateWindow
 from bot.alerts.serialize import reply_from_json
 from bot.pictures.files import card_drawing
@@ -79,7 +79,8 @@ class DeliveryPolicy:
     """Seconds a claimed channel stays this process's without a renewal: how long a killed
     deliverer's channels wait before another process takes them over."""
     max_channels: int = 256
-    """Channels one process holds at once, so a fan-out is shared between processes."""
+    """Channels of one platform one process holds at once, so a fan-out is shared between
+    processes."""
     claim_batch: int = 32
     """Channels claimed per transaction; a full batch claims again at once, so processes
     woken by the same commit take turns and share a fan-out."""
@@ -103,9 +104,13 @@ class DeliveryPolicy:
 @dataclass
 class _Worker:
     channel: ChannelRef
+    head: PendingAlert | None = None
+    """The next row to send, when already read (by the claim, or with the last marking)."""
     task: asyncio.Task[None] | None = None
     lost: bool = False
     """The lease ran out unrenewed and another deliverer may hold the channel: send nothing."""
+    released: bool = False
+    """Given back (drained) in the transaction that marked its last row sent."""
 
 
 @dataclass
@@ -266,27 +271,40 @@ class Deliverer:
         if next_at > now:
             self._wake_at(next_at, now)  # another holder's lease runs out then
             return
-        room = self.policy.max_channels - len(self._workers)
-        if room <= 0:
-            return  # a worker that finishes wakes the scan again
         until = now + timedelta(seconds=self.policy.lease)
         skip = frozenset(self._given_up)
-        limit = min(room, self.policy.claim_batch)
-        claims = await self._db(
-            lambda alerts: alerts.claim_channels(holder, platforms, now, until, limit, skip)
-        )
-        if len(claims) == limit:
-            self.wake()  # there may be more: claim again after this turn
+        # Each platform its own room, so a slow platform never starves another.
+        limits = {
+            p: n
+            for p in platforms
+            if (n := min(self.policy.max_channels - self._working(p), self.policy.claim_batch)) > 0
+        }
+        if not limits:
+            return  # a worker that finishes wakes the scan again
+
+        def claim(alerts: Alerts) -> list[ChannelClaim]:
+            return [
+                c
+                for platform, limit in limits.items()
+                for c in alerts.claim_channels(holder, (platform,), now, until, limit, skip)
+            ]
+
+        claims = await self._db(claim)
+        if any(sum(c.channel.platform == p for c in claims) == n for p, n in limits.items()):
+            self.wake()  # a full batch: there may be more, claimed after this turn
         loop = asyncio.get_running_loop()
-        for claim in claims:
-            channel = claim.channel
+        for claim_ in claims:
+            channel = claim_.channel
             self._leases[channel] = until
-            self._channel_window(channel).absorb(claim.pace, loop.time(), now.timestamp())
+            self._channel_window(channel).absorb(claim_.pace, loop.time(), now.timestamp())
             if channel in self._workers:  # ours already (a renewal raced a release): keep it
                 continue
-            worker = _Worker(channel)
+            worker = _Worker(channel, claim_.head)
             self._workers[channel] = worker
             worker.task = asyncio.create_task(self._work(worker), name=f"alerts-{channel}")
+
+    def _working(self, platform: str) -> int:
+        return sum(1 for channel in self._workers if channel.platform == platform)
 
     def _wake_at(self, moment: datetime, now: datetime) -> None:
         if self._one_off:
@@ -374,13 +392,19 @@ class Deliverer:
         released = False
         try:
             while not self._stopping and not worker.lost:
-                row = await self._db(lambda alerts: alerts.next_pending(channel), write=False)
+                row, worker.head = worker.head, None
+                if row is None:
+                    row = await self._db(lambda alerts: alerts.next_pending(channel), write=False)
                 if row is None:
                     released = await self._release(channel, drained_only=True)
                     if released:
                         return
                     continue  # a row came in meanwhile: the channel stays ours
                 outcome = await self._deliver(row, worker)
+                if worker.released:
+                    released = True
+                    self._leases.pop(channel, None)
+                    return
                 if outcome in ("sent", "rejected"):
                     failures = 0
                     continue
@@ -405,12 +429,14 @@ class Deliverer:
                     await self._release(channel, drained_only=False)
                 except (Exception, asyncio.CancelledError):
                     log.warning("releasing %s failed; its lease runs out instead", channel)
-            self.wake()
+            room = self.policy.max_channels - self._working(channel.platform)
+            if room >= self.policy.claim_batch or not self._workers or self._one_off:
+                self.wake()  # room for a batch: claim more (not one channel at a time)
 
     async def _deliver(self, row: PendingAlert, worker: _Worker) -> str:
         accepted = self._accepted.get(row.id)
         if accepted is not None:
-            return await self._mark_sent(row, accepted)  # sent already: never send it twice
+            return await self._mark_sent(row, accepted, worker)  # sent: never send it twice
         channel = row.channel
         sender = self.senders[channel.platform]
         reply = reply_from_json(row.reply_json)
@@ -469,19 +495,24 @@ class Deliverer:
             await self._record_failure(row, f"error: {type(exc).__name__}")
             return "failed"
         self._accepted[row.id] = str(message_id)
-        return await self._mark_sent(row, str(message_id))
+        return await self._mark_sent(row, str(message_id), worker)
 
-    async def _mark_sent(self, row: PendingAlert, message_id: str) -> str:
-        """Record what the platform accepted; on failure keep it to retry the marking alone."""
-        pace, holder, now = self._pace(row.channel), self.holder, self.clock()
+    async def _mark_sent(self, row: PendingAlert, message_id: str, worker: _Worker) -> str:
+        """Record what the platform accepted; on failure keep it to retry the marking alone.
 
-        def mark(alerts: Alerts) -> None:
+        The same transaction reads the channel's next row and, if there is none, gives the
+        channel back: one write per alert in a fan-out."""
+        pace, holder, now, channel = self._pace(row.channel), self.holder, self.clock(), row.channel
+
+        def mark(alerts: Alerts) -> tuple[PendingAlert | None, bool]:
             alerts.mark_sent(row.id, message_id, now)
             if pace is not None:
-                alerts.note_pace(holder, row.channel, pace)
+                alerts.note_pace(holder, channel, pace)
+            after = alerts.next_pending(channel)
+            return after, after is None and alerts.release_channel(holder, channel, pace)
 
         try:
-            await self._db(mark)
+            worker.head, worker.released = await self._db(mark)
         except Exception as exc:
             log.warning(
                 "alert %d to %s was accepted (message %s) but could not be marked sent: %s; "

@@ -100,3 +100,5 @@ class ChannelClaim:
 
     channel: ChannelRef
     pace: str | None = None
+    head: PendingAlert | None = None
+    """The channel's oldest due row, read in the claim's transaction (saves a query)."""

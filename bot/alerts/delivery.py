@@ -234,13 +234,25 @@ class Deliverer:
             await self._db(lambda alerts: alerts.adopt_channels())
         except Exception:
             log.exception("adopting alert channels failed; the next sweep retries")
+        failures = 0
         while True:
             await self._wake.wait()
             self._wake.clear()
             try:
                 await self._scan()
             except Exception:
-                log.exception("alert scan failed; the next wake-up retries")
+                failures += 1
+                if failures == 1:
+                    log.exception("alert scan failed; retrying with backoff")
+                else:
+                    log.debug("alert scan failed again (%d in a row)", failures, exc_info=True)
+                # A store that is down moves its version on every look: do not spin on it.
+                await asyncio.sleep(min(0.1 * 2.0**failures, 5.0))
+                self.wake()
+                continue
+            if failures:
+                log.info("alert scans work again after %d failures", failures)
+                failures = 0
 
     async def _watch(self) -> None:
         """Wake when anyone commits: `Store.version` is cheap (a pragma on SQLite, a counter

@@ -53,6 +53,17 @@ def _reason(exc: BaseException) -> str:
     return str(exc)
 
 
+class DatabaseUnreachable(UserError):
+    """A PostgreSQL server that cannot be used: not answering, refusing us, no such schema."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(
+            f"The database {where} can't be used ({reason.strip().rstrip('.')}): check that "
+            "the server is running and that TALLYBOT_DB (or --db) names it, its database and "
+            "its schema."
+        )
+
+
 class Busy(UserError):
     """Another process held the record's write lock for longer than we wait for it."""
 

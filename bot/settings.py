@@ -8,12 +8,32 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bot.limits import Limits
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DISCORD_API_URL = "https://discord.com/api/v10"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+DATABASE_URL_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_database_url(value: str | Path) -> bool:
+    """TALLYBOT_DB names a PostgreSQL server by URL; anything else is an SQLite file path."""
+    return str(value).startswith(DATABASE_URL_SCHEMES)
+
+
+def database_label(value: str | Path) -> str:
+    """The database as logs and messages may show it: a URL without its user, password or
+    options (host, port and database name only); a file path as it is."""
+    if not is_database_url(value):
+        return str(value)
+    parts = urlsplit(str(value))
+    host = parts.hostname or "localhost"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
 class SettingsError(ValueError):
@@ -132,13 +152,19 @@ def _seconds(name: str, value: str | None, default: float) -> float:
     return number
 
 
+def _database(value: str) -> Path | str:
+    return value if is_database_url(value) else Path(value)
+
+
 def _split(value: str | None) -> tuple[str, ...]:
     return tuple(v.strip() for v in (value or "").split(",") if v.strip())
 
 
 @dataclass(frozen=True)
 class Settings:
-    db_path: Path = Path("tallybot.db")
+    db_path: Path | str = Path("tallybot.db")
+    """TALLYBOT_DB: an SQLite file (a Path) or a PostgreSQL URL (kept as the text given: a
+    Path would fold its `//`). `database` is it as text, `uses_postgres` says which."""
     log_level: str = "INFO"
     slack_bot_token: str | None = field(default=None, repr=False)
     slack_app_token: str | None = field(default=None, repr=False)
@@ -180,7 +206,7 @@ class Settings:
             return value or None
 
         return cls(
-            db_path=Path(get("TALLYBOT_DB") or "tallybot.db"),
+            db_path=_database(get("TALLYBOT_DB") or "tallybot.db"),
             log_level=_log_level(get("TALLYBOT_LOG_LEVEL")),
             slack_bot_token=get("SLACK_BOT_TOKEN"),
             slack_app_token=get("SLACK_APP_TOKEN"),
@@ -201,6 +227,20 @@ class Settings:
             shared_community=(get("TALLYBOT_SHARED_COMMUNITY") or "").lower() or None,
             alert_lease=_seconds("TALLYBOT_ALERT_LEASE", get("TALLYBOT_ALERT_LEASE"), 30.0),
         )
+
+    @property
+    def database(self) -> str:
+        """TALLYBOT_DB as text: the file path, or the URL."""
+        return str(self.db_path)
+
+    @property
+    def uses_postgres(self) -> bool:
+        return is_database_url(self.db_path)
+
+    @property
+    def database_label(self) -> str:
+        """The database for logs and messages: never a URL's password."""
+        return database_label(self.db_path)
 
     @property
     def slack_distributed(self) -> bool:

@@ -6,6 +6,7 @@ the subscription it was written for; pending rows of a removed subscription are 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -13,19 +14,19 @@ from typing import Any
 from bot.alerts.channels import ChannelRef
 from bot.alerts.model import ChannelState, Mode, PendingAlert, Subscription, Variant
 from store.claims import ChannelLeases
-from store.connection import Connection
-from store.database import new_id
 from store.repository import utc_text
+from store.sql import Db, insert, update
 
 _SUBSCRIPTION_COLUMNS = """
     s.id, s.platform, s.workspace, s.channel, s.tracker_id, t.slug AS tracker_slug, s.mode,
     s.digest_at, s.tz, s.created_by, s.created_at, s.updated_at, s.cards, s.community_id,
-    CASE WHEN t.community_id IS s.community_id THEN NULL ELSE
+    CASE WHEN t.community_id IS NOT DISTINCT FROM s.community_id THEN NULL ELSE
         (SELECT c.slug FROM communities c WHERE c.id = t.community_id) END AS tracker_owner
 """
 _CHANNEL_MATCH = "platform = ? AND workspace = ? AND channel = ?"
 _FOLLOWABLE = (
-    "(s.tracker_id IS NULL OR t.community_id IS s.community_id OR t.visibility = 'public')"
+    "(s.tracker_id IS NULL OR t.community_id IS NOT DISTINCT FROM s.community_id "
+    "OR t.visibility = 'public')"
 )
 """A channel hears of another community's tracker only while it is public (made private, its
 followers elsewhere stop getting alerts and digests)."""
@@ -61,7 +62,7 @@ def _time(text: str | None) -> datetime | None:
 
 
 class AlertRepository(ChannelLeases):
-    def __init__(self, db: Connection) -> None:
+    def __init__(self, db: Db) -> None:
         self.db = db
 
     # subscriptions ----------------------------------------------------------
@@ -92,25 +93,25 @@ class AlertRepository(ChannelLeases):
             "cards": int(cards),
         }
         if existing is None:
-            sub_id = new_id(
-                self.db.table("subscriptions").insert(
-                    {
-                        "platform": channel.platform,
-                        "workspace": channel.workspace,
-                        "channel": channel.channel,
-                        "tracker_id": tracker_id,
-                        "created_by": by,
-                        "created_at": utc_text(now),
-                        "community_id": community_id,
-                        **values,
-                    }
-                )
+            sub_id = insert(
+                self.db,
+                "subscriptions",
+                {
+                    "platform": channel.platform,
+                    "workspace": channel.workspace,
+                    "channel": channel.channel,
+                    "tracker_id": tracker_id,
+                    "created_by": by,
+                    "created_at": utc_text(now),
+                    "community_id": community_id,
+                    **values,
+                },
             )
             created = True
         else:
             sub_id = existing["id"]
             created = existing["removed_at"] is not None
-            self.db.table("subscriptions").update(sub_id, values)
+            update(self.db, "subscriptions", sub_id, values)
         self.resume_channel(channel)
         return self.subscription(sub_id), created
 
@@ -134,7 +135,7 @@ class AlertRepository(ChannelLeases):
             if everything or s.tracker_id == tracker_id
         ]
         for sub in removed:
-            self.db.table("subscriptions").update(sub.id, {"removed_at": utc_text(now)})
+            update(self.db, "subscriptions", sub.id, {"removed_at": utc_text(now)})
             self.db.execute(
                 "UPDATE alert_outbox SET status = 'cancelled', last_error = 'unsubscribed' "
                 "WHERE subscription_id = ? AND status = 'pending'",
@@ -162,7 +163,8 @@ class AlertRepository(ChannelLeases):
         subscription winning over the channel's 'all'."""
         found = self._subscriptions(
             "s.removed_at IS NULL AND (s.tracker_id = ? OR (s.tracker_id IS NULL AND "
-            "s.community_id IS (SELECT community_id FROM trackers WHERE id = ?))) "
+            "s.community_id IS NOT DISTINCT FROM "
+            "(SELECT community_id FROM trackers WHERE id = ?))) "
             f"AND {_FOLLOWABLE}",
             [tracker_id, tracker_id],
         )
@@ -256,7 +258,7 @@ class AlertRepository(ChannelLeases):
         self.db.execute(
             "INSERT INTO alert_channels (platform, workspace, channel, gone_count) "
             "VALUES (?, ?, ?, 1) ON CONFLICT (platform, workspace, channel) "
-            "DO UPDATE SET gone_count = gone_count + 1",
+            "DO UPDATE SET gone_count = alert_channels.gone_count + 1",
             _key(channel),
         )
         state = self.channel_state(channel)
@@ -286,7 +288,7 @@ class AlertRepository(ChannelLeases):
             "  SELECT platform, workspace, channel FROM subscriptions"
             "  WHERE platform = ? AND workspace = ? AND removed_at IS NULL"
             "  UNION SELECT platform, workspace, channel FROM alert_channels"
-            "  WHERE platform = ? AND workspace = ?) WHERE true "
+            "  WHERE platform = ? AND workspace = ?) AS seen WHERE TRUE "
             "ON CONFLICT (platform, workspace, channel) DO UPDATE SET "
             "paused_at = excluded.paused_at, paused_reason = excluded.paused_reason "
             "WHERE alert_channels.paused_at IS NULL",
@@ -319,9 +321,10 @@ class AlertRepository(ChannelLeases):
         digest_key: str | None = None,
     ) -> int | None:
         """The event's wording, written once; None if this digest was already written."""
-        cursor = self.db.execute(
-            "INSERT OR IGNORE INTO alert_events (kind, tracker_id, declaration_id, summary, reply, "
-            "milestone_reply, digest_key, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        row = self.db.execute(
+            "INSERT INTO alert_events (kind, tracker_id, declaration_id, summary, reply, "
+            "milestone_reply, digest_key, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING RETURNING id",
             [
                 kind,
                 tracker_id,
@@ -332,8 +335,8 @@ class AlertRepository(ChannelLeases):
                 digest_key,
                 utc_text(recorded_at),
             ],
-        )
-        return cursor.lastrowid if cursor.rowcount else None
+        ).fetchone()
+        return int(row[0]) if row else None
 
     def digest_written(self, digest_key: str) -> bool:
         return bool(self.db.count_where("alert_events", "digest_key = ?", [digest_key]))
@@ -344,28 +347,30 @@ class AlertRepository(ChannelLeases):
         on the unique index finds them; a digest written before 'until' was kept in its data
         ends when it was written."""
         row = self.db.execute(
-            "SELECT json_extract(reply, '$.data.until'), recorded_at FROM alert_events "
+            "SELECT reply, recorded_at FROM alert_events "
             "WHERE digest_key >= ? AND digest_key < ? ORDER BY digest_key DESC LIMIT 1",
             [f"{sub_id}:", f"{sub_id};"],
         ).fetchone()
         if row is None:
             return None
-        return datetime.fromisoformat(row[0] or row[1])
+        # The JSON is read here rather than by the engine: its JSON functions differ.
+        data = json.loads(row[0]).get("data")
+        until = data.get("until") if isinstance(data, dict) else None
+        return datetime.fromisoformat(until if isinstance(until, str) and until else row[1])
 
     def add_outbox_rows(
         self, event_id: int, rows: Iterable[tuple[Subscription, Variant]], now: datetime
     ) -> int:
         rows = list(rows)
         self.add_lease_rows(sub.channel for sub, _ in rows)
-        cursor = self.db.conn.executemany(
-            "INSERT OR IGNORE INTO alert_outbox (event_id, subscription_id, platform, workspace, "
-            "channel, variant, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        return self.db.executemany(
+            "INSERT INTO alert_outbox (event_id, subscription_id, platform, workspace, "
+            "channel, variant, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             [
                 (event_id, sub.id, *_key(sub.channel), str(variant), utc_text(now))
                 for sub, variant in rows
             ],
         )
-        return cursor.rowcount
 
     def events_between(
         self, tracker_ids: list[int] | None, start: datetime, end: datetime

@@ -7,7 +7,7 @@ renewing, and its channels are claimed by another deliverer once the lease ran o
 
 The one difference between the engines is how a claim keeps two claimers apart: on SQLite the
 write transaction already excludes every other writer; on PostgreSQL the candidate rows are
-read `FOR UPDATE SKIP LOCKED` (`Connection.row_locks`), so claimers never wait on each other.
+read `FOR UPDATE SKIP LOCKED` (`Db.engine`), so claimers never wait on each other.
 The update that takes a row repeats the "free or expired" test anyway: a claim can never take
 a live lease, whatever the isolation level.
 """
@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 from bot.alerts.channels import ChannelRef
 from bot.alerts.model import ChannelClaim, PendingAlert
-from store.connection import Connection
+from store.sql import Db
 
 _DUE = (
     "EXISTS (SELECT 1 FROM alert_outbox o WHERE o.platform = l.platform "
@@ -45,14 +45,14 @@ def _in(values: Collection[str]) -> str:
 class ChannelLeases:
     """The lease queries of bot.storage.Alerts, on the alert repository's connection."""
 
-    db: Connection
+    db: Db
 
     def next_pending(self, channel: ChannelRef) -> PendingAlert | None:
         raise NotImplementedError  # the alert repository's: a claim hands out each head
 
     def add_lease_rows(self, channels: Iterable[ChannelRef]) -> None:
         """A lease row for each channel that gets alerts (kept: it also carries the pace)."""
-        self.db.conn.executemany(
+        self.db.executemany(
             "INSERT INTO alert_leases (platform, workspace, channel) VALUES (?, ?, ?) "
             "ON CONFLICT (platform, workspace, channel) DO NOTHING",
             [(c.platform, c.workspace, c.channel) for c in set(channels)],
@@ -95,7 +95,8 @@ class ChannelLeases:
         """Take up to `limit` free or expired channels with due alerts, oldest alert first."""
         if limit <= 0 or not platforms:
             return []
-        lock = " FOR UPDATE SKIP LOCKED" if self.db.row_locks else ""
+        # The one place the engines differ: SQLite's writer already holds the whole file.
+        lock = " FOR UPDATE OF l SKIP LOCKED" if self.db.engine == "postgres" else ""
         candidates = self.db.execute(
             "SELECT l.platform, l.workspace, l.channel, l.pace FROM alert_leases l "
             f"WHERE l.platform IN ({_in(platforms)}) AND {_FREE} AND {_DUE} "

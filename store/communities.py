@@ -1,4 +1,5 @@
-"""Communities on SQLite: which community a workspace belongs to, and making one on first use."""
+"""Communities, in SQL both engines run: which community a workspace belongs to, and making
+one on first use."""
 
 from __future__ import annotations
 
@@ -6,11 +7,10 @@ import hashlib
 
 from bot.communities import Community, default_slug
 from bot.errors import UserError
-from store.connection import Connection
-from store.database import new_id
+from store.sql import Db, insert, insert_row
 
 
-def community_of(db: Connection, platform: str, workspace: str) -> Community | None:
+def community_of(db: Db, platform: str, workspace: str) -> Community | None:
     row = db.execute(
         "SELECT c.id, c.slug, c.name FROM community_members m "
         "JOIN communities c ON c.id = m.community_id "
@@ -20,22 +20,18 @@ def community_of(db: Connection, platform: str, workspace: str) -> Community | N
     return Community(row[0], row[1], row[2]) if row else None
 
 
-def community_by_slug(db: Connection, slug: str) -> Community | None:
+def community_by_slug(db: Db, slug: str) -> Community | None:
     row = db.execute("SELECT id, slug, name FROM communities WHERE slug = ?", [slug]).fetchone()
     return Community(row[0], row[1], row[2]) if row else None
 
 
-def new_community(db: Connection, slug: str, now: str) -> Community:
+def new_community(db: Db, slug: str, now: str) -> Community:
     """A community of no workspace yet (`tallybot exec --community SLUG` writing first)."""
-    community_id = new_id(
-        db.table("communities").insert({"slug": slug, "name": slug, "created_at": now})
-    )
+    community_id = insert(db, "communities", {"slug": slug, "name": slug, "created_at": now})
     return Community(community_id, slug, slug)
 
 
-def join_community(
-    db: Connection, platform: str, workspace: str, community_id: int, now: str
-) -> None:
+def join_community(db: Db, platform: str, workspace: str, community_id: int, now: str) -> None:
     """The workspace belongs to `community_id` from now on (whatever it belonged to before)."""
     db.execute(
         "INSERT INTO community_members (platform, workspace, community_id, joined_at) "
@@ -46,26 +42,26 @@ def join_community(
 
 
 def create_community(
-    db: Connection, platform: str, workspace: str, now: str, enterprise: str | None = None
+    db: Db, platform: str, workspace: str, now: str, enterprise: str | None = None
 ) -> Community:
     """The workspace's own new community (its first write), named after it until renamed."""
     slug = _free_slug(db, platform, workspace)
-    community_id = new_id(
-        db.table("communities").insert({"slug": slug, "name": slug, "created_at": now})
-    )
-    db.table("community_members").insert(
+    community_id = insert(db, "communities", {"slug": slug, "name": slug, "created_at": now})
+    insert_row(
+        db,
+        "community_members",
         {
             "platform": platform,
             "workspace": workspace,
             "enterprise": enterprise,
             "community_id": community_id,
             "joined_at": now,
-        }
+        },
     )
     return Community(community_id, slug, slug)
 
 
-def _free_slug(db: Connection, platform: str, workspace: str) -> str:
+def _free_slug(db: Db, platform: str, workspace: str) -> str:
     """The workspace's default community name, numbered if a community already has it."""
     base = default_slug(platform, workspace)
     slug, n = base, 1
@@ -75,7 +71,7 @@ def _free_slug(db: Connection, platform: str, workspace: str) -> str:
     return slug
 
 
-def members(db: Connection, community_id: int) -> list[tuple[str, str]]:
+def members(db: Db, community_id: int) -> list[tuple[str, str]]:
     """The community's workspaces and servers, as (platform, workspace)."""
     rows = db.execute(
         "SELECT platform, workspace FROM community_members WHERE community_id = ? "
@@ -85,7 +81,7 @@ def members(db: Connection, community_id: int) -> list[tuple[str, str]]:
     return [(r[0], r[1]) for r in rows]
 
 
-def moderators(db: Connection, community_id: int) -> list[str]:
+def moderators(db: Db, community_id: int) -> list[str]:
     """Everyone on the community's moderator lists, as platform:workspace:user."""
     rows = db.execute(
         "SELECT platform, workspace, user_id FROM moderators WHERE community_id = ? "
@@ -95,7 +91,7 @@ def moderators(db: Connection, community_id: int) -> list[str]:
     return [f"{r[0]}:{r[1]}:{r[2]}" for r in rows]
 
 
-def rename(db: Connection, community_id: int, slug: str) -> Community:
+def rename(db: Db, community_id: int, slug: str) -> Community:
     taken = community_by_slug(db, slug)
     if taken is not None and taken.id != community_id:
         raise UserError(f"The community name '{slug}' is taken: pick another.")
@@ -108,21 +104,21 @@ def _digest(code: str) -> str:
     return hashlib.sha256(code.strip().encode()).hexdigest()
 
 
-def add_invite(
-    db: Connection, community_id: int, code: str, by: str, now: str, expires_at: str
-) -> None:
-    db.table("community_invites").insert(
+def add_invite(db: Db, community_id: int, code: str, by: str, now: str, expires_at: str) -> None:
+    insert_row(
+        db,
+        "community_invites",
         {
             "code": _digest(code),
             "community_id": community_id,
             "created_by": by,
             "created_at": now,
             "expires_at": expires_at,
-        }
+        },
     )
 
 
-def use_invite(db: Connection, code: str, by: str, now: str) -> Community | None:
+def use_invite(db: Db, code: str, by: str, now: str) -> Community | None:
     """The community a valid code (unused, not expired) invites to; the code is spent."""
     row = db.execute(
         "SELECT community_id FROM community_invites "
@@ -139,9 +135,7 @@ def use_invite(db: Connection, code: str, by: str, now: str) -> Community | None
     return Community(found[0], found[1], found[2])
 
 
-def move_workspace(
-    db: Connection, platform: str, workspace: str, target: Community, now: str
-) -> list[str]:
+def move_workspace(db: Db, platform: str, workspace: str, target: Community, now: str) -> list[str]:
     """The workspace joins `target`. Alone in its old community, it brings that community's
     trackers, bodies, moderators and subscriptions (refused, nothing moved, if a tracker slug
     clashes); otherwise only its own moderators and subscriptions follow it. Returns the slugs
@@ -180,7 +174,7 @@ def move_workspace(
     return brought
 
 
-def leave(db: Connection, platform: str, workspace: str, now: str) -> Community:
+def leave(db: Db, platform: str, workspace: str, now: str) -> Community:
     """The workspace leaves its community for a new one of its own. Nothing is deleted: the
     trackers stay with the community; the workspace's moderators and 'all' subscriptions go
     with it, and its channels stop following the community's private trackers."""
@@ -193,9 +187,7 @@ def leave(db: Connection, platform: str, workspace: str, now: str) -> Community:
     return fresh
 
 
-def _take_along(
-    db: Connection, platform: str, workspace: str, old_id: int, new_id_: int, now: str
-) -> None:
+def _take_along(db: Db, platform: str, workspace: str, old_id: int, new_id_: int, now: str) -> None:
     where = "platform = ? AND workspace = ? AND community_id = ?"
     key = [platform, workspace, old_id]
     db.execute(f"UPDATE moderators SET community_id = ? WHERE {where}", [new_id_, *key])

@@ -9,23 +9,23 @@ of it, so `query`, `execute` and `count_where` run on sqlite3 itself, and the sq
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
     from sqlite_utils.db import Table
 
-Params = Sequence[Any] | dict[str, Any]
+Params = Sequence[Any] | Mapping[str, Any]
 
 
 class Connection:
     """One sqlite3 connection in autocommit mode (see store.database), with sqlite-utils' read
-    methods done the same way and its `Database` wrapper made on demand."""
+    methods done the same way and its `Database` wrapper made on demand (migrations, tests).
+    It is the SQLite side of store.sql.Db, what the repositories hold."""
 
-    row_locks = False
-    """Whether a claim must lock the rows it reads (`FOR UPDATE SKIP LOCKED`): not on SQLite,
-    whose write transaction already shuts every other writer out (store/claims.py)."""
+    engine = "sqlite"
+    integrity_error: type[Exception] = sqlite3.IntegrityError
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
@@ -54,6 +54,23 @@ class Connection:
         if params is None:
             return self.conn.execute(sql)
         return self.conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+        """One statement over many rows; how many rows it changed."""
+        return self.conn.executemany(sql, rows).rowcount
+
+    def columns(self, table: str) -> list[str]:
+        """The table's columns, in order."""
+        return [row[1] for row in self.conn.execute(f"PRAGMA table_info([{table}])")]
+
+    def ids_taken(self, table: str) -> None:
+        """Nothing to do: SQLite's next rowid is always after the largest."""
+
+    def change_stamp(self) -> tuple[int, int]:
+        """Other connections' commits move `data_version`, this connection's own writes move
+        `total_changes`."""
+        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        return int(version), self.conn.total_changes
 
     def query(self, sql: str, params: Params | None = None) -> Iterator[dict[str, Any]]:
         """`Database.query`: run now, rows as dicts fetched lazily, duplicate names renamed."""

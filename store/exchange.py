@@ -9,7 +9,6 @@ order (a tally breaks ties by declaration id, so the order is part of the record
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
@@ -17,14 +16,15 @@ from typing import Any
 from bot.errors import UserError
 from bot.exchange import Record
 from bot.rules import Rule
-from store.connection import Connection
-from store.database import new_id
+from store.sql import Db, insert, insert_many
 
 _JSON_COLUMNS = {"trackers": ("stages",), "amendments": ("changes",)}
 """Columns stored as JSON text: exported as the JSON they hold."""
+_KEYS = {"retractions": "declaration_id"}
+"""Rows are read in the order of their key: `id`, unless named here."""
 
 
-def export_record(db: Connection, tracker_id: int) -> Record:
+def export_record(db: Db, tracker_id: int) -> Record:
     """Everything about one tracker, as plain JSON-ready values."""
     tracker = _rows(db, "trackers", "id = ?", [tracker_id])[0]
     del tracker["id"]
@@ -66,7 +66,7 @@ def export_record(db: Connection, tracker_id: int) -> Record:
 
 
 def import_record(
-    db: Connection,
+    db: Db,
     record: Record,
     slug: str,
     by: str,
@@ -78,16 +78,18 @@ def import_record(
     The caller holds the transaction: a refusal or a failure leaves nothing behind."""
     try:
         return _import(db, record, slug, by, now, community_id)
-    except sqlite3.IntegrityError as exc:
+    except db.integrity_error as exc:
         raise UserError(
             f"The export is incomplete or inconsistent ({exc}); nothing imported."
         ) from None
 
 
 def _import(
-    db: Connection, record: Record, slug: str, by: str, now: datetime, community_id: int | None
+    db: Db, record: Record, slug: str, by: str, now: datetime, community_id: int | None
 ) -> int:
-    if db.count_where("trackers", "slug = ? AND community_id IS ?", [slug, community_id]):
+    if db.count_where(
+        "trackers", "slug = ? AND community_id IS NOT DISTINCT FROM ?", [slug, community_id]
+    ):
         raise UserError(
             f"A tracker '{slug}' already exists: import under another name with --as-slug NEW."
         )
@@ -154,9 +156,12 @@ def _import(
     return tracker_id
 
 
-def _rows(db: Connection, table: str, where: str, params: list[Any]) -> list[dict[str, Any]]:
+def _rows(db: Db, table: str, where: str, params: list[Any]) -> list[dict[str, Any]]:
     rows = [
-        dict(r) for r in db.query(f"SELECT * FROM {table} WHERE {where} ORDER BY rowid", params)
+        dict(r)
+        for r in db.query(
+            f"SELECT * FROM {table} WHERE {where} ORDER BY {_KEYS.get(table, 'id')}", params
+        )
     ]
     for column in _JSON_COLUMNS.get(table, ()):
         for row in rows:
@@ -182,19 +187,18 @@ def _stored(row: dict[str, Any], table: str, columns: set[str]) -> dict[str, Any
     return stored
 
 
-def _insert(db: Connection, table: str, row: dict[str, Any]) -> int:
-    target = db.table(table)
-    return new_id(target.insert(_stored(row, table, set(target.columns_dict))))
+def _insert(db: Db, table: str, row: dict[str, Any]) -> int:
+    return insert(db, table, _stored(row, table, set(db.columns(table))))
 
 
-def _insert_all(db: Connection, table: str, rows: list[dict[str, Any]]) -> None:
-    columns = set(db.table(table).columns_dict)
+def _insert_all(db: Db, table: str, rows: list[dict[str, Any]]) -> None:
+    columns = set(db.columns(table))
     if rows:
-        db.table(table).insert_all((_stored(r, table, columns) for r in rows), batch_size=1000)
+        insert_many(db, table, (_stored(r, table, columns) for r in rows))
 
 
 def _insert_renumbered(
-    db: Connection, table: str, rows: list[dict[str, Any]], extra: dict[str, Any]
+    db: Db, table: str, rows: list[dict[str, Any]], extra: dict[str, Any]
 ) -> dict[int, int]:
     """Insert with new ids after the table's last, in the export's order: old id -> new id."""
     start = db.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}").fetchone()[0]

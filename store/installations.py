@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.installations import WorkspaceInstall
-from store.connection import Connection
 from store.repository import utc_text
+from store.sql import Db
 
 
 def _key(enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool) -> list[str]:
@@ -42,8 +42,26 @@ def _install(row: dict[str, Any]) -> WorkspaceInstall:
     )
 
 
+_REPLACED = ", ".join(
+    f"{column} = excluded.{column}"
+    for column in (
+        "is_enterprise_install",
+        "bot_token",
+        "bot_id",
+        "bot_user_id",
+        "bot_scopes",
+        "installer_user_id",
+        "app_id",
+        "team_name",
+        "enterprise_name",
+        "installed_at",
+    )
+)
+"""A workspace installed again replaces its row, every column of it."""
+
+
 class InstallationRepository:
-    def __init__(self, db: Connection) -> None:
+    def __init__(self, db: Db) -> None:
         self.db = db
 
     def save_installation(self, install: WorkspaceInstall) -> None:
@@ -51,10 +69,11 @@ class InstallationRepository:
             install.enterprise_id, install.team_id, install.is_enterprise_install
         )
         self.db.execute(
-            "INSERT OR REPLACE INTO installations (enterprise_id, team_id, "
+            "INSERT INTO installations (enterprise_id, team_id, "
             "is_enterprise_install, bot_token, bot_id, bot_user_id, bot_scopes, "
             "installer_user_id, app_id, team_name, enterprise_name, installed_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            f"ON CONFLICT (enterprise_id, team_id) DO UPDATE SET {_REPLACED}",
             [
                 enterprise_id,
                 team_id,

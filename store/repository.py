@@ -1,4 +1,5 @@
-"""Synchronous queries and writes on the SQLite file. Callers hold the transaction."""
+"""Synchronous queries and writes of the records, in SQL both engines run (store.sql).
+Callers hold the transaction."""
 
 from __future__ import annotations
 
@@ -29,8 +30,7 @@ from bot.members import SHIPPED_BODIES, Body, Member, shipped_body
 from bot.rules import Rule
 from bot.timeline import PositionRow
 from store import communities, exchange
-from store.connection import Connection
-from store.database import new_id
+from store.sql import Db, insert, insert_many, insert_row, update
 
 
 def utc_text(moment: datetime) -> str:
@@ -56,7 +56,7 @@ class Repository:
     community's view otherwise (`scoped`: what a command sees)."""
 
     def __init__(
-        self, db: Connection, community_id: int | None = None, bodies: dict[str, Body] | None = None
+        self, db: Db, community_id: int | None = None, bodies: dict[str, Body] | None = None
     ) -> None:
         self.db = db
         self.community_id = community_id
@@ -123,7 +123,7 @@ class Repository:
         """SQL condition (and its parameter) keeping this community's trackers: none when
         unscoped."""
         if self.community_id is None:
-            return "1", []
+            return "TRUE", []
         return f"{alias}community_id = ?", [self.community_id]
 
     # bodies -----------------------------------------------------------------
@@ -156,26 +156,32 @@ class Repository:
         owner = self.db.execute("SELECT community_id FROM bodies WHERE slug = ?", [slug]).fetchone()
         if owner is not None and self.community_id is not None and owner[0] != self.community_id:
             raise UserError(f"The body name {slug} is taken: import it under another --slug.")
-        self.db.table("bodies").upsert(
-            {"slug": slug, "name": name, "created_at": utc_text(now)}, pk="slug"
+        self.db.execute(
+            "INSERT INTO bodies (slug, name, created_at) VALUES (?, ?, ?) ON CONFLICT (slug) "
+            "DO UPDATE SET name = excluded.name, created_at = excluded.created_at",
+            [slug, name, utc_text(now)],
         )
         if self.community_id is not None and owner is None:
             self.db.execute(
                 "UPDATE bodies SET community_id = ? WHERE slug = ?", [self.community_id, slug]
             )
         self.db.execute("DELETE FROM members WHERE body = ?", [slug])
-        self.db.table("members").insert_all(
-            {
-                "body": slug,
-                "code": m.code,
-                "name": m.name,
-                "joined": m.joined.isoformat(),
-                "left_on": m.left.isoformat() if m.left else None,
-                "population": m.population,
-                "aliases": json.dumps(list(m.aliases), ensure_ascii=False),
-                "breaks": json.dumps([[s.isoformat(), u.isoformat()] for s, u in m.breaks]),
-            }
-            for m in members
+        insert_many(
+            self.db,
+            "members",
+            (
+                {
+                    "body": slug,
+                    "code": m.code,
+                    "name": m.name,
+                    "joined": m.joined.isoformat(),
+                    "left_on": m.left.isoformat() if m.left else None,
+                    "population": m.population,
+                    "aliases": json.dumps(list(m.aliases), ensure_ascii=False),
+                    "breaks": json.dumps([[s.isoformat(), u.isoformat()] for s, u in m.breaks]),
+                }
+                for m in members
+            ),
         )
         self._bodies.clear()  # every body knows the others' members (see Body.elsewhere)
 
@@ -229,27 +235,27 @@ class Repository:
         now: datetime,
         visibility: TrackerVisibility = TrackerVisibility.PRIVATE,
     ) -> Tracker:
-        tracker_id = new_id(
-            self.db.table("trackers").insert(
-                {
-                    "slug": slug,
-                    "title": title,
-                    "body": body,
-                    "kind": str(kind),
-                    "rule": str(rule),
-                    "opened": opened.isoformat(),
-                    "status": str(TrackerStatus.OPEN),
-                    "subject": subject,
-                    "visibility": str(visibility),
-                    "stages": json.dumps(list(stages), ensure_ascii=False),
-                    "created_by": created_by,
-                    "created_at": utc_text(now),
-                    "community_id": self.community_id,
-                }
-            )
+        tracker_id = insert(
+            self.db,
+            "trackers",
+            {
+                "slug": slug,
+                "title": title,
+                "body": body,
+                "kind": str(kind),
+                "rule": str(rule),
+                "opened": opened.isoformat(),
+                "status": str(TrackerStatus.OPEN),
+                "subject": subject,
+                "visibility": str(visibility),
+                "stages": json.dumps(list(stages), ensure_ascii=False),
+                "created_by": created_by,
+                "created_at": utc_text(now),
+                "community_id": self.community_id,
+            },
         )
-        self.db.table("candidates").insert_all(
-            {"tracker_id": tracker_id, "name": name} for name in candidates
+        insert_many(
+            self.db, "candidates", ({"tracker_id": tracker_id, "name": name} for name in candidates)
         )
         self.add_tracker_event(tracker_id, "opened", title, opened, created_by, now)
         return self.tracker_by_id(tracker_id)
@@ -262,13 +268,15 @@ class Repository:
     def tracker_by_id(self, tracker_id: int) -> Tracker:
         """Scoped: the community's own trackers and other communities' public ones."""
         own, params = self._own()
-        row = self.db.execute(
-            f"SELECT * FROM trackers WHERE id = ? AND ({own} OR visibility = 'public')",
-            [tracker_id, *params],
-        ).fetchone()
-        if row is None:
+        rows = list(
+            self.db.query(
+                f"SELECT * FROM trackers WHERE id = ? AND ({own} OR visibility = 'public')",
+                [tracker_id, *params],
+            )
+        )
+        if not rows:
             raise NotFound(f"No tracker with id {tracker_id}.")
-        return self._tracker(dict(zip(_columns(self.db, "trackers"), row, strict=True)))
+        return self._tracker(rows[0])
 
     def tracker_by_slug(self, slug: str) -> Tracker | None:
         """`SLUG` is this community's tracker; `COMMUNITY/SLUG` another community's public one
@@ -280,7 +288,7 @@ class Repository:
                 self.db.query(
                     "SELECT t.* FROM trackers t JOIN communities c ON c.id = t.community_id "
                     "WHERE c.slug = ? AND t.slug = ? "
-                    "AND (t.visibility = 'public' OR t.community_id IS ?)",
+                    "AND (t.visibility = 'public' OR t.community_id IS NOT DISTINCT FROM ?)",
                     [community_slug, slug, self.community_id],
                 )
             )
@@ -332,31 +340,29 @@ class Repository:
         return [row[0] for row in rows]
 
     def change_stamp(self) -> tuple[int, int]:
-        """Changes to the file since this connection last looked: other connections' commits
-        move `data_version`, this connection's own writes move `total_changes`. Equal stamps
-        mean nothing was written in between, so anything read under the first still holds."""
-        version = self.db.execute("PRAGMA data_version").fetchone()[0]
-        return int(version), self.db.conn.total_changes
+        """Changes to the database since this connection last looked (the engine's own
+        counters, see store.sql.Db). Equal stamps mean nothing was written in between, so
+        anything read under the first still holds."""
+        return self.db.change_stamp()
 
     def last_change(self, tracker_id: int) -> datetime | None:
         """The newest recording among the tracker's declarations, retractions, amendments and
         events (edits, visibility, withdrawals and closes are events)."""
         row = self.db.execute(
             """
-            SELECT MAX(
-                COALESCE((SELECT MAX(recorded_at) FROM declarations WHERE tracker_id = :t), ''),
-                COALESCE((SELECT MAX(r.recorded_at) FROM retractions r
-                          JOIN declarations d ON d.id = r.declaration_id
-                          WHERE d.tracker_id = :t), ''),
-                COALESCE((SELECT MAX(a.recorded_at) FROM amendments a
-                          JOIN declarations d ON d.id = a.declaration_id
-                          WHERE d.tracker_id = :t), ''),
-                COALESCE((SELECT MAX(recorded_at) FROM tracker_events WHERE tracker_id = :t), '')
-            )
+            SELECT
+                (SELECT MAX(recorded_at) FROM declarations WHERE tracker_id = :t),
+                (SELECT MAX(r.recorded_at) FROM retractions r
+                 JOIN declarations d ON d.id = r.declaration_id WHERE d.tracker_id = :t),
+                (SELECT MAX(a.recorded_at) FROM amendments a
+                 JOIN declarations d ON d.id = a.declaration_id WHERE d.tracker_id = :t),
+                (SELECT MAX(recorded_at) FROM tracker_events WHERE tracker_id = :t)
             """,
             {"t": tracker_id},
         ).fetchone()
-        return datetime.fromisoformat(row[0]).astimezone(UTC) if row and row[0] else None
+        # The latest of the four in Python: SQLite's scalar MAX(a, b) is GREATEST elsewhere.
+        latest = max((text for text in row if text), default=None)
+        return datetime.fromisoformat(latest).astimezone(UTC) if latest else None
 
     def revision(self, tracker_id: int) -> tuple[int, ...]:
         """How many declarations, retractions, amendments and events the tracker has: every
@@ -403,18 +409,16 @@ class Repository:
 
     def update_tracker(self, tracker_id: int, values: dict[str, Any]) -> None:
         """Store new column values (dates and rules as text); the caller records the event."""
-        self.db.table("trackers").update(
-            tracker_id, {k: _column_text(v) for k, v in values.items()}
-        )
+        update(self.db, "trackers", tracker_id, {k: _column_text(v) for k, v in values.items()})
 
     def add_candidate(self, tracker_id: int, name: str) -> None:
-        self.db.table("candidates").insert({"tracker_id": tracker_id, "name": name})
+        insert(self.db, "candidates", {"tracker_id": tracker_id, "name": name})
 
     def rename_candidate(self, candidate_id: int, name: str) -> None:
-        self.db.table("candidates").update(candidate_id, {"name": name})
+        update(self.db, "candidates", candidate_id, {"name": name})
 
     def reinstate_candidate(self, candidate_id: int) -> None:
-        self.db.table("candidates").update(candidate_id, {"withdrawn_on": None})
+        update(self.db, "candidates", candidate_id, {"withdrawn_on": None})
 
     def tracker_events(self, tracker_id: int) -> list[dict[str, Any]]:
         """Every recorded event of a tracker (opened, edits, withdrawals, closes), oldest first."""
@@ -484,45 +488,50 @@ class Repository:
         }
 
     def withdraw_candidate(self, candidate_id: int, on: date) -> None:
-        self.db.table("candidates").update(candidate_id, {"withdrawn_on": on.isoformat()})
+        update(self.db, "candidates", candidate_id, {"withdrawn_on": on.isoformat()})
 
     def close_tracker(self, tracker_id: int, status: TrackerStatus, outcome: str, on: date) -> None:
-        self.db.table("trackers").update(
-            tracker_id, {"status": str(status), "outcome": outcome, "closed_on": on.isoformat()}
+        update(
+            self.db,
+            "trackers",
+            tracker_id,
+            {"status": str(status), "outcome": outcome, "closed_on": on.isoformat()},
         )
 
     def add_tracker_event(
         self, tracker_id: int, kind: str, detail: str, on: date, by: str, now: datetime
     ) -> int:
-        return new_id(
-            self.db.table("tracker_events").insert(
-                {
-                    "tracker_id": tracker_id,
-                    "kind": kind,
-                    "detail": detail,
-                    "made_on": on.isoformat(),
-                    "recorded_by": by,
-                    "recorded_at": utc_text(now),
-                }
-            )
+        return insert(
+            self.db,
+            "tracker_events",
+            {
+                "tracker_id": tracker_id,
+                "kind": kind,
+                "detail": detail,
+                "made_on": on.isoformat(),
+                "recorded_by": by,
+                "recorded_at": utc_text(now),
+            },
         )
 
     # declarations -----------------------------------------------------------
 
     def add_declaration(self, new: NewDeclaration) -> Declaration:
-        declaration_id = new_id(self.db.table("declarations").insert(_declaration_row(new)))
+        declaration_id = insert(self.db, "declarations", _declaration_row(new))
         return self.declaration(declaration_id)
 
     def add_amendment(
         self, declaration_id: int, changes: dict[str, str | None], by: str, now: datetime
     ) -> None:
-        self.db.table("amendments").insert(
+        insert(
+            self.db,
+            "amendments",
             {
                 "declaration_id": declaration_id,
                 "changes": json.dumps(changes, ensure_ascii=False),
                 "recorded_by": by,
                 "recorded_at": utc_text(now),
-            }
+            },
         )
 
     def _amended(self, declarations: list[Declaration]) -> list[Declaration]:
@@ -546,7 +555,7 @@ class Repository:
 
     def add_declarations(self, rows: Iterable[NewDeclaration], batch_size: int = 1000) -> None:
         """Bulk load (benchmarks, imports): the same rows as add_declaration."""
-        self.db.table("declarations").insert_all(map(_declaration_row, rows), batch_size=batch_size)
+        insert_many(self.db, "declarations", map(_declaration_row, rows), batch_size)
 
     def declaration(self, declaration_id: int) -> Declaration:
         """Scoped: only declarations on the community's own trackers (by ID is how retract and
@@ -622,7 +631,8 @@ class Repository:
                 f"SELECT {_DECLARATION_COLUMNS} FROM declarations d "
                 "LEFT JOIN retractions r ON r.declaration_id = d.id "
                 "WHERE d.tracker_id = :tracker AND d.member = :member AND d.made_on <= :as_of "
-                "AND d.id IS NOT :skip AND (r.declaration_id IS NULL OR d.id IS :revive) "
+                "AND d.id IS DISTINCT FROM :skip "
+                "AND (r.declaration_id IS NULL OR d.id IS NOT DISTINCT FROM :revive) "
                 "ORDER BY d.made_on DESC, d.id DESC LIMIT 1",
                 {
                     "tracker": tracker_id,
@@ -676,13 +686,15 @@ class Repository:
         return self.db.count_where("declarations", where, params)
 
     def retract(self, declaration_id: int, reason: str, by: str, now: datetime) -> None:
-        self.db.table("retractions").insert(
+        insert_row(
+            self.db,
+            "retractions",
             {
                 "declaration_id": declaration_id,
                 "reason": reason,
                 "recorded_by": by,
                 "recorded_at": utc_text(now),
-            }
+            },
         )
 
     # export and import (store/exchange.py) ----------------------------------
@@ -717,7 +729,9 @@ class Repository:
             return False
         # A row left from another community (before the workspace moved) gives way.
         self.remove_moderator(platform, workspace, user_id, everywhere=True)
-        self.db.table("moderators").insert(
+        insert_row(
+            self.db,
+            "moderators",
             {
                 "platform": platform,
                 "workspace": workspace,
@@ -725,14 +739,14 @@ class Repository:
                 "added_by": by,
                 "added_at": utc_text(now),
                 "community_id": self.community_id,
-            }
+            },
         )
         return True
 
     def remove_moderator(
         self, platform: str, workspace: str, user_id: str, everywhere: bool = False
     ) -> bool:
-        own, params = ("1", []) if everywhere else self._own()
+        own, params = ("TRUE", []) if everywhere else self._own()
         cursor = self.db.execute(
             "DELETE FROM moderators WHERE platform = ? AND workspace = ? AND user_id = ? "
             f"AND {own}",
@@ -781,10 +795,6 @@ def _apply(declaration: Declaration, amendments: list[Amendment]) -> Declaration
     return dataclasses.replace(
         declaration, **values, amendments=tuple(amendments), original=tuple(original.items())
     )
-
-
-def _columns(db: Connection, table: str) -> list[str]:
-    return [row[1] for row in db.execute(f"PRAGMA table_info([{table}])")]
 
 
 def _member(row: dict[str, Any]) -> Member:

@@ -13,9 +13,7 @@ import asyncio
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
 from pathlib import Path
 from typing import TypeVar
 
@@ -25,37 +23,15 @@ from bot.storage import Transaction
 from store.alerts import AlertRepository
 from store.data_version import DataVersion
 from store.database import BUSY_TIMEOUT, open_database, transaction
-from store.guards import GuardRepository
-from store.installations import InstallationRepository
 from store.repository import Repository
+from store.transaction import StoreTransaction, as_store
 
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class SqliteTransaction:
-    """What a unit of work sees: both repositories on the one connection, so records and alert
-    rows commit together (bot.storage.Transaction)."""
-
-    records: Repository
-    alerts: AlertRepository
-
-    @cached_property
-    def installations(self) -> InstallationRepository:
-        """A distributed Slack app's installations, on the same connection."""
-        return InstallationRepository(self.records.db)
-
-    @property
-    def guards(self) -> GuardRepository:
-        return GuardRepository(self.records.db)
-
-
-def as_sqlite(tx: Transaction) -> SqliteTransaction:
-    """The SQLite classes behind a unit of work, for code that knows it runs on SQLite (tests
-    that read the tables themselves, benches' bulk loaders); never for bot/ or adapters/."""
-    if not isinstance(tx, SqliteTransaction):
-        raise TypeError(f"not a SQLite transaction: {type(tx).__name__}")
-    return tx
+SqliteTransaction = StoreTransaction
+"""The name from before PostgreSQL: the same repositories serve both engines."""
+as_sqlite = as_store
 
 
 class SqliteStore:
@@ -76,6 +52,7 @@ class SqliteStore:
         if missing:
             with transaction(db, write=True):
                 repo.ensure_shipped_bodies(now)
+        self._db = db
         return SqliteTransaction(repo, AlertRepository(db))
 
     async def run(self, work: Callable[[Transaction], T], *, write: bool = True) -> T:
@@ -92,7 +69,7 @@ class SqliteStore:
 
     def _in_transaction(self, work: Callable[[Transaction], T], write: bool) -> T:
         try:
-            with transaction(self._tx.records.db, write=write):
+            with transaction(self._db, write=write):
                 return work(self._tx)
         except sqlite3.OperationalError as exc:
             if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
@@ -109,5 +86,5 @@ class SqliteStore:
 
     def close(self) -> None:
         self._version.close()
-        self._executor.submit(self._tx.records.db.close).result()
+        self._executor.submit(self._db.close).result()
         self._executor.shutdown(wait=True)

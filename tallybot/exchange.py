@@ -31,8 +31,8 @@ T = TypeVar("T")
 
 def _in_context(settings: Settings, work: Callable[[Context], T], create: bool = False) -> T:
     """`work` in one transaction of the store, run by the local operator."""
-    if not create:
-        _require_database(settings.db_path)
+    if not create and not settings.uses_postgres:
+        _require_database(Path(settings.db_path))
     core = open_core(settings)
     now = datetime.now(UTC)
     actor = operator_actor()
@@ -113,6 +113,11 @@ def _import_roll_call(settings: Settings, file: Path, slug: str, data: bytes) ->
 
 
 def backup_command(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.uses_postgres:
+        raise UserError(
+            "tallybot backup copies an SQLite file; for PostgreSQL use the server's own "
+            f"pg_dump on {settings.database_label}."
+        )
     source = Path(settings.db_path)
     target: Path = args.file
     _require_database(source)

@@ -63,7 +63,8 @@ async def load_demo(settings: Settings) -> int:
     try:
         exists = await core.store.run(lambda tx: tx.records.tracker_exists(DEMO_TRACKER))
         if exists:
-            print(f"The demo tracker {DEMO_TRACKER} is already loaded in {settings.db_path}.")
+            where = settings.database_label
+            print(f"The demo tracker {DEMO_TRACKER} is already loaded in {where}.")
             return 0
         actor = operator_actor()
         # One transaction: a step that fails leaves nothing of the demo behind.
@@ -73,7 +74,7 @@ async def load_demo(settings: Settings) -> int:
             print(f"The demo was not loaded: {render_text(failed)}", file=sys.stderr)
             return 1
         reply = await core.dispatcher.run_text(f"/tally {DEMO_TRACKER}", actor)
-        print(f"Loaded {DEMO_TRACKER} into {settings.db_path}. Try /tally, /tally holdouts,")
+        print(f"Loaded {DEMO_TRACKER} into {settings.database_label}. Try /tally, /tally holdouts,")
         print("/tally position HU, /tally nato-sg-2024 as_of=2024-03-06.\n")
         print(render_text(reply))
         return 0

@@ -47,7 +47,7 @@ async def run_bot(settings: Settings) -> int:
 
             services.append(await start_discord(core))
         if not services:
-            log.info("no chat tokens set: starting the console on %s", settings.db_path)
+            log.info("no chat tokens set: starting the console on %s", settings.database_label)
             alerts = await start_alerts(core, [ConsoleSender()])
             await run_console(core, operator_actor())
             return 0

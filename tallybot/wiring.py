@@ -14,10 +14,10 @@ from bot.alerts.outbox import alert_writer
 from bot.app import Core
 from bot.commands.catalog import COMMANDS
 from bot.commands.dispatcher import Dispatcher, utc_now
-from bot.errors import DatabaseUnusable
+from bot.errors import DatabaseUnreachable, DatabaseUnusable
 from bot.settings import Settings
 from bot.tally_cache import TallyCache
-from store.thread import SqliteStore
+from store.engine import open_store
 
 if TYPE_CHECKING:
     from bot.alerts.channels import AlertSender
@@ -27,11 +27,15 @@ log = logging.getLogger(__name__)
 
 
 def open_core(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Core:
-    """The SQLite store at settings.db_path and a dispatcher writing alerts to its outbox."""
-    try:
-        store = SqliteStore(settings.db_path, clock())
-    except (sqlite3.DatabaseError, OSError) as exc:
-        raise DatabaseUnusable(Path(settings.db_path), exc) from None
+    """The store TALLYBOT_DB names (an SQLite file, or PostgreSQL by URL) and a dispatcher
+    writing alerts to its outbox."""
+    if settings.uses_postgres:
+        store = _open_postgres(settings, clock())
+    else:
+        try:
+            store = open_store(settings.db_path, clock())
+        except (sqlite3.DatabaseError, OSError) as exc:
+            raise DatabaseUnusable(Path(settings.db_path), exc) from None
     dispatcher = Dispatcher(store, COMMANDS, clock, TallyCache(store.version))
     dispatcher.public_url = settings.public_url
     dispatcher.limits = settings.limits
@@ -39,6 +43,19 @@ def open_core(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Co
     # Alerts are written in each command's own transaction (the outbox), whoever runs it.
     dispatcher.event_writers.append(alert_writer(clock))
     return Core(settings, store, dispatcher)
+
+
+def _open_postgres(settings: Settings, now: datetime) -> Store:
+    """The PostgreSQL store, or one sentence naming the server (never its password)."""
+    import psycopg
+
+    from store.postgres.store import SchemaMissing
+
+    try:
+        return open_store(settings.database, now)
+    except (psycopg.OperationalError, SchemaMissing) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DatabaseUnreachable(settings.database_label, reason) from None
 
 
 Closer = Callable[[], Awaitable[None]]

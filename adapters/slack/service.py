@@ -137,7 +137,7 @@ async def start_distributed(
         log.warning(
             "TALLYBOT_SECRET_KEY is not set: the workspaces' Slack tokens are stored "
             "unencrypted in %s (README: A distributed Slack app)",
-            settings.db_path,
+            settings.database_label,
         )
     try:
         count = await installations.check_key()

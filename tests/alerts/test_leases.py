@@ -7,7 +7,7 @@ two processes are to the store) and check every alert goes out once, in order.""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -22,11 +22,13 @@ from bot.settings import Settings
 from store.thread import as_sqlite
 from tallybot.wiring import open_core
 from tests.alerts.conftest import (
+    ENGINES,
     FAST,
     LITHUANIA,
     Run,
     assert_ledger,
     discord_mod,
+    on_engine,
     slack_mod,
     slack_titles,
 )
@@ -38,6 +40,13 @@ T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=30)
 SLACK = ("slack",)
 ESTONIA = 'declare EE support rutte quote="Estonia backs him again" date=2024-04-03'
+
+
+@pytest.fixture(params=ENGINES)
+def settings(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Settings]:
+    """Every test here on SQLite and on PostgreSQL."""
+    with on_engine(request.param, settings) as chosen:
+        yield chosen
 
 
 def ref(channel: str) -> ChannelRef:

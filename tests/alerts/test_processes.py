@@ -12,18 +12,21 @@ import asyncio
 import os
 import signal
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.app import Core
+from bot.settings import Settings
 from store.thread import as_sqlite
 from tests.alerts.conftest import (
+    ENGINES,
     LITHUANIA,
     Run,
     assert_ledger,
     discord_mod,
+    on_engine,
     platform_messages,
     slack_mod,
     until,
@@ -41,7 +44,14 @@ WAIT_SECONDS = 60.0
 ESTONIA = 'declare EE support rutte quote="Estonia backs him again" date=2024-04-03'
 
 
-def run_env(db: Path, port: int, slack: FakeSlackApi, discord: FakeDiscord) -> dict[str, str]:
+@pytest.fixture(params=ENGINES)
+def settings(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Settings]:
+    """Every test here on SQLite and on PostgreSQL."""
+    with on_engine(request.param, settings) as chosen:
+        yield chosen
+
+
+def run_env(db: str, port: int, slack: FakeSlackApi, discord: FakeDiscord) -> dict[str, str]:
     return isolated_env(
         db,
         TALLYBOT_LOG_LEVEL="WARNING",
@@ -59,7 +69,7 @@ def run_env(db: Path, port: int, slack: FakeSlackApi, discord: FakeDiscord) -> d
 
 
 async def start_runs(
-    count: int, db: Path, slack: FakeSlackApi, discord: FakeDiscord
+    count: int, db: str, slack: FakeSlackApi, discord: FakeDiscord
 ) -> list[BotProcess]:
     """`count` bots on one database, each serving Slack on its own port and connected to the
     Discord gateway: ready to deliver on both platforms."""
@@ -67,7 +77,7 @@ async def start_runs(
     for _ in range(count):
         port = free_port()
         process = await spawn_tallybot(run_env(db, port, slack, discord), "run")
-        bot = BotProcess(process, port, db)
+        bot = BotProcess(process, port, Path(db))
         bot.readers = [
             asyncio.create_task(collect(process.stdout, bot.stdout)),
             asyncio.create_task(collect(process.stderr, bot.stderr)),
@@ -122,7 +132,7 @@ async def _wait_all_sent(core: Core, bots: list[BotProcess]) -> None:
 async def test_a_declaration_from_exec_reaches_each_channel_once_beside_two_bots(
     demo: Core,
     run_as: Run,
-    db_path: Path,
+    settings: Settings,
     fake_slack: FakeSlackApi,
     fake_discord: FakeDiscord,
     bots: list[BotProcess],
@@ -133,8 +143,10 @@ async def test_a_declaration_from_exec_reaches_each_channel_once_beside_two_bots
         await run_as("/tally subscribe nato-sg-2024", slack_mod(channel))
     for channel in discord_channels:
         await run_as("/tally subscribe nato-sg-2024", discord_mod(channel))
-    bots += await start_runs(2, db_path, fake_slack, fake_discord)
-    env = isolated_env(db_path, TALLYBOT_LOG_LEVEL="WARNING", TALLYBOT_SHARED_COMMUNITY="local")
+    bots += await start_runs(2, settings.database, fake_slack, fake_discord)
+    env = isolated_env(
+        settings.database, TALLYBOT_LOG_LEVEL="WARNING", TALLYBOT_SHARED_COMMUNITY="local"
+    )
 
     # Declared in a third process that delivers nothing: the bots hear of it by the commit.
     await exec_command(env, LITHUANIA)
@@ -158,7 +170,7 @@ async def test_a_declaration_from_exec_reaches_each_channel_once_beside_two_bots
 async def test_one_bot_killed_mid_fanout_the_other_takes_its_channels_over(
     demo: Core,
     run_as: Run,
-    db_path: Path,
+    settings: Settings,
     fake_slack: FakeSlackApi,
     fake_discord: FakeDiscord,
     bots: list[BotProcess],
@@ -167,13 +179,26 @@ async def test_one_bot_killed_mid_fanout_the_other_takes_its_channels_over(
     for n in range(per_platform):
         await run_as("/tally subscribe nato-sg-2024", slack_mod(f"C{n:03d}"))
         await run_as("/tally subscribe nato-sg-2024", discord_mod(str(800 + n)))
-    bots += await start_runs(2, db_path, fake_slack, fake_discord)
-    victim, survivor = bots
-    env = isolated_env(db_path, TALLYBOT_LOG_LEVEL="WARNING", TALLYBOT_SHARED_COMMUNITY="local")
+    bots += await start_runs(2, settings.database, fake_slack, fake_discord)
+    env = isolated_env(
+        settings.database, TALLYBOT_LOG_LEVEL="WARNING", TALLYBOT_SHARED_COMMUNITY="local"
+    )
     await exec_command(env, LITHUANIA)
     await exec_command(env, ESTONIA)
 
     await until(lambda: len(fake_slack.messages) + len(fake_discord.messages) >= 60, WAIT_SECONDS)
+    # The victim: the bot holding the most channels right now (holders are HOST:PID:TAG).
+    holders = await demo.store.run(
+        lambda tx: [
+            str(r[0])
+            for r in as_sqlite(tx).records.db.execute(
+                "SELECT holder FROM alert_leases WHERE holder IS NOT NULL"
+            )
+        ]
+    )
+    pids = [int(h.split(":")[-2]) for h in holders]
+    victim = max(bots, key=lambda b: pids.count(b.process.pid))
+    [survivor] = [b for b in bots if b is not victim]
     os.kill(victim.process.pid, signal.SIGKILL)
     assert await victim.process.wait() == -signal.SIGKILL
     await asyncio.sleep(0.2)  # requests already on the wire reach the fakes' handlers

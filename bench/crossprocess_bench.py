@@ -9,7 +9,8 @@ fake accepting the first of its alerts, and to the last. Two deliverers, in the 
   the writer was before; run here with a SWEEP-second sweep, so its figures scale by
   30 / SWEEP to the 30 s sweep the bot uses (a uniform wait over the interval: mean 15 s).
 SQLite always; PostgreSQL too with --postgres URL (or TALLYBOT_TEST_POSTGRES_URL) when this
-checkout has the engine (a throwaway schema is made and dropped).
+checkout has the engine (a throwaway schema, TALLYBOT_TEST_SCHEMA_PREFIX + a tag, is dropped
+after).
 
     .venv/bin/python -m bench.crossprocess_bench [--runs 7] [--channels 10] [--postgres URL]
 """
@@ -27,8 +28,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -205,22 +204,6 @@ async def _engine(name: str, database: str, channels: int, runs: int) -> None:
     )
 
 
-@contextlib.contextmanager
-def _postgres_schema(url: str) -> Iterator[str]:
-    """A throwaway schema on the server: the URL with it as the search path."""
-    import psycopg
-
-    schema = f"t_dl_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    joiner = "&" if "?" in url else "?"
-    try:
-        yield f"{url}{joiner}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
-
-
 async def run(runs: int, channels: int, postgres: str | None) -> None:
     print(
         f"first alert after `tallybot exec` declares, delivered by a `tallybot dispatch` "
@@ -233,7 +216,9 @@ async def run(runs: int, channels: int, postgres: str | None) -> None:
     elif importlib.util.find_spec("store.postgres") is None:
         print("PostgreSQL: not measured (this checkout has no PostgreSQL engine)")
     else:
-        with _postgres_schema(postgres) as url:
+        from tests.postgres import fresh_schema
+
+        with fresh_schema(postgres) as url:
             await _engine("PostgreSQL", url, channels, runs)
 
 

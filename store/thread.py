@@ -28,6 +28,7 @@ from store.database import BUSY_TIMEOUT, open_database, transaction
 from store.guards import GuardRepository
 from store.installations import InstallationRepository
 from store.repository import Repository
+from store.suggestions import SuggestionRepository
 
 T = TypeVar("T")
 
@@ -48,6 +49,10 @@ class SqliteTransaction:
     @property
     def guards(self) -> GuardRepository:
         return GuardRepository(self.records.db)
+
+    @property
+    def suggestions(self) -> SuggestionRepository:
+        return SuggestionRepository(self.records.db)
 
 
 def as_sqlite(tx: Transaction) -> SqliteTransaction:

@@ -263,6 +263,13 @@ class Suggestions(Protocol):
         ...
 
     def count_pending(self, community_id: int, tracker_id: int | None = None) -> int: ...
+    def decided(
+        self, community_id: int, tracker_id: int | None = None, limit: int = 5
+    ) -> list[Suggestion]:
+        """The community's latest decided suggestions (confirmed, rejected, expired), newest
+        decision first."""
+        ...
+
     def decide(
         self,
         suggestion_id: int,

@@ -91,6 +91,14 @@ class SuggestionRepository:
             self.db.execute(f"SELECT count(*) FROM suggestions WHERE {where}", params).fetchone()[0]
         )
 
+    def decided(
+        self, community_id: int, tracker_id: int | None = None, limit: int = 5
+    ) -> list[Suggestion]:
+        where, params = "status != 'pending' AND community_id = ?", [community_id]
+        if tracker_id is not None:
+            where, params = where + " AND tracker_id = ?", [*params, tracker_id]
+        return self._load(where, params, limit=limit, order="decided_at DESC, id DESC")
+
     def decide(
         self,
         suggestion_id: int,
@@ -149,10 +157,13 @@ class SuggestionRepository:
             raise LookupError(f"suggestion {suggestion_id} vanished inside its transaction")
         return found
 
-    def _load(self, where: str, params: list[Any], limit: int) -> list[Suggestion]:
+    def _load(
+        self, where: str, params: list[Any], limit: int, order: str = "id"
+    ) -> list[Suggestion]:
         rows = list(
             self.db.query(
-                f"SELECT * FROM suggestions WHERE {where} ORDER BY id LIMIT ?", [*params, limit]
+                f"SELECT * FROM suggestions WHERE {where} ORDER BY {order} LIMIT ?",
+                [*params, limit],
             )
         )
         if not rows:

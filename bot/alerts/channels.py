@@ -59,3 +59,12 @@ class AlertSender(Protocol):
         Raises RetryLater, TransientFailure, ChannelGone or Rejected; never pings anyone
         (no @everyone/@here/<!channel>, no user mentions)."""
         ...
+
+
+class Messenger(Protocol):
+    """Tells one person something directly (a Slack app message, a Discord DM, a console line):
+    a suggester learns what became of their suggestion. Best effort: never pings anyone."""
+
+    platform: str
+
+    async def tell(self, workspace: str, user_id: str, reply: Reply) -> None: ...

@@ -258,7 +258,7 @@ def confirm(ctx: Context, args: ConfirmArgs) -> Reply:
             f'{moderator}. Undo a mistake: /tally retract {declaration["id"]} reason="..."',
         ),
         data={**declared.data, "suggestion": suggestion.id},
-        notices=tuple(Notice(p, notice) for p in people),
+        notices=tuple(Notice(p, notice) for p in _others(people, ctx)),
     )
 
 
@@ -328,7 +328,7 @@ def reject(ctx: Context, args: RejectArgs) -> Reply:
         lines=(f"Reason: {reason}" if reason else "No reason given.",),
         context=("Nothing was recorded; the suggester is told.",),
         data={"suggestion": suggestion.id, "status": "rejected", "reason": reason},
-        notices=tuple(Notice(p, notice) for p in _suggesters(suggestion)),
+        notices=tuple(Notice(p, notice) for p in _others(_suggesters(suggestion), ctx)),
     )
 
 
@@ -462,6 +462,12 @@ def _suggesters(s: Suggestion) -> tuple[str, ...]:
         if not ref.startswith(FEED_PREFIX):
             seen.setdefault(person_key(ref), ref)
     return tuple(seen.values())
+
+
+def _others(people: tuple[str, ...], ctx: Context) -> tuple[str, ...]:
+    """Who to tell: not the moderator deciding (they see the answer already)."""
+    me = person_key(ctx.actor.ref)
+    return tuple(p for p in people if person_key(p) != me)
 
 
 def _names(refs: tuple[str, ...]) -> str:

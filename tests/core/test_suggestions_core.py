@@ -177,3 +177,10 @@ async def test_suggestions_stay_in_their_community(demo: Core, clock: Clock) -> 
         "suggest SK support rutte source=https://example.org/sk", dm
     )
     assert "not in a direct message" in refused.title
+
+
+async def test_a_moderator_confirming_their_own_suggestion_is_not_told(demo: Core) -> None:
+    run = demo.dispatcher.run_text
+    assert (await run("suggest SK support rutte source=https://example.org/sk", OPERATOR)).ok
+    done = await run("confirm 1", OPERATOR)
+    assert done.ok and done.notices == ()

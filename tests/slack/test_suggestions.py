@@ -71,6 +71,7 @@ async def test_suggest_review_confirm_credits_and_tells_the_suggester(
     sent = (await slack.command(SUGGEST_HU, user=ANN)).post
     assert sent.payload["response_type"] == "ephemeral"
     assert header(sent) == "ℹ️ Sent to the moderators: 🇭🇺\u00a0Hungary backs Mark Rutte"
+    assert buttons(sent) == {}  # a write's private answer has nothing to share
     assert len(await declarations(slack_core, "HU")) == before  # nothing recorded
 
     refused = (await slack.command("review", user=ANN)).post

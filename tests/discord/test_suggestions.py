@@ -92,6 +92,7 @@ async def test_suggest_review_confirm_and_the_suggester_is_told(bot: Bot) -> Non
     assert not answer["data"].get("flags", 0) & EPHEMERAL  # a recorded change: in the channel
     assert answer["data"]["embeds"][0]["title"].startswith("Recorded #31: ")
     assert await declarations_of(bot.core, "HU") == before + 1
+    await bot.core.dispatcher.settle()  # told after the answer
     [told] = bot.fake.dm_messages(READER_ID)
     assert told.payload["embeds"][0]["title"].startswith("Your suggestion #1 was confirmed")
     assert told.payload["allowed_mentions"] == {"parse": []}
@@ -170,6 +171,7 @@ async def test_reject_with_a_reason_from_the_modal(bot: Bot) -> None:
     answer = bot.last_callback()["data"]
     assert answer["flags"] & EPHEMERAL
     assert answer["embeds"][0]["title"].startswith("Rejected suggestion #1")
+    await bot.core.dispatcher.settle()  # told after the answer
     [told] = bot.fake.dm_messages(READER_ID)
     assert "anonymous" in embed_text(told.payload["embeds"][0])
 

@@ -18,7 +18,7 @@ from bot.commands.spec import Command, Param, ParamKind
 from bot.domain import Stance, Tracker, TrackerKind
 from bot.errors import NotFound, UserError
 from bot.presentation import SUGGESTED_CREDIT, describe_stance
-from bot.replies import Action, ActionStyle, Colour, Item, Notice, Reply, Visibility
+from bot.replies import Action, ActionStyle, Colour, Item, Notice, Reply, Visibility, clip
 from bot.suggestions.actions import Verb, button_id
 from bot.suggestions.model import (
     FEED_PREFIX,
@@ -433,7 +433,7 @@ def _decided_line(ctx: Context, s: Suggestion, trackers: dict[int, Tracker]) -> 
     if s.status is SuggestionStatus.CONFIRMED:
         return f"#{s.id} confirmed by {by} (#{s.declaration_id})"
     if s.status is SuggestionStatus.REJECTED:
-        return f"#{s.id} rejected by {by}" + (f": {s.reason}" if s.reason else "")
+        return f"#{s.id} rejected by {by}" + (f": {clip(s.reason, 100)}" if s.reason else "")
     return f"#{s.id} expired {s.expires_at:%Y-%m-%d}"
 
 

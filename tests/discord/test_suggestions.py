@@ -232,3 +232,18 @@ def _defaults(form: dict[str, Any]) -> dict[str, Any]:
         for item in row.get("components") or [row.get("component")]:
             found[item["custom_id"]] = item.get("value")
     return found
+
+
+async def test_a_full_queue_of_long_quotes_fits_one_message_with_every_entry(bot: Bot) -> None:
+    for member in ("HU", "SK", "TR", "RO", "HR", "BG"):
+        options = [o for o in SUGGEST_HU if o["name"] not in ("member", "quote")]
+        long_quote = f"{member} says: " + "we will decide in due course. " * 130  # ~4,000
+        await suggest(bot, [option("member", member), *options, option("quote", long_quote)])
+        assert bot.last_callback()["data"]["embeds"][0]["title"].startswith("Sent")
+    await bot.run(interaction(("review",), []))
+    queue = bot.last_callback()["data"]  # the fake refuses an embed over Discord's limits
+    [embed] = queue["embeds"]
+    names = [f["name"].split(" · ")[0].lstrip("\\") for f in embed["fields"]]
+    assert names == ["#1", "#2", "#3", "#4", "#5"]
+    assert len(queue["components"]) == 5
+    assert "Showing the oldest 5" in embed["description"]

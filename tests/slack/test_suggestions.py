@@ -261,3 +261,13 @@ async def test_a_moderators_channel_subscribed_to_suggestions_gets_each_new_one(
         slack_core.store, {"slack": sender}, slack_core.dispatcher.clock, policy
     ).run_once()
     assert len(slack.api.messages_in("C0MODS")) == 2  # and the change it recorded
+
+
+async def test_a_full_queue_of_long_quotes_stays_within_block_kit(slack: SlackHarness) -> None:
+    for member in ("HU", "SK", "TR", "RO", "HR", "BG"):
+        long_quote = f"{member} says: " + "we will decide in due course. " * 130  # ~4,000
+        text = f'suggest {member} support rutte source={SOURCE} quote="{long_quote}"'
+        assert "Sent to the moderators" in header((await slack.command(text, user=ANN)).post)
+    queue = (await slack.command("review", user=LISTED)).post  # the fake checks the limits
+    assert len(buttons(queue)) == 15
+    assert "Showing the oldest 5" in all_text(queue)

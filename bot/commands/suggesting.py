@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from bot.commands.context import Context
-from bot.commands.params import DATE, QUOTE, SPEAKER, TRACKER_OPT, TRACKER_POS
+from bot.commands.params import DATE, QUOTE, SPEAKER, TRACKER_OPT
 from bot.commands.recording import DECLARE, DeclareArgs, declare
 from bot.commands.spec import Command, Param, ParamKind
 from bot.domain import Stance, Tracker, TrackerKind
@@ -176,7 +176,12 @@ REVIEW = Command(
     args=ReviewArgs,
     moderator_only=True,
     params=(
-        TRACKER_POS,
+        Param(
+            "tracker",
+            ParamKind.TRACKER,
+            "Only this tracker's suggestions (default: every tracker's).",
+            positional=True,
+        ),
         Param(
             "id",
             ParamKind.INTEGER,
@@ -293,9 +298,9 @@ CONFIRM = Command(
             "A different candidate or stage (none: without one).",
             metavar="CANDIDATE|STAGE",
         ),
-        DATE,
-        QUOTE,
-        SPEAKER,
+        dataclasses.replace(DATE, help="A different date than suggested (YYYY-MM-DD)."),
+        dataclasses.replace(QUOTE, help="A different quote (none: without one)."),
+        dataclasses.replace(SPEAKER, help="A different speaker (none: without one)."),
         Param("source", ParamKind.URL, "A different source (http(s) URL).", metavar="URL"),
     ),
     examples=("/tally confirm 12", '/tally confirm 12 stance=oppose quote="We will not"'),

@@ -251,7 +251,7 @@ class Dispatcher:
             if not command.channel_managers:
                 raise PermissionDenied(
                     "Only moderators can do that: "
-                    f"/tally {command.name} changes the record. Ask a moderator, "
+                    f"/tally {command.name} {command.why_moderators}. Ask a moderator, "
                     "or an admin to add you with /tally moderator add."
                 )
         guard = (

@@ -13,7 +13,7 @@ from bot.app import Core
 from bot.commands.context import Actor
 from bot.domain import Stance
 from bot.errors import UserError
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from bot.storage import Transaction
 from bot.suggestions.model import NewSuggestion, ProposeResult, SuggestionRules, SuggestionStatus
 from bot.suggestions.propose import propose
@@ -184,3 +184,13 @@ async def test_a_moderator_confirming_their_own_suggestion_is_not_told(demo: Cor
     assert (await run("suggest SK support rutte source=https://example.org/sk", OPERATOR)).ok
     done = await run("confirm 1", OPERATOR)
     assert done.ok and done.notices == ()
+
+
+def test_the_suggestion_settings() -> None:
+    assert Settings.from_env({}).suggestions == SuggestionRules(10, timedelta(days=14))
+    env = {"TALLYBOT_SUGGESTIONS_PER_HOUR": "3", "TALLYBOT_SUGGESTION_DAYS": "7"}
+    assert Settings.from_env(env).suggestions == SuggestionRules(3, timedelta(days=7))
+    with pytest.raises(SettingsError, match="TALLYBOT_SUGGESTION_DAYS=0 is not a limit"):
+        Settings.from_env({"TALLYBOT_SUGGESTION_DAYS": "0"})
+    with pytest.raises(SettingsError, match="TALLYBOT_SUGGESTIONS_PER_HOUR=many"):
+        Settings.from_env({"TALLYBOT_SUGGESTIONS_PER_HOUR": "many"})

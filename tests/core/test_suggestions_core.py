@@ -194,3 +194,20 @@ def test_the_suggestion_settings() -> None:
         Settings.from_env({"TALLYBOT_SUGGESTION_DAYS": "0"})
     with pytest.raises(SettingsError, match="TALLYBOT_SUGGESTIONS_PER_HOUR=many"):
         Settings.from_env({"TALLYBOT_SUGGESTIONS_PER_HOUR": "many"})
+
+
+async def test_a_suggestion_whose_member_left_the_body_still_reads(
+    demo: Core, clock: Clock
+) -> None:
+    await _propose(demo, clock, member="AL")
+
+    def move(tx: Transaction) -> None:
+        tracker = tx.records.tracker_by_slug("nato-sg-2024")
+        assert tracker is not None
+        tx.records.update_tracker(tracker.id, {"body": "eu"})  # Albania is not in the EU
+
+    await demo.store.run(move)
+    queue = await demo.dispatcher.run_text("review", OPERATOR)
+    assert queue.ok and "AL (not in the EU Council now) backs Mark Rutte" in queue.items[0].title
+    refused = await demo.dispatcher.run_text("confirm 1", OPERATOR)
+    assert not refused.ok and "Albania is not a member of the EU Council" in refused.title

@@ -7,10 +7,12 @@ import binascii
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from bot.limits import Limits
+from bot.suggestions.model import SuggestionRules
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DISCORD_API_URL = "https://discord.com/api/v10"
@@ -124,6 +126,21 @@ def _limits(get: Callable[[str], str | None]) -> Limits:
             *_renamed(get, "TALLYBOT_MAX_COMMUNITY_SUBSCRIPTIONS", _OLD_COMMUNITY_SUBSCRIPTIONS),
             default.community_subscriptions,
         ),
+    )
+
+
+def _suggestion_rules(get: Callable[[str], str | None]) -> SuggestionRules:
+    """TALLYBOT_SUGGESTIONS_PER_HOUR (per person) and TALLYBOT_SUGGESTION_DAYS (how long a
+    suggestion waits for review before it expires)."""
+    default = SuggestionRules()
+    days = _limit(
+        "TALLYBOT_SUGGESTION_DAYS", get("TALLYBOT_SUGGESTION_DAYS"), default.lifetime.days
+    )
+    return SuggestionRules(
+        per_hour=_limit(
+            "TALLYBOT_SUGGESTIONS_PER_HOUR", get("TALLYBOT_SUGGESTIONS_PER_HOUR"), default.per_hour
+        ),
+        lifetime=timedelta(days=min(days, 3650)),
     )
 
 
@@ -259,6 +276,8 @@ class Settings:
     alert_lease: float = 30.0
     """TALLYBOT_ALERT_LEASE: seconds a delivering process holds a channel without renewing;
     a killed process's channels are taken over by another after it."""
+    suggestions: SuggestionRules = field(default_factory=SuggestionRules)
+    """TALLYBOT_SUGGESTIONS_PER_HOUR, TALLYBOT_SUGGESTION_DAYS."""
     shared_community: str | None = None
     """TALLYBOT_SHARED_COMMUNITY: every new workspace and server joins this community instead
     of getting its own (a deployment run for one community; never for a public bot)."""
@@ -292,6 +311,7 @@ class Settings:
             stop_grace=_stop_grace(get("TALLYBOT_STOP_GRACE")),
             public_url=_public_url(get("TALLYBOT_PUBLIC_URL")),
             limits=_limits(get),
+            suggestions=_suggestion_rules(get),
             shared_community=(get("TALLYBOT_SHARED_COMMUNITY") or "").lower() or None,
             alert_lease=_seconds("TALLYBOT_ALERT_LEASE", get("TALLYBOT_ALERT_LEASE"), 30.0),
         )

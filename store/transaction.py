@@ -12,6 +12,7 @@ from store.guards import GuardRepository
 from store.installations import InstallationRepository
 from store.repository import Repository
 from store.sql import Db
+from store.suggestions import SuggestionRepository
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,11 @@ class StoreTransaction:
     @property
     def guards(self) -> GuardRepository:
         return GuardRepository(self.records.db)
+
+    @property
+    def suggestions(self) -> SuggestionRepository:
+        """Readers' suggestions waiting for review, on the same connection."""
+        return SuggestionRepository(self.records.db)
 
 
 def as_store(tx: Transaction) -> StoreTransaction:

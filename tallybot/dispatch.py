@@ -11,7 +11,7 @@ import signal
 from collections.abc import Iterable
 from dataclasses import replace
 
-from bot.alerts.channels import AlertSender
+from bot.alerts.channels import AlertSender, Messenger
 from bot.alerts.delivery import DeliveryPolicy, DeliveryStats
 from bot.alerts.scheduler import AlertScheduler
 from bot.app import Core
@@ -83,6 +83,9 @@ async def start_alerts(
     senders; recorded changes wake it through the dispatcher."""
     quiet_scheduler_logs()
     by_platform = {s.platform: s for s in senders if s is not None}
+    for sender in by_platform.values():
+        if isinstance(sender, Messenger):  # suggesters are told their suggestion's outcome
+            core.dispatcher.messengers[sender.platform] = sender
     scheduler = AlertScheduler(
         core.store,
         by_platform,

@@ -77,6 +77,7 @@ async def run_bot(settings: Settings) -> int:
                 if await _until_done_or_signalled(running, signals.stop):
                     await drain(core, platforms, alerts, settings.stop_grace, signals.hurry)
         finally:
+            await core.dispatcher.settle()  # suggesters' notices go out before the clients close
             await alerts.stop()  # in-flight alerts finish before the clients close
             for service in services:
                 await service.stop()

@@ -25,6 +25,7 @@ from bot.storage import Transaction
 from store.alerts import AlertRepository
 from store.data_version import DataVersion
 from store.database import BUSY_TIMEOUT, open_database, transaction
+from store.feeds import FeedRepository
 from store.guards import GuardRepository
 from store.installations import InstallationRepository
 from store.repository import Repository
@@ -48,6 +49,10 @@ class SqliteTransaction:
     @property
     def guards(self) -> GuardRepository:
         return GuardRepository(self.records.db)
+
+    @property
+    def feeds(self) -> FeedRepository:
+        return FeedRepository(self.records.db)
 
 
 def as_sqlite(tx: Transaction) -> SqliteTransaction:

@@ -133,10 +133,11 @@ def parse_user(text: str) -> str:
     return user
 
 
-def parse_url(text: str) -> str:
+def parse_url(text: str, name: str = "source") -> str:
     """A full http(s) URL; Slack's escaped form <https://x|label> keeps only the URL."""
     url = text.strip().removeprefix("<").removesuffix(">").split("|", 1)[0]
-    wrong = UserError(f"source='{text}' is not a web address: give a full http(s):// URL.")
+    said = f"{name}='{text}'" if name.islower() else f"'{text}'"
+    wrong = UserError(f"{said} is not a web address: give a full http(s):// URL.")
     try:
         parsed = urlparse(url)
     except ValueError:

@@ -224,6 +224,7 @@ class Dispatcher:
             public_url=self.public_url,
             community=community,
             writing=command.moderator_only and not command.follows,
+            feeds=tx.feeds,
         )
         if command.moderator_only and not _may_write(records, actor):
             if command.channel_managers and not actor.channel_manager:

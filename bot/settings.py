@@ -7,9 +7,11 @@ import binascii
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from bot.limits import Limits
+from bot.suggestions.model import SuggestionRules
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DISCORD_API_URL = "https://discord.com/api/v10"
@@ -105,6 +107,21 @@ def _limits(get: Callable[[str], str | None]) -> Limits:
     )
 
 
+def _suggestion_rules(get: Callable[[str], str | None]) -> SuggestionRules:
+    """TALLYBOT_SUGGESTIONS_PER_HOUR (per person) and TALLYBOT_SUGGESTION_DAYS (how long a
+    suggestion waits for review before it expires)."""
+    default = SuggestionRules()
+    days = _limit(
+        "TALLYBOT_SUGGESTION_DAYS", get("TALLYBOT_SUGGESTION_DAYS"), default.lifetime.days
+    )
+    return SuggestionRules(
+        per_hour=_limit(
+            "TALLYBOT_SUGGESTIONS_PER_HOUR", get("TALLYBOT_SUGGESTIONS_PER_HOUR"), default.per_hour
+        ),
+        lifetime=timedelta(days=min(days, 3650)),
+    )
+
+
 _OLD_COMMUNITY_SUBSCRIPTIONS = "TALLYBOT_MAX_WORKSPACE_SUBSCRIPTIONS"
 """Its name from before communities (it counted one workspace): still read, so an existing
 `.env` keeps its limit; the new name wins when both are set."""
@@ -152,6 +169,8 @@ class Settings:
     """TALLYBOT_PUBLIC_URL: replies about a public tracker link to its page under it."""
     limits: Limits = field(default_factory=Limits)
     """TALLYBOT_WRITES_PER_MINUTE, TALLYBOT_MAX_TRACKERS, TALLYBOT_MAX_*_SUBSCRIPTIONS."""
+    suggestions: SuggestionRules = field(default_factory=SuggestionRules)
+    """TALLYBOT_SUGGESTIONS_PER_HOUR, TALLYBOT_SUGGESTION_DAYS."""
     shared_community: str | None = None
     """TALLYBOT_SHARED_COMMUNITY: every new workspace and server joins this community instead
     of getting its own (a deployment run for one community; never for a public bot)."""
@@ -183,6 +202,7 @@ class Settings:
             discord_application_id=get("DISCORD_APPLICATION_ID"),
             public_url=_public_url(get("TALLYBOT_PUBLIC_URL")),
             limits=_limits(get),
+            suggestions=_suggestion_rules(get),
             shared_community=(get("TALLYBOT_SHARED_COMMUNITY") or "").lower() or None,
         )
 

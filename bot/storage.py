@@ -28,6 +28,7 @@ from bot.feeds.model import Feed
 from bot.installations import Installations
 from bot.members import Body, Member
 from bot.rules import Rule
+from bot.suggestions.model import Proposal, Source, Suggestion, SuggestionStatus
 from bot.timeline import PositionRow
 
 T = TypeVar("T")
@@ -290,6 +291,58 @@ class Feeds(Protocol):
     def mark_seen(self, feed_id: int, keys: list[str], now: datetime) -> None: ...
 
 
+class Suggestions(Protocol):
+    """Proposed declarations waiting for a moderator (bot/suggestions/). Every method runs in
+    the caller's transaction; `decide` is the one conditional step that makes a double press
+    record once."""
+
+    def add(self, proposal: Proposal, source: Source, expires_at: datetime) -> Suggestion: ...
+    def pending_like(self, proposal: Proposal) -> Suggestion | None:
+        """The pending suggestion of the same tracker, member, stance and target, if any."""
+        ...
+
+    def add_source(self, suggestion_id: int, source: Source, expires_at: datetime) -> Suggestion:
+        """Merge a duplicate: keep its source (unless the URL is already there) and push the
+        expiry to `expires_at`."""
+        ...
+
+    def get(self, suggestion_id: int) -> Suggestion | None: ...
+    def pending(
+        self, community_id: int, tracker_id: int | None = None, limit: int = 20
+    ) -> list[Suggestion]:
+        """The community's pending suggestions (of one tracker, or all), oldest first."""
+        ...
+
+    def count_pending(self, community_id: int, tracker_id: int | None = None) -> int: ...
+    def decided(
+        self, community_id: int, tracker_id: int | None = None, limit: int = 5
+    ) -> list[Suggestion]:
+        """The community's latest decided suggestions (confirmed, rejected, expired), newest
+        decision first."""
+        ...
+
+    def decide(
+        self,
+        suggestion_id: int,
+        status: SuggestionStatus,
+        by: str,
+        now: datetime,
+        reason: str | None = None,
+    ) -> bool:
+        """pending -> `status`, only if still pending (a conditional UPDATE): False when
+        someone else decided it first."""
+        ...
+
+    def link_declaration(self, suggestion_id: int, declaration_id: int) -> None: ...
+    def expire(self, now: datetime) -> int:
+        """Pending suggestions past their expiry become expired; returns how many."""
+        ...
+
+    def suggested_since(self, suggester: str, since: datetime) -> int:
+        """Sources offered by `suggester` (bot.suggestions.model.person_key) since `since`."""
+        ...
+
+
 class Transaction(Protocol):
     """One unit of work's view of the store: everything it does commits or rolls back together."""
 
@@ -305,6 +358,8 @@ class Transaction(Protocol):
     def guards(self) -> Guards: ...
     @property
     def feeds(self) -> Feeds: ...
+    @property
+    def suggestions(self) -> Suggestions: ...
 
 
 class Store(Protocol):

@@ -399,6 +399,90 @@ def _slugs_unique_per_community(db: Database) -> None:
     db.execute("CREATE UNIQUE INDEX trackers_community_slug ON trackers (community_id, slug)")
 
 
+SUGGESTIONS_DDL = (
+    """
+    CREATE TABLE suggestions (
+        id INTEGER PRIMARY KEY,
+        community_id INTEGER NOT NULL REFERENCES communities(id),
+        tracker_id INTEGER NOT NULL REFERENCES trackers(id),
+        member TEXT NOT NULL,
+        stance TEXT,                                  -- NULL: a feed item; the moderator picks
+        candidate_id INTEGER REFERENCES candidates(id),
+        stage TEXT,
+        made_on TEXT NOT NULL,
+        explanation TEXT,
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'confirmed', 'rejected', 'expired')),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        decided_by TEXT,
+        decided_at TEXT,
+        reason TEXT,
+        declaration_id INTEGER REFERENCES declarations(id)
+    )
+    """,
+    "CREATE INDEX suggestions_queue ON suggestions (community_id, status, tracker_id, id)",
+    "CREATE INDEX suggestions_same ON suggestions (tracker_id, member, status)",
+    """
+    CREATE TABLE suggestion_sources (
+        id INTEGER PRIMARY KEY,
+        suggestion_id INTEGER NOT NULL REFERENCES suggestions(id),
+        url TEXT NOT NULL,
+        quote TEXT,
+        speaker TEXT,
+        made_on TEXT NOT NULL,
+        suggested_by TEXT NOT NULL,                   -- actor ref, or 'feed:<url>'
+        suggester TEXT NOT NULL,                      -- the ref without the display name
+        added_at TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX suggestion_sources_suggestion ON suggestion_sources (suggestion_id, id)",
+    "CREATE INDEX suggestion_sources_suggester ON suggestion_sources (suggester, added_at)",
+)
+"""m010's tables, one plain statement each (PostgreSQL: the same with an identity key)."""
+
+SUBSCRIPTION_MODES_BEFORE = "CHECK (mode IN ('every', 'milestones', 'digest'))"
+SUBSCRIPTION_MODES = "CHECK (mode IN ('every', 'milestones', 'digest', 'suggestions'))"
+"""`/tally subscribe ... mode=suggestions` (PostgreSQL: drop and add the CHECK constraint)."""
+
+
+def m010_suggestions(db: Database) -> None:
+    """Suggestions waiting for review, each with every source offered for it (duplicates
+    merge), and a fourth subscription mode that delivers them to a moderator channel.
+
+    SQLite cannot change a CHECK constraint: subscriptions is rebuilt from its own CREATE text
+    with the new list of modes, as m009 rebuilt trackers."""
+    for statement in SUGGESTIONS_DDL:
+        db.execute(statement)
+    _rebuild(db, "subscriptions", SUBSCRIPTION_MODES_BEFORE, SUBSCRIPTION_MODES)
+
+
+def _rebuild(db: Database, table: str, old: str, new: str) -> None:
+    """Rebuild `table` from its CREATE text with `old` replaced by `new`, keeping its rows,
+    indexes and triggers (foreign keys are off during migrations, checked before commit)."""
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table])
+    create = str(sql.fetchone()[0])
+    if old not in create:
+        raise RuntimeError(f"{table} is not declared as expected; cannot rebuild it")
+    create = create.replace(old, new, 1)
+    create = create.replace(f"CREATE TABLE {table}", f"CREATE TABLE {table}_rebuilt", 1)
+    extras = [
+        str(r[0])
+        for r in db.execute(
+            "SELECT sql FROM sqlite_master WHERE tbl_name = ? "
+            "AND type IN ('index', 'trigger') AND sql IS NOT NULL",
+            [table],
+        )
+    ]
+    db.execute(create)
+    db.execute(f"INSERT INTO {table}_rebuilt SELECT * FROM {table}")
+    db.execute(f"DROP TABLE {table}")
+    db.execute(f"ALTER TABLE {table}_rebuilt RENAME TO {table}")
+    for extra in extras:
+        db.execute(extra)
+
+
 FEEDS_DDL = """
     CREATE TABLE feeds (
         id {id},
@@ -473,6 +557,7 @@ STEPS: tuple[Callable[[Database], None], ...] = (
     m007_replay,
     m008_installations,
     m009_communities,
+    m010_suggestions,
     m011_feeds,
 )
 """Every migration, in the order they apply; a new one goes at the end, never renumbered."""

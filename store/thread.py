@@ -29,6 +29,7 @@ from store.feeds import FeedRepository
 from store.guards import GuardRepository
 from store.installations import InstallationRepository
 from store.repository import Repository
+from store.suggestions import SuggestionRepository
 
 T = TypeVar("T")
 
@@ -53,6 +54,10 @@ class SqliteTransaction:
     @property
     def feeds(self) -> FeedRepository:
         return FeedRepository(self.records.db)
+
+    @property
+    def suggestions(self) -> SuggestionRepository:
+        return SuggestionRepository(self.records.db)
 
 
 def as_sqlite(tx: Transaction) -> SqliteTransaction:

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterable
 from dataclasses import replace
 
-from bot.alerts.channels import AlertSender
+from bot.alerts.channels import AlertSender, Messenger
 from bot.alerts.delivery import DeliveryPolicy, DeliveryStats
 from bot.alerts.lock import DispatchLock
 from bot.alerts.scheduler import AlertScheduler
@@ -93,6 +93,9 @@ async def start_alerts(
     senders; recorded changes wake it through the dispatcher."""
     quiet_scheduler_logs()
     by_platform = {s.platform: s for s in senders if s is not None}
+    for sender in by_platform.values():
+        if isinstance(sender, Messenger):  # suggesters are told their suggestion's outcome
+            core.dispatcher.messengers[sender.platform] = sender
     scheduler = AlertScheduler(
         core.store,
         by_platform,

@@ -41,7 +41,7 @@ def discord_name(command: Command) -> tuple[str, ...]:
 
 def is_read_command(command: Command) -> bool:
     """Read commands answer privately and get a `public` option; writes post in the channel."""
-    return not command.moderator_only
+    return not command.writes
 
 
 def build_commands(

@@ -192,9 +192,9 @@ class TallyCommands:
         except UserError as exc:
             return Reply.error(exc.message)
         needs_rights = invocation.command.moderator_only
-        if reads_only and needs_rights:
+        if reads_only and invocation.command.writes:
             return Reply.error("Only a read can be run again to share it.")
-        replays = self.replays if needs_rights else None
+        replays = self.replays if invocation.command.writes else None
         if replays is not None and not await replays.first_sight(signed):
             return None
         actor = await self.identity.actor(client, asker, needs_rights)

@@ -1,0 +1,122 @@
+"""The suggestions core through the store: propose checks like a declaration, merges a
+duplicate keeping every source, rate-limits people (not feeds), and expires; a conditional
+decide makes a second decision fail."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.app import Core
+from bot.domain import Stance
+from bot.errors import UserError
+from bot.settings import Settings
+from bot.storage import Transaction
+from bot.suggestions.model import NewSuggestion, ProposeResult, SuggestionRules, SuggestionStatus
+from bot.suggestions.propose import propose
+from tests.conftest import Clock, open_demo_core
+
+ANN = "slack:T1:U1 (Ann)"
+
+
+@pytest.fixture
+async def demo(db_path: Path, clock: Clock) -> Core:
+    core = await open_demo_core(Settings(db_path=db_path), clock)
+    yield core  # type: ignore[misc]
+    core.close()
+
+
+def _new(tx: Transaction, **changes: object) -> NewSuggestion:
+    community = tx.records.community_of("console", "local")
+    assert community is not None
+    tracker = tx.records.scoped(community.id).tracker_by_slug("nato-sg-2024")
+    assert tracker is not None
+    values: dict[str, object] = {
+        "community_id": community.id,
+        "tracker_id": tracker.id,
+        "member": "Hungary",
+        "stance": Stance.SUPPORT,
+        "target": "rutte",
+        "source": "https://example.org/hu-backs-rutte",
+        "quote": "We will support him",
+        "made_on": date(2024, 6, 18),
+        "suggested_by": ANN,
+    }
+    values.update(changes)
+    return NewSuggestion(**values)  # type: ignore[arg-type]
+
+
+async def _propose(core: Core, clock: Clock, **changes: object) -> ProposeResult:
+    rules = SuggestionRules(per_hour=3)
+    return await core.store.run(lambda tx: propose(tx, _new(tx, **changes), clock(), rules))
+
+
+async def test_propose_checks_and_merges_keeping_sources(demo: Core, clock: Clock) -> None:
+    first = await _propose(demo, clock)
+    assert not first.merged
+    s = first.suggestion
+    assert (s.member, s.stance, s.status) == ("HU", Stance.SUPPORT, SuggestionStatus.PENDING)
+    assert s.candidate_id is not None and s.made_on == date(2024, 6, 18)
+    second = await _propose(
+        demo, clock, member="HU", source="https://example.org/other", suggested_by="feed:https://f"
+    )
+    assert second.merged and second.suggestion.id == s.id
+    assert [x.url for x in second.suggestion.sources] == [
+        "https://example.org/hu-backs-rutte",
+        "https://example.org/other",
+    ]
+    assert second.suggestion.sources[1].suggested_by == "feed:https://f"
+
+
+async def test_propose_refuses_like_a_declaration(demo: Core, clock: Clock) -> None:
+    with pytest.raises(UserError, match="before nato-sg-2024 opened"):
+        await _propose(demo, clock, made_on=date(2023, 1, 1))
+    with pytest.raises(UserError, match="not a member of NATO"):
+        await _propose(demo, clock, member="Austria")
+    with pytest.raises(UserError, match="not a web address"):
+        await _propose(demo, clock, source="example.org")
+    with pytest.raises(UserError, match="leave out the candidate"):
+        await _propose(demo, clock, stance=Stance.UNDECIDED)
+    pending = await demo.store.run(lambda tx: tx.suggestions.count_pending(1), write=False)
+    assert pending == 0
+
+
+async def test_feed_item_without_stance(demo: Core, clock: Clock) -> None:
+    result = await _propose(
+        demo,
+        clock,
+        stance=None,
+        suggested_by="feed:https://f",
+        explanation="matched 'Ungarn' -> Hungary",
+    )
+    assert result.suggestion.stance is None
+    assert result.suggestion.explanation == "matched 'Ungarn' -> Hungary"
+
+
+async def test_rate_limit_counts_people_not_feeds(demo: Core, clock: Clock) -> None:
+    for n in range(3):
+        await _propose(demo, clock, source=f"https://example.org/{n}", member=["HU", "SK", "RO"][n])
+    with pytest.raises(UserError, match="3 suggestions in the last hour"):
+        await _propose(demo, clock, member="TR")
+    await _propose(demo, clock, member="TR", suggested_by="feed:https://f")
+    clock.now += timedelta(hours=1, seconds=1)
+    await _propose(demo, clock, member="TR", source="https://example.org/later")
+
+
+async def test_expiry_and_conditional_decide(demo: Core, clock: Clock) -> None:
+    s = (await _propose(demo, clock)).suggestion
+    assert s.expires_at == clock() + timedelta(days=14)
+
+    def decide(tx: Transaction) -> tuple[bool, bool]:
+        once = tx.suggestions.decide(s.id, SuggestionStatus.CONFIRMED, "m1", clock())
+        twice = tx.suggestions.decide(s.id, SuggestionStatus.REJECTED, "m2", clock())
+        return once, twice
+
+    assert await demo.store.run(decide) == (True, False)
+    other = (await _propose(demo, clock, member="SK")).suggestion
+    clock.now += timedelta(days=15)
+    assert await demo.store.run(lambda tx: tx.suggestions.expire(clock())) == 1
+    got = await demo.store.run(lambda tx: tx.suggestions.get(other.id), write=False)
+    assert got is not None and got.status is SuggestionStatus.EXPIRED

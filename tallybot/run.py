@@ -19,6 +19,7 @@ from adapters.web.service import PagesService, mount_pages, pages_wanted, start_
 from bot.app import Core
 from bot.settings import Settings, SettingsError
 from tallybot.dispatch import start_alerts
+from tallybot.feeds import FeedReader, start_feeds
 from tallybot.wiring import open_core
 
 if TYPE_CHECKING:  # imported lazily below: a run loads only the platforms it starts
@@ -33,6 +34,7 @@ async def run_bot(settings: Settings) -> int:
         raise SettingsError(missing)
     core = open_core(settings)
     alerts = None
+    feeds: FeedReader | None = None
     try:
         services: list[SlackService | DiscordService | PagesService] = []
         http_served = False
@@ -49,9 +51,11 @@ async def run_bot(settings: Settings) -> int:
         if not services:
             log.info("no chat tokens set: starting the console on %s", settings.db_path)
             alerts = await start_alerts(core, [ConsoleSender()])
+            feeds = await start_feeds(core, alerts)
             await run_console(core, operator_actor())
             return 0
         alerts = await start_alerts(core, [s.sender for s in services])
+        feeds = await start_feeds(core, alerts)
         services += await pages_beside(core, http_served)
         log.info("running: %s", ", ".join(s.name for s in services))
         running = asyncio.ensure_future(asyncio.gather(*(s.wait() for s in services)))
@@ -67,7 +71,9 @@ async def run_bot(settings: Settings) -> int:
         return 0
     finally:
         if alerts is not None:
-            await alerts.stop()
+            await alerts.stop()  # the feeds job stops with it
+        if feeds is not None:
+            await feeds.close()
         core.close()
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -100,6 +100,29 @@ class AlertScheduler:
         await self.deliverer.stop()
         if self._lock:
             self._lock.release()
+
+    def every(self, job_id: str, seconds: float, work: Callable[[], Awaitable[object]]) -> None:
+        """Another periodic job on this scheduler (the news feeds), started now: run only by
+        the process that delivers for this database, let finish by `stop` like delivery, and
+        an error logged without stopping the next run."""
+        if self.scheduler is None:
+            raise RuntimeError("start the scheduler first")
+
+        async def job() -> None:
+            if not self._owns_delivery():
+                return
+            with self._tracked():
+                try:
+                    await work()
+                except Exception:
+                    log.exception("%s: the job failed; it runs again in %g s", job_id, seconds)
+
+        self.scheduler.add_job(
+            job,
+            IntervalTrigger(seconds=seconds, timezone=UTC),
+            id=job_id,
+            next_run_time=self.clock(),
+        )
 
     async def _deliver_job(self) -> None:
         if not self._owns_delivery():

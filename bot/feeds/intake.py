@@ -99,7 +99,11 @@ def _suggest(
 ) -> Intake:
     keys = [item.key for item in fetched.items]
     unseen = set(tx.feeds.unseen(feed.id, keys))
-    new = [item for item in reversed(fetched.items) if item.key in unseen]  # oldest first
+    # Oldest first: by date, else feeds' usual newest-first order reversed.
+    new = sorted(
+        (item for item in reversed(fetched.items) if item.key in unseen),
+        key=lambda item: item.published or date.max,
+    )
     tracker = tx.records.tracker_by_id(feed.tracker_id)
     suggested = skipped = 0
     if tracker.status is TrackerStatus.OPEN:

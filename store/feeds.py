@@ -168,8 +168,11 @@ class FeedRepository:
         return [k for k in dict.fromkeys(keys) if k not in seen]
 
     def mark_seen(self, feed_id: int, keys: list[str], now: datetime) -> None:
-        self.db.conn.executemany(
-            "INSERT INTO feed_items_seen (feed_id, item_key, seen_at) VALUES (?, ?, ?) "
-            "ON CONFLICT DO NOTHING",
-            [(feed_id, key, utc_text(now)) for key in dict.fromkeys(keys)],
-        )
+        """One statement per key (a read brings at most a hundred): `execute` is all both
+        engines' connections share."""
+        for key in dict.fromkeys(keys):
+            self.db.execute(
+                "INSERT INTO feed_items_seen (feed_id, item_key, seen_at) VALUES (?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                [feed_id, key, utc_text(now)],
+            )

@@ -189,7 +189,7 @@ def report(figures: Figures, label: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--verbose", action="store_true", help="show every headline not right")
-    args = parser.parse_args(argv)
+    args, _ = parser.parse_known_args(argv)  # `python -m bench NAME...` passes names
     nato = shipped_body("nato")
     print(f"{len(load())} headlines, corpus tests/data/headlines.csv")
     figures = evaluate(nato, args.verbose)

@@ -12,6 +12,7 @@ from bot.commands.context import Context
 from bot.commands.converters import parse_url
 from bot.commands.params import TRACKER_OPT
 from bot.commands.spec import Command, NoArgs, Param, ParamKind
+from bot.domain import TrackerStatus
 from bot.errors import NotFound, UserError
 from bot.feeds.matching import candidate_spellings, title_words
 from bot.feeds.model import DEFAULT_INTERVAL, MAX_FEEDS, MAX_KEYWORDS, MIN_INTERVAL, Feed
@@ -34,11 +35,31 @@ def add_feed(ctx: Context, args: AddFeedArgs) -> Reply:
     feeds = _feeds(ctx)
     url = parse_url(args.url, "URL")
     tracker = ctx.tracker(args.tracker)
+    if tracker.status is not TrackerStatus.OPEN:
+        raise UserError(
+            f"{tracker.slug} is {tracker.status}: feeds suggest only for open trackers "
+            f"(/tally tracker reopen {tracker.slug} first)."
+        )
     keywords = parse_keywords(args.keywords)
     if len(feeds.feeds(ctx.community.id)) >= MAX_FEEDS:
         raise UserError(
             f"This community already reads {MAX_FEEDS} feeds, the most it may: remove one "
             "first (/tally feeds list)."
+        )
+    body = ctx.body(tracker)
+    about = [*candidate_spellings(tracker, ctx.today)]
+    if tracker.subject:
+        about.append(body.get(tracker.subject).name)
+    about += [f'"{k}"' for k in keywords]
+    words = title_words(tracker.title)
+    if len(words) > 1:
+        about.append(f"two words of its title ({', '.join(words)})")
+    elif words:
+        about.append(f"its title word {words[0]}")
+    if not about:
+        raise UserError(
+            f"Nothing tells {tracker.slug}'s news apart (no candidate, applicant or title "
+            'word): add keywords="...".'
         )
     interval = timedelta(minutes=args.every) if args.every else DEFAULT_INTERVAL
     feed = feeds.add_feed(
@@ -50,13 +71,6 @@ def add_feed(ctx: Context, args: AddFeedArgs) -> Reply:
         by=ctx.actor.ref,
         now=ctx.now,
     )
-    body = ctx.body(tracker)
-    about = [*candidate_spellings(tracker, ctx.today)]
-    if tracker.subject:
-        about.append(body.get(tracker.subject).name)
-    about += [f'"{k}"' for k in keywords]
-    if not about:
-        about = [f"two of the title words ({', '.join(title_words(tracker.title))})"]
     return Reply(
         title=f"Feed {feed.id} added for {tracker.slug}: read every {_minutes(feed.interval)}",
         lines=(

@@ -264,12 +264,20 @@ async def test_feed_commands_check_their_input(
     assert added.ok
     assert added.data["feed"]["keywords"] == ["secrétaire général", "Generalsekretär"]
     assert added.data["feed"]["interval_minutes"] == 60
+    assert added.lines[0] == (
+        "Each new item that names a member of NATO and mentions Mark Rutte, Klaus Iohannis, "
+        '"secrétaire général", "Generalsekretär" or two words of its title (nato, secretary, '
+        "general) becomes a suggestion in /tally review."
+    )
     again = await run(f"feeds add {url} tracker=nato-sg-2024")
     assert not again.ok and "already read for this tracker (feed 1)" in again.title
     assert not (await run("feeds remove 7")).ok
     removed = await run(f"feeds remove {url}")
     assert removed.ok and removed.title == f"Feed 1 removed: {url}"
     assert (await run("feeds list")).data == {"feeds": []}
+    assert (await run('tracker close nato-sg-2024 outcome="Rutte appointed"')).ok
+    closed = await run(f"feeds add {url} tracker=nato-sg-2024")
+    assert not closed.ok and "nato-sg-2024 is decided: feeds suggest only for open" in closed.title
 
 
 async def test_the_feeds_job_runs_on_the_alert_scheduler(core: Core, clock: Clock) -> None:

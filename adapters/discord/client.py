@@ -8,6 +8,7 @@ talk to a local stand-in. Commands are synced by `tallybot discord sync`, never 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -22,6 +23,7 @@ from adapters.discord.commands import build_commands
 from adapters.discord.interactions import DEFER_AFTER_SECONDS, InteractionHandler
 from adapters.discord.moderation import ModeratorCheck
 from adapters.discord.render import NO_MENTIONS
+from adapters.discord.suggestions import handle_suggestion_interaction
 from bot.commands.dispatcher import Dispatcher
 from bot.errors import ServiceFailed
 from bot.settings import Settings
@@ -33,6 +35,7 @@ RATELIMIT_TIMEOUT_SECONDS = 30.0
 """Longer rate-limit waits raise discord.RateLimited instead of sleeping (30 is the minimum)."""
 FAILURE_REPLY = "Something went wrong on our side; nothing was saved."
 TOKEN_REJECTED = "DISCORD_TOKEN was rejected by Discord (401 Unauthorized)"
+_SUGGESTION_TYPES = (discord.InteractionType.component, discord.InteractionType.modal_submit)
 
 
 def use_api_url(api_url: str | None) -> None:
@@ -142,6 +145,20 @@ class TallyClient(discord.Client):
         connector = self.http.connector
         if connector is not MISSING and connector.closed:
             self.http.connector = MISSING
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Review buttons and forms (slash commands go through the tree)."""
+        if self.handler is None or interaction.type not in _SUGGESTION_TYPES:
+            return
+        try:
+            await handle_suggestion_interaction(self.handler, interaction)
+        except Exception as exc:
+            log.error("discord suggestion interaction failed: %s", type(exc).__name__, exc_info=exc)
+            if not interaction.response.is_done():
+                with contextlib.suppress(discord.HTTPException):
+                    await interaction.response.send_message(
+                        FAILURE_REPLY, ephemeral=True, allowed_mentions=NO_MENTIONS
+                    )
 
     async def on_ready(self) -> None:
         log.info("discord: connected as %s (%s guilds)", self.user, len(self.guilds))

@@ -143,6 +143,7 @@ def _slash_command(
         decorated = app_commands.autocomplete(**completers)(decorated)
     if command.moderator_only:
         decorated = app_commands.default_permissions(**default_permissions(command))(decorated)
+    if command.writes:  # a suggestion too belongs to a server's community: not in DMs
         decorated = app_commands.guild_only()(decorated)
     return app_commands.Command(
         name=name,

@@ -62,6 +62,14 @@ def _build(reply: Reply) -> discord.Embed:
         )
         for field in reply.fields
     ]
+    fields += [
+        (
+            clip(neutral(item.title), FIELD_NAME_LIMIT),
+            _fit([neutral(line) for line in item.lines], FIELD_VALUE_LIMIT, "\n") or "—",
+            False,
+        )
+        for item in reply.items
+    ]
     footer = _fit([_plain(line) for line in reply.context], FOOTER_LIMIT, "\n")
     if not reply.lines:
         description = ""

@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import json
 import logging
+import re
 import time
 import uuid
 from collections import OrderedDict
@@ -30,9 +31,11 @@ from adapters.slack.escape import decode_slack_text
 from adapters.slack.files import post_files
 from adapters.slack.identity import Asker, SlackIdentity
 from adapters.slack.replay import SIGNED, KeepSignature, ReplayGuard, Signed
+from adapters.slack.suggestions import SuggestionActions
 from bot.app import Core
 from bot.errors import UserError
 from bot.replies import Reply, Visibility
+from bot.suggestions.actions import BUTTON_PREFIX, FORM_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +207,9 @@ class TallyCommands:
         if reply.visibility is Visibility.PUBLIC:
             await respond(response_type="in_channel", **render(reply).payload())
             return
-        value = share_value(self.shares.put(reply), text) if reply.ok else None
+        # An answer with buttons of its own (the review queue) is the moderator's, never shared.
+        shareable = reply.ok and not reply.items
+        value = share_value(self.shares.put(reply), text) if shareable else None
         if reply.attachments:
             # Slack shows a file to the whole channel or to no one: a private read keeps its
             # files until the asker shares it.
@@ -320,6 +325,27 @@ def build_app(
         respond = commands.response_urls.bind(str(body.get("response_url") or ""))
         work = commands.run_command(body, respond, client, context.get(SIGNED))
         commands.spawn(work, "slack /tally")
+
+    suggestions = SuggestionActions(commands)
+
+    @app.action(re.compile(f"^{re.escape(BUTTON_PREFIX)}"))
+    async def on_suggestion_button(
+        ack: Callable[..., Awaitable[Any]],
+        body: dict[str, Any],
+        client: AsyncWebClient,
+    ) -> None:
+        await ack()
+        respond = commands.response_urls.bind(str(body.get("response_url") or ""))
+        commands.spawn(suggestions.pressed(body, respond, client), "slack suggestion button")
+
+    @app.view(re.compile(f"^{re.escape(FORM_PREFIX)}"))
+    async def on_suggestion_form(
+        ack: Callable[..., Awaitable[Any]],
+        body: dict[str, Any],
+        client: AsyncWebClient,
+    ) -> None:
+        await ack()
+        commands.spawn(suggestions.submitted(body, client), "slack suggestion form")
 
     @app.action(SHARE_ACTION_ID)
     async def on_share(

@@ -217,7 +217,8 @@ def confirm(ctx: Context, args: ConfirmArgs) -> Reply:
         raise UserError(_already(ctx, args.suggestion_id))
     moderator = ctx.actor.display_name
     people = _suggesters(suggestion)
-    credit = f"{SUGGESTED_CREDIT}{_names(people) or 'a feed'}, confirmed by {_clean(moderator)}"
+    by = _names(people) or _clean(suggester_name(first.suggested_by))
+    credit = f"{SUGGESTED_CREDIT}{by}, confirmed by {_clean(moderator)}"
     credited = dataclasses.replace(ctx.actor, display_name=credit)
     declared = declare(
         dataclasses.replace(ctx, actor=credited),
@@ -252,7 +253,7 @@ def confirm(ctx: Context, args: ConfirmArgs) -> Reply:
         declared,
         lines=(*declared.lines, *others),
         context=(
-            f"Suggested by {_names(people) or suggester_name(first.suggested_by)} "
+            f"Suggested by {by} "
             f"(suggestion #{suggestion.id}{', edited' if edited else ''}), confirmed by "
             f'{moderator}. Undo a mistake: /tally retract {declaration["id"]} reason="..."',
         ),

@@ -117,9 +117,8 @@ def _check_rate(
     sent = suggestions.suggested_since(person_key(suggested_by), now - _HOUR)
     if sent >= limit:
         raise LimitReached(
-            f"You have sent {sent} suggestions in the last hour, the most one person may "
-            f"(TALLYBOT_SUGGESTIONS_PER_HOUR={limit}); this one was not sent. Try again later, "
-            "or ask a moderator to record it."
+            f"You have sent {sent} suggestions in the last hour, the most allowed "
+            f"(TALLYBOT_SUGGESTIONS_PER_HOUR={limit}); this one was not sent. Try again later."
         )
 
 

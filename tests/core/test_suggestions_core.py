@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 
 from bot.app import Core
+from bot.commands.context import Actor
 from bot.domain import Stance
 from bot.errors import UserError
 from bot.settings import Settings
 from bot.storage import Transaction
 from bot.suggestions.model import NewSuggestion, ProposeResult, SuggestionRules, SuggestionStatus
 from bot.suggestions.propose import propose
-from tests.conftest import Clock, open_demo_core
+from tests.conftest import OPERATOR, READER, Clock, open_demo_core
 
 ANN = "slack:T1:U1 (Ann)"
 
@@ -120,3 +121,59 @@ async def test_expiry_and_conditional_decide(demo: Core, clock: Clock) -> None:
     assert await demo.store.run(lambda tx: tx.suggestions.expire(clock())) == 1
     got = await demo.store.run(lambda tx: tx.suggestions.get(other.id), write=False)
     assert got is not None and got.status is SuggestionStatus.EXPIRED
+
+
+async def test_an_expired_suggestion_leaves_the_queue_and_says_so(demo: Core, clock: Clock) -> None:
+    run = demo.dispatcher.run_text
+    sent = await run(
+        "suggest SK support rutte source=https://example.org/sk date=2024-04-18", READER
+    )
+    assert sent.ok and sent.context == ("Expires unless reviewed by 2026-12-07.",)
+    clock.now += timedelta(days=14, seconds=1)
+    late = await run("confirm 1", OPERATOR)
+    assert late.title == (
+        "⚠️ Suggestion #1 expired on 2026-12-07 (not reviewed in time); nothing was recorded. "
+        "Suggest it again if it still stands."
+    )
+    queue = await run("review", OPERATOR)
+    assert queue.title == "No suggestions to review."
+    assert queue.context == ("Recently decided: #1 expired 2026-12-07",)
+    again = await run(
+        "suggest SK support rutte source=https://example.org/sk date=2024-04-18", READER
+    )
+    assert again.ok and again.data["suggestion"]["id"] == 2  # a fresh one, not merged
+
+
+async def test_a_feed_item_leaves_the_stance_to_the_moderator(demo: Core, clock: Clock) -> None:
+    await _propose(
+        demo,
+        clock,
+        stance=None,
+        suggested_by="feed:https://news.example/rss",
+        explanation="matched 'Ungarn' -> Hungary; 'Rutte' -> Mark Rutte",
+    )
+    queue = await demo.dispatcher.run_text("review", OPERATOR)
+    [item] = queue.items
+    assert item.title.endswith("🇭🇺\u00a0Hungary: stance to pick (about Mark Rutte)")
+    assert "Why: matched 'Ungarn' -> Hungary; 'Rutte' -> Mark Rutte" in item.lines
+    assert "suggested by feed https://news.example/rss" in " ".join(item.lines)
+    refused = await demo.dispatcher.run_text("confirm 1", OPERATOR)
+    assert "leaves the stance to pick" in refused.title
+    done = await demo.dispatcher.run_text("confirm 1 stance=lean-support", OPERATOR)
+    assert done.title.startswith("Recorded #31: 🇭🇺\u00a0Hungary leans towards Mark Rutte")
+    assert done.notices == ()  # a feed is not told
+    assert done.data["declaration"]["recorded_by"] == (
+        "console:local:operator (suggested by feed https://news.example/rss, confirmed by Operator)"
+    )
+
+
+async def test_suggestions_stay_in_their_community(demo: Core, clock: Clock) -> None:
+    await demo.dispatcher.run_text("suggest SK support rutte source=https://example.org/sk", READER)
+    elsewhere = Actor("discord", "4242", "7", "admin", platform_moderator=True, channel="1")
+    other = await demo.dispatcher.run_text("confirm 1", elsewhere)
+    assert other.title == "⚠️ No suggestion #1. See /tally review."
+    dm = Actor("slack", "T9", "U1", "ann", direct=True)
+    refused = await demo.dispatcher.run_text(
+        "suggest SK support rutte source=https://example.org/sk", dm
+    )
+    assert "not in a direct message" in refused.title

@@ -146,6 +146,8 @@ class FakeDiscord:
         self.commands: dict[str, list[dict[str, Any]]] = {}
         """'global' or a guild id -> the commands last PUT there."""
         self.identified: list[dict[str, Any]] = []
+        self.dm_channels: dict[str, str] = {}
+        """user id -> the DM channel opened with POST /users/@me/channels."""
         self._channel_faults: dict[str, deque[Fault]] = {}
         self._route_faults: list[tuple[str, str | None, Fault]] = []
         self._channel_windows: dict[str, _Window] = {}
@@ -385,6 +387,8 @@ class FakeDiscord:
         if method == "GET" and len(parts) == 3 and parts[0] == "guilds" and parts[2] == "roles":
             roles = self.guilds.get(parts[1], {}).get("roles", [])
             return _json([{"permissions": "0", "position": 0, **r} for r in roles])
+        if method == "POST" and path == "/users/@me/channels":
+            return self._open_dm(body)
         if parts[0] == "interactions" and len(parts) == 4 and parts[3] == "callback":
             return self._interaction_callback(parts[1], parts[2], request.query, body, files)
         if parts[0] == "webhooks" and len(parts) >= 3:
@@ -461,6 +465,10 @@ class FakeDiscord:
                 return _invalid(problems)
         if kind == 8 and len(data.get("choices", [])) > CHOICE_LIMIT:
             return _invalid({"data.choices": "Must be 25 or fewer in length."})
+        if kind == 9:
+            problems = _modal_problems(data)
+            if problems:
+                return _invalid(problems)
         self.callbacks.append(
             {"interaction_id": interaction_id, "token": token, "body": body, "files": files}
         )
@@ -563,6 +571,28 @@ class FakeDiscord:
             self._by_nonce[(channel_id, nonce)] = message
         self.messages.append(PostedMessage(channel_id, message["id"], body, time.monotonic()))
         return _json(message, headers=headers)
+
+    def _open_dm(self, body: Any) -> web.Response:
+        """POST /users/@me/channels: the bot's DM channel with a user (one per user)."""
+        recipient = str((body or {}).get("recipient_id") or "")
+        if not recipient.isdigit():
+            return _invalid({"recipient_id": "Value is not snowflake."})
+        channel_id = self.dm_channels.setdefault(recipient, str(next(self._ids)))
+        user = {
+            "id": recipient,
+            "username": f"user{recipient[-3:]}",
+            "discriminator": "0",
+            "avatar": None,
+            "global_name": None,
+        }
+        return _json(
+            {"id": channel_id, "type": 1, "recipients": [user], "last_message_id": None, "flags": 0}
+        )
+
+    def dm_messages(self, user_id: str) -> list[PostedMessage]:
+        """What the bot sent a user directly."""
+        channel_id = self.dm_channels.get(user_id)
+        return [m for m in self.messages if m.channel_id == channel_id]
 
     # payloads ---------------------------------------------------------------
 
@@ -699,6 +729,52 @@ def _message_problems(body: dict[str, Any]) -> dict[str, str]:
                 problems[f"embeds.{i}.{name}"] = f"Must be {limit} or fewer in length."
     if total > TOTAL_LIMIT:
         problems["embeds"] = f"Embed size exceeds maximum size of {TOTAL_LIMIT}"
+    problems.update(_components_problems(body.get("components") or []))
+    return problems
+
+
+def _components_problems(components: list[dict[str, Any]]) -> dict[str, str]:
+    """Message components: at most 5 action rows of at most 5 buttons, custom ids unique and
+    at most 100 characters, labels at most 80."""
+    problems: dict[str, str] = {}
+    if len(components) > 5:
+        problems["components"] = "Must be 5 or fewer in length."
+    seen: set[str] = set()
+    for i, row in enumerate(components):
+        inner = row.get("components") or []
+        if row.get("type") != 1 or not 1 <= len(inner) <= 5:
+            problems[f"components.{i}"] = "An action row holds 1 to 5 components."
+        for j, item in enumerate(inner):
+            custom_id = str(item.get("custom_id") or "")
+            if not 1 <= len(custom_id) <= 100 or custom_id in seen:
+                problems[f"components.{i}.components.{j}.custom_id"] = "Invalid or duplicate."
+            seen.add(custom_id)
+            if len(item.get("label") or "") > 80:
+                problems[f"components.{i}.components.{j}.label"] = "Must be 80 or fewer."
+    return problems
+
+
+def _modal_problems(data: dict[str, Any]) -> dict[str, str]:
+    """A modal: custom_id, a title of at most 45, 1 to 5 text inputs with labels of at most
+    45 and values within their max_length (at most 4000)."""
+    problems: dict[str, str] = {}
+    if not 1 <= len(data.get("custom_id") or "") <= 100:
+        problems["data.custom_id"] = "Invalid."
+    if not 1 <= len(data.get("title") or "") <= 45:
+        problems["data.title"] = "Must be between 1 and 45 in length."
+    inputs: list[dict[str, Any]] = []
+    for row in data.get("components") or []:
+        inputs += [c for c in row.get("components") or [] if c.get("type") == 4]
+        if isinstance(row.get("component"), dict) and row["component"].get("type") == 4:
+            inputs.append({**row["component"], "label": row.get("label")})
+    if not 1 <= len(inputs) <= 5:
+        problems["data.components"] = "Must be between 1 and 5 in length."
+    for k, item in enumerate(inputs):
+        if not 1 <= len(item.get("label") or "") <= 45:
+            problems[f"data.components.{k}.label"] = "Must be between 1 and 45 in length."
+        limit = min(int(item.get("max_length") or 4000), 4000)
+        if len(item.get("value") or "") > limit:
+            problems[f"data.components.{k}.value"] = f"Must be {limit} or fewer in length."
     return problems
 
 

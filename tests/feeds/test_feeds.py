@@ -294,3 +294,25 @@ async def test_the_feeds_job_runs_on_the_alert_scheduler(core: Core, clock: Cloc
         await asyncio.wait_for(ran.wait(), timeout=10)
     finally:
         await scheduler.stop()
+
+
+async def test_a_feed_suggestion_is_recorded_only_by_a_moderators_confirm(
+    core: Core, run: Callable[..., Any], server: FeedServer, reader: FeedReader
+) -> None:
+    assert (await run(SWEDEN)).ok
+    server.routes["/nord.atom"] = "sweden.atom"
+    assert (await run(f"feeds add {server.url('/nord.atom')} tracker=sweden-accession")).ok
+    await reader.read_due()
+    review = await run("review sweden-accession")
+    assert review.ok
+    shown = "\n".join(line for item in review.items for line in (item.title, *item.lines))
+    assert "matched 'Ungarns' -> Hungary" in shown, shown
+    assert await declarations(core) == 0
+    first = (await pending(core))[0]
+    refused = await run(f"confirm {first.id}", actor=READER)
+    assert not refused.ok and await declarations(core) == 0
+    confirmed = await run(f"confirm {first.id}")
+    assert confirmed.ok, confirmed
+    assert await declarations(core) == 1
+    position = await run("position HU sweden-accession")
+    assert "nord.example.net/2024/02/26/ungarn-schweden" in str(position.data), position.data

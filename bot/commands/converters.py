@@ -85,7 +85,7 @@ def convert(param: Param, value: object, today: date) -> Any:
     if kind is ParamKind.USER:
         return parse_user(text)
     if kind is ParamKind.URL:
-        return parse_url(text)
+        return parse_url(text, param.shown if param.positional else param.name)
     if kind is ParamKind.RULE:
         return Rule.parse(text)
     return text

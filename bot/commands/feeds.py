@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.commands.context import Context
-from bot.commands.converters import parse_url
 from bot.commands.params import TRACKER_OPT
 from bot.commands.spec import Command, NoArgs, Param, ParamKind
 from bot.domain import TrackerStatus
@@ -33,7 +32,7 @@ class AddFeedArgs:
 
 def add_feed(ctx: Context, args: AddFeedArgs) -> Reply:
     feeds = _feeds(ctx)
-    url = parse_url(args.url, "URL")
+    url = args.url  # checked by the URL parameter: a full http(s) address
     tracker = ctx.tracker(args.tracker)
     if tracker.status is not TrackerStatus.OPEN:
         raise UserError(
@@ -94,12 +93,11 @@ FEEDS_ADD = Command(
     params=(
         Param(
             "url",
-            ParamKind.TEXT,
+            ParamKind.URL,
             "The feed's address (http or https).",
             required=True,
             positional=True,
             metavar="URL",
-            max_length=2000,
         ),
         TRACKER_OPT,
         Param(

@@ -238,6 +238,7 @@ class FeedReader:
 
 async def start_feeds(core: Core, alerts: AlertScheduler) -> FeedReader:
     """The feeds job of `tallybot run`, on the alert scheduler."""
-    reader = FeedReader(core.store, core.dispatcher.clock)
+    policy = FetchPolicy(allow_private=core.settings.feeds_private)
+    reader = FeedReader(core.store, core.dispatcher.clock, policy)
     alerts.every(FEEDS_JOB, CHECK_EVERY, reader.read_due)
     return reader

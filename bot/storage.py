@@ -289,6 +289,10 @@ class Feeds(Protocol):
         ...
 
     def mark_seen(self, feed_id: int, keys: list[str], now: datetime) -> None: ...
+    def forget_seen(self, feed_id: int, keep: list[str], before: datetime) -> int:
+        """Drop the feed's seen items marked before `before` except `keep` (those still in the
+        document): the table does not grow for ever. Returns how many were dropped."""
+        ...
 
 
 class Suggestions(Protocol):

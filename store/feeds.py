@@ -176,3 +176,19 @@ class FeedRepository:
                 "ON CONFLICT DO NOTHING",
                 [feed_id, key, utc_text(now)],
             )
+
+    def forget_seen(self, feed_id: int, keep: list[str], before: datetime) -> int:
+        old = [
+            r[0]
+            for r in self.db.execute(
+                "SELECT item_key FROM feed_items_seen WHERE feed_id = ? AND seen_at < ?",
+                [feed_id, utc_text(before)],
+            )
+        ]
+        kept = set(keep)
+        gone = [k for k in old if k not in kept]
+        for key in gone:
+            self.db.execute(
+                "DELETE FROM feed_items_seen WHERE feed_id = ? AND item_key = ?", [feed_id, key]
+            )
+        return len(gone)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from bot.domain import TrackerStatus
 from bot.errors import UserError
@@ -20,6 +20,9 @@ from bot.suggestions.propose import propose
 log = logging.getLogger(__name__)
 
 MAX_ERROR = 300
+FORGET_AFTER = timedelta(days=90)
+"""Seen items no longer in the feed are forgotten after this long (feeds drop old items long
+before; one that came back after that would be suggested again, and merge if still pending)."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,7 @@ def _suggest(
                     skipped += 1
                     log.info("feed %s: item %s not suggested: %s", feed.id, item.key, exc)
     tx.feeds.mark_seen(feed.id, [item.key for item in new], now)
+    tx.feeds.forget_seen(feed.id, keys, now - FORGET_AFTER)
     status = f"200: {_count(len(new), 'new item')}, {_count(suggested, 'suggestion')}"
     if tracker.status is not TrackerStatus.OPEN:
         status += f" ({tracker.slug} is {tracker.status})"

@@ -84,6 +84,10 @@ def test_feeds_add_read_fail_seen_and_remove(store: Store) -> None:
         tx.feeds.mark_seen(feed_id, ["a"], NOW)  # seen twice: no error
         assert tx.feeds.unseen(feed_id, ["a", "b"]) == ["b"]
         assert tx.feeds.due_feeds(NOW, 10) == []
+        tx.feeds.mark_seen(feed_id, ["c"], NOW)
+        later = NOW + timedelta(days=100)
+        assert tx.feeds.forget_seen(feed_id, ["c"], later - timedelta(days=90)) == 1
+        assert tx.feeds.unseen(feed_id, ["a", "c"]) == ["a"]
 
     store.run_blocking(read)
 

@@ -46,7 +46,7 @@ def add_feed(ctx: Context, args: AddFeedArgs) -> Reply:
             "first (/tally feeds list)."
         )
     body = ctx.body(tracker)
-    about = [*candidate_spellings(tracker, ctx.today)]
+    about = [*candidate_spellings(tracker)]
     if tracker.subject:
         about.append(body.get(tracker.subject).name)
     about += [f'"{k}"' for k in keywords]

@@ -15,6 +15,7 @@ one line: "matched 'Ungarn' -> Hungary; 'Rutte' -> Mark Rutte; 'unterstützt' ->
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -327,7 +328,7 @@ def find_terms(
     ]
 
 
-def candidate_spellings(tracker: Tracker, day: date) -> dict[str, list[str]]:
+def candidate_spellings(tracker: Tracker) -> dict[str, list[str]]:
     """A candidate by full name or surname ('Mark Rutte', 'Rutte'); withdrawn ones too: news
     of a withdrawal names them."""
     spellings: dict[str, list[str]] = {}
@@ -444,7 +445,7 @@ def read_item(
     words = words_of([title, summary])
     eligible = [m for m in body.members if m.is_member_on(day) and m.code != tracker.subject]
     members = find_members(words, eligible)
-    about = _about(words, tracker, body, keywords, day)
+    about = _about(words, tracker, body, keywords)
     if not members:
         return ItemReading((), f"names no member of {body.in_sentence}")
     if not about:
@@ -456,7 +457,7 @@ def read_item(
     cues = [c for c in all_cues if c.sentence == sentence]
     actors, cue = _actors(words, here, cues)
     stance = _stance(cues) if cue is not None else None
-    target = _target(words, tracker, sentence, cue, day)
+    target = _target(words, tracker, sentence, cue)
     suggestions = []
     chosen: dict[str, MemberFound] = {}
     for found in actors:
@@ -486,11 +487,11 @@ def _unique(parts: list[str]) -> list[str]:
 
 
 def _about(
-    words: Sequence[Word], tracker: Tracker, body: Body, keywords: Sequence[str], day: date
+    words: Sequence[Word], tracker: Tracker, body: Body, keywords: Sequence[str]
 ) -> list[TermFound]:
     """What makes the item about the tracker: a candidate, the subject (an applicant), a
     keyword, or two words of the tracker's title. Empty: it is not about it."""
-    strong = find_terms(words, candidate_spellings(tracker, day), fuzzy=True)
+    strong = find_terms(words, candidate_spellings(tracker), fuzzy=True)
     if tracker.subject:
         subject = next((m for m in body.members if m.code == tracker.subject), None)
         if subject is not None:
@@ -498,12 +499,17 @@ def _about(
                 TermFound(f.start, f.end, f.said, f.sentence, f"{subject.name} (subject)")
                 for f in find_members(words, [subject])
             ]
-    strong += find_terms(words, {k: [k] for k in keywords if k.strip()})
+    strong += [
+        dataclasses.replace(f, term=f"keyword '{f.term}'")
+        for f in find_terms(words, {k: [k] for k in keywords if k.strip()})
+    ]
     if strong:
         return _first_of_each(strong)
     wanted = title_words(tracker.title)
     hits = _first_of_each(find_terms(words, {w: [w] for w in wanted}))
-    return hits if len(hits) >= min(2, len(wanted)) and hits else []
+    if not hits or len(hits) < min(2, len(wanted)):
+        return []
+    return [dataclasses.replace(f, term=f"title word '{f.term}'") for f in hits]
 
 
 def _first_of_each(found: list[TermFound]) -> list[TermFound]:
@@ -558,7 +564,7 @@ def _stance(cues: list[Cue]) -> Stance | None:
 
 
 def _target(
-    words: Sequence[Word], tracker: Tracker, sentence: int, cue: Cue | None, day: date
+    words: Sequence[Word], tracker: Tracker, sentence: int, cue: Cue | None
 ) -> TermFound | None:
     """The candidate (selection) or stage (approval) the item names for the position: in the
     deciding sentence, else the only one the item names. Of several stages the latest in the
@@ -571,7 +577,7 @@ def _target(
             return None
         order = {stage: i for i, stage in enumerate(tracker.stages)}
         return max(here, key=lambda f: order.get(f.term, -1))
-    found = find_terms(words, candidate_spellings(tracker, day), fuzzy=True)
+    found = find_terms(words, candidate_spellings(tracker), fuzzy=True)
     here = [f for f in found if f.sentence == sentence]
     if len({f.term for f in here}) == 1:
         return here[0]

@@ -217,19 +217,32 @@ class FeedReader:
         return list(await asyncio.gather(*(one(feed) for feed in due)))
 
     async def read(self, feed: Feed) -> str:
-        """Read one feed now; its status (as `feeds list` shows it) or its error."""
+        """Read one feed now; its status (as `feeds list` shows it) or its error. Any failure,
+        expected or not, is noted on the feed and backs it off: one bad feed never stops the
+        others or comes back every minute."""
         session = await self.session()
         try:
             fetched = await fetch(session, feed, self.policy)
         except FeedError as exc:
             error = str(exc)
+        except Exception as exc:
+            log.exception("feed %s (%s): reading failed", feed.id, feed.url)
+            error = f"unexpected error while reading: {type(exc).__name__}"
+        else:
             now = self.clock()
-            await self.store.run(lambda tx: note_failure(tx, feed.id, error, now))
-            log.info("feed %s (%s): %s", feed.id, feed.url, error)
-            return f"error: {error}"
+            try:
+                intake: Intake | None = await self.store.run(
+                    lambda tx: take_in(tx, feed.id, fetched, now)
+                )
+            except Exception as exc:
+                log.exception("feed %s (%s): recording the read failed", feed.id, feed.url)
+                error = f"unexpected error while recording: {type(exc).__name__}"
+            else:
+                return intake.status if intake else "removed"
         now = self.clock()
-        intake: Intake | None = await self.store.run(lambda tx: take_in(tx, feed.id, fetched, now))
-        return intake.status if intake else "removed"
+        await self.store.run(lambda tx: note_failure(tx, feed.id, error, now))
+        log.info("feed %s (%s): %s", feed.id, feed.url, error)
+        return f"error: {error}"
 
     async def close(self) -> None:
         if self._session is not None:

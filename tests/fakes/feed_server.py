@@ -5,6 +5,7 @@ request's headers kept so tests can see what the reader sent."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,7 @@ class FeedServer:
     seen: list[Seen] = field(default_factory=list)
     port: int = 0
     _runner: web.AppRunner | None = None
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -42,6 +44,7 @@ class FeedServer:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_get("/endless", self._endless)
+        app.router.add_get("/slow", self._slow)
         app.router.add_get("/{name:.*}", self._serve)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -52,6 +55,7 @@ class FeedServer:
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
+        self._stopping.set()  # a slow answer still pending gives up
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -85,6 +89,13 @@ class FeedServer:
         except (ConnectionResetError, asyncio.CancelledError):
             pass
         return response
+
+    async def _slow(self, request: web.Request) -> web.StreamResponse:
+        """A server that accepts the request and does not answer in time."""
+        self._note(request, web.Response(status=200))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=30)
+        return web.Response(status=200, text="too late")
 
     def _note(self, request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
         self.seen.append(Seen(request.path, dict(request.headers), response.status))

@@ -210,9 +210,10 @@ async def test_malformed_huge_and_non_feeds(
     server.routes["/broken.rss"] = "malformed.rss"
     server.routes["/page"] = "not_a_feed.html"
     server.routes["/huge.rss"] = "huge.rss"
-    for path in ("/broken.rss", "/page", "/huge.rss", "/endless"):
+    for path in ("/broken.rss", "/page", "/huge.rss", "/endless", "/slow"):
         assert (await run(f"feeds add {server.url(path)}")).ok
-    small = FeedReader(core.store, clock, FetchPolicy(allow_private=True, max_bytes=50_000))
+    policy = FetchPolicy(allow_private=True, max_bytes=50_000, timeout=0.5)
+    small = FeedReader(core.store, clock, policy)
     try:
         results = dict(await small.read_due())
     finally:
@@ -223,9 +224,10 @@ async def test_malformed_huge_and_non_feeds(
     )
     assert results[3] == "error: larger than the limit of 50,000 bytes: refused"
     assert results[4] == "error: larger than the limit of 50,000 bytes: refused"  # streamed
+    assert results[5] == "error: no complete answer within 0.5 s"
     assert [(s.member, s.stance) for s in await pending(core)] == [("PL", Stance.SUPPORT)]
     listing = (await run("feeds list")).data["feeds"]
-    assert [f["failures"] for f in listing] == [0, 1, 1, 1]
+    assert [f["failures"] for f in listing] == [0, 1, 1, 1, 1]
 
 
 async def test_private_addresses_are_refused_unless_allowed(

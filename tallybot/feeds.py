@@ -249,8 +249,13 @@ class FeedReader:
             await self._session.close()
 
 
+def feeds_summary(read: list[tuple[int, str]]) -> str:
+    """One line for `tallybot dispatch --once`: 'feeds read: 2 (feed 1: 200: ...; ...)'."""
+    return f"feeds read: {len(read)} (" + "; ".join(f"feed {i}: {s}" for i, s in read) + ")"
+
+
 async def start_feeds(core: Core, alerts: AlertScheduler) -> FeedReader:
-    """The feeds job of `tallybot run`, on the alert scheduler."""
+    """The feeds job of `tallybot run` and `tallybot dispatch`, on the alert scheduler."""
     policy = FetchPolicy(allow_private=core.settings.feeds_private)
     reader = FeedReader(core.store, core.dispatcher.clock, policy)
     alerts.every(FEEDS_JOB, CHECK_EVERY, reader.read_due)

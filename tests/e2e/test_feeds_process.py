@@ -72,3 +72,29 @@ async def test_the_running_bot_reads_its_feeds(tmp_path: Path) -> None:
         assert request.headers["User-Agent"].startswith("tallybot-feeds/")
     finally:
         await site.stop()
+
+
+async def test_dispatch_once_reads_due_feeds_before_delivering(tmp_path: Path) -> None:
+    """A cron deployment (`tallybot dispatch --once` beside `tallybot exec`) reads feeds too."""
+    site = FeedServer()
+    await site.start()
+    db = tmp_path / "tally.db"
+    try:
+        site.routes["/sg.rss"] = "sg_news.rss"
+        core = open_core(Settings(db_path=db))
+        try:
+            assert (await core.dispatcher.run_text(SG, OPERATOR)).ok
+            assert (await core.dispatcher.run_text(f"feeds add {site.url('/sg.rss')}", OPERATOR)).ok
+        finally:
+            core.close()
+        env = isolated_env(db, TALLYBOT_FEEDS_PRIVATE="1")
+        once = await spawn_tallybot(env, "dispatch", "--once")
+        async with asyncio.timeout(WAIT_SECONDS):
+            out, err = await once.communicate()
+        assert once.returncode == 0, out.decode() + err.decode()
+        lines = out.decode().splitlines()
+        assert lines[0].startswith("alerts sent: ")
+        assert lines[1] == "feeds read: 1 (feed 1: 200: 4 new items, 3 suggestions)"
+        assert _read(db, "SELECT count(*) FROM suggestions WHERE status = 'pending'") == [(3,)]
+    finally:
+        await site.stop()

@@ -318,3 +318,21 @@ async def test_a_feed_suggestion_is_recorded_only_by_a_moderators_confirm(
     assert await declarations(core) == 1
     position = await run("position HU sweden-accession")
     assert "nord.example.net/2024/02/26/ungarn-schweden" in str(position.data), position.data
+
+
+async def test_a_community_sees_and_removes_only_its_own_feeds(
+    run: Callable[..., Any], server: FeedServer
+) -> None:
+    from bot.commands.context import Actor
+
+    a = Actor("slack", "TA", "UA", "ann", platform_moderator=True, channel="C1")
+    b = Actor("slack", "TB", "UB", "bob", platform_moderator=True, channel="C2")
+    assert (await run(SG, actor=b)).ok
+    assert (await run(f"feeds add {server.url('/b.rss')}", actor=b)).ok
+    assert (await run("feeds list", actor=a)).data == {"feeds": []}
+    refused = await run("feeds remove 1", actor=a)
+    assert not refused.ok and refused.title.endswith(
+        "No feed '1' here: /tally feeds list shows their ids."
+    )
+    assert not (await run(f"feeds add {server.url('/a.rss')} tracker=nato-sg-2024", actor=a)).ok
+    assert [f["id"] for f in (await run("feeds list", actor=b)).data["feeds"]] == [1]

@@ -62,6 +62,7 @@ async def run_bot(settings: Settings) -> int:
         try:
             await _until_done_or_signalled(running)
         finally:
+            await core.dispatcher.settle()  # suggesters' notices go out before the clients close
             await alerts.stop()  # in-flight alerts finish before the clients close
             for service in services:
                 await service.stop()

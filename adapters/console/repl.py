@@ -98,6 +98,7 @@ async def run_console(core: Core, actor: Actor) -> None:
             print(saved_lines(save_attachments(reply, Path.cwd())))
         if reply.items:
             await review_prompts(core, actor, reply, ask)
+    await core.dispatcher.settle()  # a suggester's notice printed before the console ends
     if readline is not None:
         with contextlib.suppress(OSError):
             readline.write_history_file(HISTORY_FILE)

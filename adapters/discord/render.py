@@ -20,6 +20,10 @@ FIELD_VALUE_LIMIT = 1024
 FOOTER_LIMIT = 2048
 TOTAL_LIMIT = 6000
 
+ITEMS_ROOM = 3500
+"""Characters the entries of one reply (the review queue's five) share."""
+ITEM_NAME_LIMIT = 200
+
 NO_MENTIONS = discord.AllowedMentions.none()
 BUILT_LIMIT = 64
 """Embeds kept for replies served again (the core keeps read replies until a commit)."""
@@ -62,10 +66,12 @@ def _build(reply: Reply) -> discord.Embed:
         )
         for field in reply.fields
     ]
+    # Entries share what the embed holds, so every one shows beside its buttons.
+    room = min(FIELD_VALUE_LIMIT, ITEMS_ROOM // max(len(reply.items), 1))
     fields += [
         (
-            clip(neutral(item.title), FIELD_NAME_LIMIT),
-            _fit([neutral(line) for line in item.lines], FIELD_VALUE_LIMIT, "\n") or "—",
+            clip(neutral(item.title), ITEM_NAME_LIMIT),
+            _fit([neutral(line) for line in item.lines], room, "\n") or "—",
             False,
         )
         for item in reply.items

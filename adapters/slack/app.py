@@ -207,8 +207,9 @@ class TallyCommands:
         if reply.visibility is Visibility.PUBLIC:
             await respond(response_type="in_channel", **render(reply).payload())
             return
-        # An answer with buttons of its own (the review queue) is the moderator's, never shared.
-        shareable = reply.ok and not reply.items
+        # Only reads are shared: not an answer with buttons of its own (the review queue, the
+        # moderator's), nor the private answer of a write (a suggestion sent).
+        shareable = reply.ok and not reply.items and not self._writes(text)
         value = share_value(self.shares.put(reply), text) if shareable else None
         if reply.attachments:
             # Slack shows a file to the whole channel or to no one: a private read keeps its
@@ -217,6 +218,12 @@ class TallyCommands:
             note = f"Share in channel to post {names} here: Slack files are seen by the channel."
             reply = dataclasses.replace(reply, context=(*reply.context, note))
         await respond(response_type="ephemeral", **render(reply, share_value=value).payload())
+
+    def _writes(self, text: str) -> bool:
+        try:
+            return self.core.dispatcher.parse(text).command.writes
+        except UserError:
+            return False
 
     async def share(
         self, body: Mapping[str, Any], respond: Respond, client: AsyncWebClient

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -58,6 +59,12 @@ class Dispatcher:
         """Suggestions per person per hour and how long one waits (settings)."""
         self.messengers: dict[str, Messenger] = {}
         """Per platform, who tells a person something directly (a suggester the outcome)."""
+        self._telling: set[asyncio.Task[None]] = set()
+
+    async def settle(self) -> None:
+        """Wait for the notices still being sent (before stopping; tests)."""
+        while self._telling:
+            await asyncio.gather(*list(self._telling), return_exceptions=True)
 
     def command(self, key: str) -> Command[Any]:
         return next(c for c in self.commands if c.key == key)
@@ -147,8 +154,8 @@ class Dispatcher:
             return reply, events, _tracker_id(records, reply) if key is not None else None
 
         try:
-            # Only moderators' commands change the record: they take the write lock up front and
-            # wait their turn; everyone else's are reads that never wait for a writer.
+            # Only moderators' commands (and suggestions) write: they take the write lock up
+            # front and wait their turn; everyone else's are reads that never wait for a writer.
             reply, events, tracker_id = await self.store.run(work, write=command.writes)
         except UserError as exc:
             return Reply.error(exc.message)
@@ -160,8 +167,10 @@ class Dispatcher:
             cache.forget(events)
         if events:
             await self._notify(events)
-        if reply.notices:
-            await self._tell(reply)
+        if reply.notices:  # told after the answer, never holding it up
+            task = asyncio.ensure_future(self._tell(reply))
+            self._telling.add(task)
+            task.add_done_callback(self._telling.discard)
         if reply.drawings:
             # Imported here: the picture worker (and asyncio, threads) only when a reply draws.
             from bot.pictures.worker import draw_attachments
@@ -243,7 +252,7 @@ class Dispatcher:
             if not command.channel_managers:
                 raise PermissionDenied(
                     "Only moderators can do that: "
-                    f"/tally {command.name} changes the record. Ask a moderator, "
+                    f"/tally {command.name} {command.why_moderators}. Ask a moderator, "
                     "or an admin to add you with /tally moderator add."
                 )
         guard = (

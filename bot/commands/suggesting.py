@@ -12,13 +12,13 @@ from datetime import date
 from typing import Any
 
 from bot.commands.context import Context
-from bot.commands.params import DATE, QUOTE, SPEAKER, TRACKER_OPT, TRACKER_POS
+from bot.commands.params import DATE, QUOTE, SPEAKER, TRACKER_OPT
 from bot.commands.recording import DECLARE, DeclareArgs, declare
 from bot.commands.spec import Command, Param, ParamKind
 from bot.domain import Stance, Tracker, TrackerKind
 from bot.errors import NotFound, UserError
 from bot.presentation import SUGGESTED_CREDIT, describe_stance
-from bot.replies import Action, ActionStyle, Colour, Item, Notice, Reply, Visibility
+from bot.replies import Action, ActionStyle, Colour, Item, Notice, Reply, Visibility, clip
 from bot.suggestions.actions import Verb, button_id
 from bot.suggestions.model import (
     FEED_PREFIX,
@@ -173,10 +173,16 @@ REVIEW = Command(
     path=("review",),
     summary="Suggestions waiting for a moderator, oldest first, with Confirm / Edit / Reject.",
     handler=review,
+    why_moderators="decides what is recorded",
     args=ReviewArgs,
     moderator_only=True,
     params=(
-        TRACKER_POS,
+        Param(
+            "tracker",
+            ParamKind.TRACKER,
+            "Only this tracker's suggestions (default: every tracker's).",
+            positional=True,
+        ),
         Param(
             "id",
             ParamKind.INTEGER,
@@ -258,7 +264,7 @@ def confirm(ctx: Context, args: ConfirmArgs) -> Reply:
             f'{moderator}. Undo a mistake: /tally retract {declaration["id"]} reason="..."',
         ),
         data={**declared.data, "suggestion": suggestion.id},
-        notices=tuple(Notice(p, notice) for p in people),
+        notices=tuple(Notice(p, notice) for p in _others(people, ctx)),
     )
 
 
@@ -267,6 +273,7 @@ CONFIRM = Command(
     summary="Record a suggestion as a declaration (optionally changed first); its suggester "
     "is credited and told.",
     handler=confirm,
+    why_moderators="decides what is recorded",
     args=ConfirmArgs,
     moderator_only=True,
     params=(
@@ -293,9 +300,9 @@ CONFIRM = Command(
             "A different candidate or stage (none: without one).",
             metavar="CANDIDATE|STAGE",
         ),
-        DATE,
-        QUOTE,
-        SPEAKER,
+        dataclasses.replace(DATE, help="A different date than suggested (YYYY-MM-DD)."),
+        dataclasses.replace(QUOTE, help="A different quote (none: without one)."),
+        dataclasses.replace(SPEAKER, help="A different speaker (none: without one)."),
         Param("source", ParamKind.URL, "A different source (http(s) URL).", metavar="URL"),
     ),
     examples=("/tally confirm 12", '/tally confirm 12 stance=oppose quote="We will not"'),
@@ -328,7 +335,7 @@ def reject(ctx: Context, args: RejectArgs) -> Reply:
         lines=(f"Reason: {reason}" if reason else "No reason given.",),
         context=("Nothing was recorded; the suggester is told.",),
         data={"suggestion": suggestion.id, "status": "rejected", "reason": reason},
-        notices=tuple(Notice(p, notice) for p in _suggesters(suggestion)),
+        notices=tuple(Notice(p, notice) for p in _others(_suggesters(suggestion), ctx)),
     )
 
 
@@ -336,6 +343,7 @@ REJECT = Command(
     path=("reject",),
     summary="Turn down a suggestion (nothing is recorded); its suggester is told why.",
     handler=reject,
+    why_moderators="decides what is recorded",
     args=RejectArgs,
     moderator_only=True,
     params=(
@@ -433,7 +441,7 @@ def _decided_line(ctx: Context, s: Suggestion, trackers: dict[int, Tracker]) -> 
     if s.status is SuggestionStatus.CONFIRMED:
         return f"#{s.id} confirmed by {by} (#{s.declaration_id})"
     if s.status is SuggestionStatus.REJECTED:
-        return f"#{s.id} rejected by {by}" + (f": {s.reason}" if s.reason else "")
+        return f"#{s.id} rejected by {by}" + (f": {clip(s.reason, 100)}" if s.reason else "")
     return f"#{s.id} expired {s.expires_at:%Y-%m-%d}"
 
 
@@ -462,6 +470,12 @@ def _suggesters(s: Suggestion) -> tuple[str, ...]:
         if not ref.startswith(FEED_PREFIX):
             seen.setdefault(person_key(ref), ref)
     return tuple(seen.values())
+
+
+def _others(people: tuple[str, ...], ctx: Context) -> tuple[str, ...]:
+    """Who to tell: not the moderator deciding (they see the answer already)."""
+    me = person_key(ctx.actor.ref)
+    return tuple(p for p in people if person_key(p) != me)
 
 
 def _names(refs: tuple[str, ...]) -> str:

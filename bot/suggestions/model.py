@@ -18,7 +18,7 @@ class SuggestionStatus(StrEnum):
 
 
 FEED_PREFIX = "feed:"
-"""`suggested_by` of a suggestion a news feed made: 'feed:<feed url>'."""
+"""`suggested_by` of a suggestion a news feed made: 'feed:<the feed's name or URL>'."""
 
 
 @dataclass(frozen=True)

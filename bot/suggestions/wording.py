@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.domain import Tracker
+from bot.errors import NotFound
 from bot.members import Body
 from bot.presentation import stance_text, who
 from bot.suggestions.model import FEED_PREFIX, Source, Suggestion
@@ -11,15 +12,24 @@ from bot.suggestions.model import FEED_PREFIX, Source, Suggestion
 def proposed_line(suggestion: Suggestion, tracker: Tracker, body: Body) -> str:
     """'🇭🇺 Hungary backs Mark Rutte'; a feed's item without a plain stance: '🇭🇺 Hungary:
     stance to pick (about Mark Rutte)'."""
-    member = body.get(suggestion.member)
+    label = member_label(suggestion.member, body)
     candidate = tracker.candidate_named(suggestion.candidate_id)
     if suggestion.stance is None:
         about = candidate.name if candidate else suggestion.stage
-        return f"{member.label}: stance to pick" + (f" (about {about})" if about else "")
+        return f"{label}: stance to pick" + (f" (about {about})" if about else "")
     text = stance_text(suggestion.stance, tracker, candidate)
     if suggestion.stage:
         text = f"approves ({suggestion.stage})"
-    return f"{member.label} {text}"
+    return f"{label} {text}"
+
+
+def member_label(code: str, body: Body) -> str:
+    """The member as the tally shows it; a code the body no longer has (its list was replaced,
+    the tracker moved to another body) is shown as such, and confirming it will say why not."""
+    try:
+        return body.get(code).label
+    except NotFound:
+        return f"{code} (not in {body.in_sentence} now)"
 
 
 def suggester_name(ref: str) -> str:

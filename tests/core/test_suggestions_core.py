@@ -13,7 +13,7 @@ from bot.app import Core
 from bot.commands.context import Actor
 from bot.domain import Stance
 from bot.errors import UserError
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from bot.storage import Transaction
 from bot.suggestions.model import NewSuggestion, ProposeResult, SuggestionRules, SuggestionStatus
 from bot.suggestions.propose import propose
@@ -177,3 +177,37 @@ async def test_suggestions_stay_in_their_community(demo: Core, clock: Clock) -> 
         "suggest SK support rutte source=https://example.org/sk", dm
     )
     assert "not in a direct message" in refused.title
+
+
+async def test_a_moderator_confirming_their_own_suggestion_is_not_told(demo: Core) -> None:
+    run = demo.dispatcher.run_text
+    assert (await run("suggest SK support rutte source=https://example.org/sk", OPERATOR)).ok
+    done = await run("confirm 1", OPERATOR)
+    assert done.ok and done.notices == ()
+
+
+def test_the_suggestion_settings() -> None:
+    assert Settings.from_env({}).suggestions == SuggestionRules(10, timedelta(days=14))
+    env = {"TALLYBOT_SUGGESTIONS_PER_HOUR": "3", "TALLYBOT_SUGGESTION_DAYS": "7"}
+    assert Settings.from_env(env).suggestions == SuggestionRules(3, timedelta(days=7))
+    with pytest.raises(SettingsError, match="TALLYBOT_SUGGESTION_DAYS=0 is not a limit"):
+        Settings.from_env({"TALLYBOT_SUGGESTION_DAYS": "0"})
+    with pytest.raises(SettingsError, match="TALLYBOT_SUGGESTIONS_PER_HOUR=many"):
+        Settings.from_env({"TALLYBOT_SUGGESTIONS_PER_HOUR": "many"})
+
+
+async def test_a_suggestion_whose_member_left_the_body_still_reads(
+    demo: Core, clock: Clock
+) -> None:
+    await _propose(demo, clock, member="AL")
+
+    def move(tx: Transaction) -> None:
+        tracker = tx.records.tracker_by_slug("nato-sg-2024")
+        assert tracker is not None
+        tx.records.update_tracker(tracker.id, {"body": "eu"})  # Albania is not in the EU
+
+    await demo.store.run(move)
+    queue = await demo.dispatcher.run_text("review", OPERATOR)
+    assert queue.ok and "AL (not in the EU Council now) backs Mark Rutte" in queue.items[0].title
+    refused = await demo.dispatcher.run_text("confirm 1", OPERATOR)
+    assert not refused.ok and "Albania is not a member of the EU Council" in refused.title

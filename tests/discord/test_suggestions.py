@@ -92,6 +92,7 @@ async def test_suggest_review_confirm_and_the_suggester_is_told(bot: Bot) -> Non
     assert not answer["data"].get("flags", 0) & EPHEMERAL  # a recorded change: in the channel
     assert answer["data"]["embeds"][0]["title"].startswith("Recorded #31: ")
     assert await declarations_of(bot.core, "HU") == before + 1
+    await bot.core.dispatcher.settle()  # told after the answer
     [told] = bot.fake.dm_messages(READER_ID)
     assert told.payload["embeds"][0]["title"].startswith("Your suggestion #1 was confirmed")
     assert told.payload["allowed_mentions"] == {"parse": []}
@@ -170,6 +171,7 @@ async def test_reject_with_a_reason_from_the_modal(bot: Bot) -> None:
     answer = bot.last_callback()["data"]
     assert answer["flags"] & EPHEMERAL
     assert answer["embeds"][0]["title"].startswith("Rejected suggestion #1")
+    await bot.core.dispatcher.settle()  # told after the answer
     [told] = bot.fake.dm_messages(READER_ID)
     assert "anonymous" in embed_text(told.payload["embeds"][0])
 
@@ -230,3 +232,18 @@ def _defaults(form: dict[str, Any]) -> dict[str, Any]:
         for item in row.get("components") or [row.get("component")]:
             found[item["custom_id"]] = item.get("value")
     return found
+
+
+async def test_a_full_queue_of_long_quotes_fits_one_message_with_every_entry(bot: Bot) -> None:
+    for member in ("HU", "SK", "TR", "RO", "HR", "BG"):
+        options = [o for o in SUGGEST_HU if o["name"] not in ("member", "quote")]
+        long_quote = f"{member} says: " + "we will decide in due course. " * 130  # ~4,000
+        await suggest(bot, [option("member", member), *options, option("quote", long_quote)])
+        assert bot.last_callback()["data"]["embeds"][0]["title"].startswith("Sent")
+    await bot.run(interaction(("review",), []))
+    queue = bot.last_callback()["data"]  # the fake refuses an embed over Discord's limits
+    [embed] = queue["embeds"]
+    names = [f["name"].split(" · ")[0].lstrip("\\") for f in embed["fields"]]
+    assert names == ["#1", "#2", "#3", "#4", "#5"]
+    assert len(queue["components"]) == 5
+    assert "Showing the oldest 5" in embed["description"]

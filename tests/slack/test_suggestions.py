@@ -71,6 +71,7 @@ async def test_suggest_review_confirm_credits_and_tells_the_suggester(
     sent = (await slack.command(SUGGEST_HU, user=ANN)).post
     assert sent.payload["response_type"] == "ephemeral"
     assert header(sent) == "ℹ️ Sent to the moderators: 🇭🇺\u00a0Hungary backs Mark Rutte"
+    assert buttons(sent) == {}  # a write's private answer has nothing to share
     assert len(await declarations(slack_core, "HU")) == before  # nothing recorded
 
     refused = (await slack.command("review", user=ANN)).post
@@ -260,3 +261,13 @@ async def test_a_moderators_channel_subscribed_to_suggestions_gets_each_new_one(
         slack_core.store, {"slack": sender}, slack_core.dispatcher.clock, policy
     ).run_once()
     assert len(slack.api.messages_in("C0MODS")) == 2  # and the change it recorded
+
+
+async def test_a_full_queue_of_long_quotes_stays_within_block_kit(slack: SlackHarness) -> None:
+    for member in ("HU", "SK", "TR", "RO", "HR", "BG"):
+        long_quote = f"{member} says: " + "we will decide in due course. " * 130  # ~4,000
+        text = f'suggest {member} support rutte source={SOURCE} quote="{long_quote}"'
+        assert "Sent to the moderators" in header((await slack.command(text, user=ANN)).post)
+    queue = (await slack.command("review", user=LISTED)).post  # the fake checks the limits
+    assert len(buttons(queue)) == 15
+    assert "Showing the oldest 5" in all_text(queue)

@@ -22,6 +22,8 @@ from typing import Any
 from urllib.parse import urljoin, urlparse
 
 import aiohttp
+from aiohttp.abc import ResolveResult
+from aiohttp.resolver import ThreadedResolver
 
 from bot.alerts.scheduler import AlertScheduler
 from bot.app import Core
@@ -97,6 +99,10 @@ async def fetch(session: aiohttp.ClientSession, feed: Feed, policy: FetchPolicy)
             raise FeedError(f"more than {MAX_REDIRECTS} redirects")
     except TimeoutError:
         raise FeedError(f"no complete answer within {policy.timeout:g} s") from None
+    except aiohttp.ClientConnectorError as exc:
+        if isinstance(exc.os_error, PrivateAddress):
+            raise FeedError(str(exc.os_error)) from None
+        raise FeedError(f"could not connect to {exc.host}: {exc.strerror or exc}") from None
     except aiohttp.ClientError as exc:
         raise FeedError(f"could not read it: {type(exc).__name__}: {exc}") from None
     fetched = await asyncio.to_thread(parse_document, body, url, content_type, policy.max_items)
@@ -121,23 +127,39 @@ async def _read_limited(response: aiohttp.ClientResponse, limit: int) -> bytes:
     return bytes(body)
 
 
+class PrivateAddress(OSError):
+    """A feed's host resolved to an address the bot must not reach."""
+
+
+class PublicOnlyResolver(ThreadedResolver):
+    """The connector's resolver, refusing hosts that resolve to loopback, private, link-local
+    or reserved addresses. The check is on the very addresses the connection then uses, so a
+    name that answers differently to a second lookup (DNS rebinding) gains nothing."""
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        found = await super().resolve(host, port, family)
+        for result in found:
+            if not ipaddress.ip_address(result["host"]).is_global:
+                raise PrivateAddress(f"{host} is a private or local address: refused")
+        return found
+
+
 async def check_address(url: str, policy: FetchPolicy) -> None:
-    """Refuse a scheme other than http(s), and (unless allowed) a host that resolves to a
-    loopback, private, link-local or reserved address."""
+    """Refuse a scheme other than http(s) and (unless allowed) a private IP written as such
+    (names are checked as they are resolved: PublicOnlyResolver)."""
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise FeedError(f"not an http(s) address: {url[:100]}")
     if policy.allow_private:
         return
-    loop = asyncio.get_running_loop()
     try:
-        infos = await loop.getaddrinfo(parsed.hostname, parsed.port, type=socket.SOCK_STREAM)
-    except OSError as exc:
-        raise FeedError(f"cannot resolve {parsed.hostname}: {exc.strerror or exc}") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise FeedError(f"{parsed.hostname} is a private or local address: refused")
+        address = ipaddress.ip_address(parsed.hostname)
+    except ValueError:
+        return  # a name: resolved and checked by the connector
+    if not address.is_global:
+        raise FeedError(f"{parsed.hostname} is a private or local address: refused")
 
 
 def parse_document(data: bytes, url: str, content_type: str, max_items: int) -> Fetched:
@@ -199,7 +221,10 @@ class FeedReader:
 
     async def session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession()
+            resolver = None if self.policy.allow_private else PublicOnlyResolver()
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(resolver=resolver, limit=self.policy.concurrency)
+            )
         return self._session
 
     async def read_due(self) -> list[tuple[int, str]]:

@@ -236,10 +236,13 @@ async def test_private_addresses_are_refused_unless_allowed(
     assert (await run(SG)).ok
     server.routes["/sg.rss"] = "sg_news.rss"
     assert (await run(f"feeds add {server.url('/sg.rss')}")).ok
+    by_name = server.url("/sg.rss").replace("127.0.0.1", "localhost")
+    assert (await run(f"feeds add {by_name}")).ok  # a name, checked as it is resolved
     strict = FeedReader(core.store, clock)
     try:
         assert await strict.read_due() == [
-            (1, "error: 127.0.0.1 is a private or local address: refused")
+            (1, "error: 127.0.0.1 is a private or local address: refused"),
+            (2, "error: localhost is a private or local address: refused"),
         ]
     finally:
         await strict.close()

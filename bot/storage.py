@@ -266,6 +266,13 @@ class Feeds(Protocol):
         """Feeds of every community whose next try has come, the longest waiting first."""
         ...
 
+    def claim_due(self, now: datetime, limit: int, hold_until: datetime) -> list[Feed]:
+        """The due feeds this caller may read: each is moved to `hold_until` by a conditional
+        update, so another process (or a second run) claiming at the same moment gets none of
+        them; the read then sets the real next try. A reader that dies leaves the feed to be
+        tried again after the hold."""
+        ...
+
     def record_read(
         self,
         feed_id: int,

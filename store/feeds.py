@@ -113,6 +113,18 @@ class FeedRepository:
         )
         return [_feed(r) for r in rows]
 
+    def claim_due(self, now: datetime, limit: int, hold_until: datetime) -> list[Feed]:
+        claimed = []
+        for feed in self.due_feeds(now, limit):
+            taken = self.db.execute(
+                "UPDATE feeds SET next_try_at = ? WHERE id = ? "
+                "AND (next_try_at IS NULL OR next_try_at <= ?)",
+                [utc_text(hold_until), feed.id, utc_text(now)],
+            )
+            if taken.rowcount == 1:
+                claimed.append(feed)
+        return claimed
+
     def record_read(
         self,
         feed_id: int,

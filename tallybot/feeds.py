@@ -17,7 +17,7 @@ import logging
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlparse
 
@@ -40,6 +40,9 @@ CHECK_EVERY = 60.0
 MAX_KEY = 500
 MAX_HEADER = 500
 MAX_REDIRECTS = 5
+HOLD_MARGIN = 60
+"""Seconds, beyond three timeouts, that a claimed feed is held for its reader (see
+Feeds.claim_due): every process of a deployment runs the job, each feed is read by one."""
 
 
 class FeedError(Exception):
@@ -230,9 +233,8 @@ class FeedReader:
     async def read_due(self) -> list[tuple[int, str]]:
         """Every feed whose time has come: (feed id, status or error) for each."""
         now = self.clock()
-        due = await self.store.run(
-            lambda tx: tx.feeds.due_feeds(now, self.policy.per_run), write=False
-        )
+        hold = now + timedelta(seconds=self.policy.timeout * 3 + HOLD_MARGIN)
+        due = await self.store.run(lambda tx: tx.feeds.claim_due(now, self.policy.per_run, hold))
         gate = asyncio.Semaphore(self.policy.concurrency)
 
         async def one(feed: Feed) -> tuple[int, str]:

@@ -102,15 +102,14 @@ class AlertScheduler:
             self._lock.release()
 
     def every(self, job_id: str, seconds: float, work: Callable[[], Awaitable[object]]) -> None:
-        """Another periodic job on this scheduler (the news feeds), started now: run only by
-        the process that delivers for this database, let finish by `stop` like delivery, and
-        an error logged without stopping the next run."""
+        """Another periodic job on this scheduler (the news feeds), started now and let finish
+        by `stop` like delivery; an error is logged and the next run comes anyway. It runs in
+        every process that runs a scheduler: `work` must be safe to run in several at once
+        (the feeds claim each feed in the database)."""
         if self.scheduler is None:
             raise RuntimeError("start the scheduler first")
 
         async def job() -> None:
-            if not self._owns_delivery():
-                return
             with self._tracked():
                 try:
                     await work()

@@ -339,3 +339,26 @@ async def test_a_community_sees_and_removes_only_its_own_feeds(
     )
     assert not (await run(f"feeds add {server.url('/a.rss')} tracker=nato-sg-2024", actor=a)).ok
     assert [f["id"] for f in (await run("feeds list", actor=b)).data["feeds"]] == [1]
+
+
+async def test_two_processes_read_a_due_feed_once(
+    core: Core, run: Callable[..., Any], clock: Clock, server: FeedServer, db_path: Any
+) -> None:
+    """Every process of a deployment runs the feeds job; each due feed is claimed by one."""
+    from bot.settings import Settings
+    from tallybot.wiring import open_core
+
+    assert (await run(SG)).ok
+    server.routes["/sg.rss"] = "sg_news.rss"
+    assert (await run(f"feeds add {server.url('/sg.rss')}")).ok
+    other = open_core(Settings(db_path=db_path), clock)  # its own connection to the file
+    first, second = FeedReader(core.store, clock, LOCAL), FeedReader(other.store, clock, LOCAL)
+    try:
+        results = await asyncio.gather(first.read_due(), second.read_due())
+    finally:
+        await first.close()
+        await second.close()
+        other.close()
+    assert sorted(results, key=len) == [[], [(1, "200: 4 new items, 3 suggestions")]]
+    assert len(server.requests("/sg.rss")) == 1
+    assert len(await pending(core)) == 3

@@ -67,8 +67,17 @@ def test_feeds_add_read_fail_seen_and_remove(store: Store) -> None:
     with pytest.raises(UserError, match="already read"):
         store.run_blocking(add)
 
+    def claim(tx: Transaction) -> list[int]:
+        return [f.id for f in tx.feeds.claim_due(NOW, 10, NOW + timedelta(minutes=2))]
+
+    assert store.run_blocking(claim) == [feed_id]
+    assert store.run_blocking(claim) == []  # held for its reader
+    late = NOW + timedelta(minutes=3)
+    assert store.run_blocking(
+        lambda tx: [f.id for f in tx.feeds.claim_due(late, 10, late + timedelta(minutes=2))]
+    ) == [feed_id]  # a reader that died: tried again after the hold
+
     def read(tx: Transaction) -> None:
-        assert [f.id for f in tx.feeds.due_feeds(NOW, 10)] == [feed_id]
         tx.feeds.record_read(
             feed_id,
             now=NOW,

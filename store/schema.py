@@ -558,7 +558,12 @@ def m011_feeds(db: Database) -> None:
     """News feeds (issue 13): each feed a community reads for a tracker, with what it needs to
     read politely (ETag, Last-Modified, errors in a row, next try), and the items it has seen.
     Shipped bodies already in the file take the shipped aliases (French and German names and
-    adjectives), which feed items are read with."""
+    adjectives), which feed items are read with.
+
+    On the two-engine migrations (a `Migration` handed to each step) this step reads:
+    `db.script(sqlite=FEEDS_DDL.format(id=SQLITE_ID), postgres=FEEDS_POSTGRES)`, then
+    `refresh_shipped_aliases(db.sqlite)` only when `db.sqlite` is set (a PostgreSQL database is
+    created from the first step and saves the shipped bodies with today's aliases)."""
     for statement in feeds_statements():
         db.execute(statement)
     refresh_shipped_aliases(db)

@@ -226,24 +226,35 @@ def confirm(ctx: Context, args: ConfirmArgs) -> Reply:
     by = _names(people) or _clean(suggester_name(first.suggested_by))
     credit = f"{SUGGESTED_CREDIT}{by}, confirmed by {_clean(moderator)}"
     credited = dataclasses.replace(ctx.actor, display_name=credit)
-    declared = declare(
-        dataclasses.replace(ctx, actor=credited),
-        DeclareArgs(
-            member=suggestion.member,
-            stance=stance,
-            target=_target(tracker, suggestion, stance, args),
-            tracker=tracker.slug,
-            made_on=args.made_on or suggestion.made_on,
-            source=args.source or first.url,
-            quote=_kept(args.quote, first.quote),
-            speaker=_kept(args.speaker, first.speaker),
-        ),
+    recorded = DeclareArgs(
+        member=suggestion.member,
+        stance=stance,
+        target=_target(tracker, suggestion, stance, args),
+        tracker=tracker.slug,
+        made_on=args.made_on or suggestion.made_on,
+        source=args.source or first.url,
+        quote=_kept(args.quote, first.quote),
+        speaker=_kept(args.speaker, first.speaker),
     )
+    declared = declare(dataclasses.replace(ctx, actor=credited), recorded)
     declaration = declared.data["declaration"]
     ctx.suggestions.link_declaration(suggestion.id, int(declaration["id"]))
-    edited = any(
-        v is not None
-        for v in (args.stance, args.target, args.made_on, args.quote, args.speaker, args.source)
+    # Edited: what was recorded differs from what was suggested (an Edit form sends every
+    # field, changed or not).
+    edited = (
+        declaration["stance"],
+        declaration["candidate"] or declaration["stage"],
+        declaration["date"],
+        declaration["source"],
+        declaration["quote"],
+        declaration["speaker"],
+    ) != (
+        str(suggestion.stance) if suggestion.stance else None,
+        _target_name(tracker, suggestion),
+        suggestion.made_on.isoformat(),
+        first.url,
+        first.quote,
+        first.speaker,
     )
     others = [f"Also reported: {source_line(s)}" for s in suggestion.sources[1:]]
     line = declared.title.split(": ", 1)[-1]
@@ -454,6 +465,11 @@ def _target(tracker: Tracker, s: Suggestion, stance: Stance, args: ConfirmArgs) 
         return s.stage if stance is Stance.SUPPORT else None
     candidate = tracker.candidate_named(s.candidate_id)
     return candidate.name if candidate and stance.names_candidate else None
+
+
+def _target_name(tracker: Tracker, s: Suggestion) -> str | None:
+    candidate = tracker.candidate_named(s.candidate_id)
+    return candidate.name if candidate else s.stage
 
 
 def _kept(edited: str | None, suggested: str | None) -> str | None:

@@ -211,3 +211,15 @@ async def test_a_suggestion_whose_member_left_the_body_still_reads(
     assert queue.ok and "AL (not in the EU Council now) backs Mark Rutte" in queue.items[0].title
     refused = await demo.dispatcher.run_text("confirm 1", OPERATOR)
     assert not refused.ok and "Albania is not a member of the EU Council" in refused.title
+
+
+async def test_an_edit_that_changes_nothing_is_not_called_edited(demo: Core, clock: Clock) -> None:
+    await _propose(demo, clock)
+    same = await demo.dispatcher.run_text(
+        'confirm 1 stance=support target=rutte date=2024-06-18 quote="We will support him"',
+        OPERATOR,
+    )
+    assert same.ok and "edited" not in same.context[0], same.context
+    await _propose(demo, clock, member="SK")
+    changed = await demo.dispatcher.run_text("confirm 2 speaker=Pellegrini", OPERATOR)
+    assert changed.ok and "(suggestion #2, edited)" in changed.context[0]

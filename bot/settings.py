@@ -281,6 +281,10 @@ class Settings:
     shared_community: str | None = None
     """TALLYBOT_SHARED_COMMUNITY: every new workspace and server joins this community instead
     of getting its own (a deployment run for one community; never for a public bot)."""
+    feeds_private: bool = False
+    """TALLYBOT_FEEDS_PRIVATE=1: news feeds may be read from loopback and private addresses
+    (an intranet's feeds; tests). Off by default: a moderator's URL must not reach the
+    machines beside the bot."""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -314,6 +318,7 @@ class Settings:
             suggestions=_suggestion_rules(get),
             shared_community=(get("TALLYBOT_SHARED_COMMUNITY") or "").lower() or None,
             alert_lease=_seconds("TALLYBOT_ALERT_LEASE", get("TALLYBOT_ALERT_LEASE"), 30.0),
+            feeds_private=(get("TALLYBOT_FEEDS_PRIVATE") or "").lower() in ("1", "true", "yes"),
         )
 
     @property

@@ -8,6 +8,7 @@ from functools import cached_property
 
 from bot.storage import Transaction
 from store.alerts import AlertRepository
+from store.feeds import FeedRepository
 from store.guards import GuardRepository
 from store.installations import InstallationRepository
 from store.repository import Repository
@@ -37,6 +38,12 @@ class StoreTransaction:
     @property
     def guards(self) -> GuardRepository:
         return GuardRepository(self.records.db)
+
+    @property
+    def feeds(self) -> FeedRepository:
+        """The news feeds a community reads and the items they have given, on the same
+        connection."""
+        return FeedRepository(self.records.db)
 
     @property
     def suggestions(self) -> SuggestionRepository:

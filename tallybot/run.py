@@ -32,6 +32,7 @@ from bot.app import Core
 from bot.health import HealthReport, HealthSource, health_report
 from bot.settings import Settings, SettingsError
 from tallybot.dispatch import start_alerts
+from tallybot.feeds import FeedReader, start_feeds
 from tallybot.wiring import open_core
 
 if TYPE_CHECKING:  # imported lazily below: a run loads only the platforms it starts
@@ -46,6 +47,7 @@ async def run_bot(settings: Settings) -> int:
         raise SettingsError(missing)
     core = open_core(settings)
     alerts = None
+    feeds: FeedReader | None = None
     try:
         services: list[SlackService | DiscordService | PagesService] = []
         platforms: list[SlackService | DiscordService] = []
@@ -64,10 +66,12 @@ async def run_bot(settings: Settings) -> int:
         if not platforms:
             log.info("no chat tokens set: starting the console on %s", settings.database_label)
             alerts = await start_alerts(core, [ConsoleSender()])
+            feeds = await start_feeds(core, alerts)
             await run_console(core, operator_actor())
             return 0
         services += platforms
         alerts = await start_alerts(core, [s.sender for s in platforms])
+        feeds = await start_feeds(core, alerts)
         services += await pages_beside(core, http_served, mount=health)
         log.info("running: %s", ", ".join(s.name for s in services))
         running = asyncio.ensure_future(asyncio.gather(*(s.wait() for s in services)))
@@ -87,7 +91,9 @@ async def run_bot(settings: Settings) -> int:
         return 0
     finally:
         if alerts is not None:
-            await alerts.stop()
+            await alerts.stop()  # the feeds job stops with it
+        if feeds is not None:
+            await feeds.close()
         core.close()
 
 

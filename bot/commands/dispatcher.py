@@ -253,6 +253,7 @@ class Dispatcher:
             writing=command.writes and not command.follows,
             suggestions_store=tx.suggestions,
             suggestion_rules=self.suggestion_rules,
+            feeds=tx.feeds,
         )
         if command.moderator_only and not _may_write(records, actor):
             if command.channel_managers and not actor.channel_manager:

@@ -67,6 +67,8 @@ LOCAL_WRITES = {
     "community-invite",
     "community-join",
     "community-leave",
+    "feeds-list",
+    "feeds-remove",
 }
 """Write commands that name no tracker and no declaration: they act in the actor's own
 community only (tested below). A new write command that names neither must be added here

@@ -37,6 +37,7 @@ SAMPLE_BY_NAME = {
     "candidate": "iohannis",
     "command": "declare",
     "changes": "HU support",
+    "feed": "1",
 }
 OPTIONAL_ALWAYS = {"candidates", "target", "title", "quote", "tracker"}
 """Optional in the spec, yet the sample needs them: a selection lists candidates, a

@@ -28,10 +28,13 @@ from tests.alerts.conftest import LITHUANIA, Run, slack_mod, until
 from tests.conftest import collect, isolated_env, spawn_tallybot
 from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlackApi
 
-pytestmark = pytest.mark.skipif(
-    not hasattr(resource, "prlimit") or sys.platform != "linux",
-    reason="needs prlimit (Linux) to free the 'disk' of a running process",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not hasattr(resource, "prlimit") or sys.platform != "linux",
+        reason="needs prlimit (Linux) to free the 'disk' of a running process",
+    ),
+    pytest.mark.sqlite_only,  # the SQLite WAL file meets a full disk
+]
 
 FULL_AT = 1024
 """Bytes any file of the dispatch process may reach: less than one WAL frame (4 KiB page)."""

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from bot.commands.context import Context
+from bot.commands.converters import parse_url
 from bot.commands.params import DATE, QUOTE, SPEAKER, TRACKER_OPT
 from bot.commands.recording import DECLARE, DeclareArgs, declare
 from bot.commands.spec import Command, Param, ParamKind
@@ -70,18 +71,29 @@ def suggest(ctx: Context, args: SuggestArgs) -> Reply:
         f"Suggestion #{suggestion.id} on {tracker.slug}. Nothing is recorded until a moderator "
         "confirms it; you will be told the outcome."
     ]
-    if result.merged:
+    if result.known_source:
+        offered = next(s for s in suggestion.sources if s.url == parse_url(args.source))
+        lines = [
+            f"Suggestion #{suggestion.id} on {tracker.slug} already has this source "
+            f"(offered by {suggester_name(offered.suggested_by)}): nothing was added. "
+            "Nothing is recorded until a moderator confirms it."
+        ]
+    elif result.merged:
         lines.insert(
             0,
             f"This was already suggested: your source joins suggestion #{suggestion.id} "
             f"({len(suggestion.sources)} sources).",
         )
     return Reply(
-        title=f"Sent to the moderators: {line}",
+        title=f"{'Already suggested' if result.known_source else 'Sent to the moderators'}: {line}",
         lines=tuple(lines),
         context=(f"Expires unless reviewed by {suggestion.expires_at:%Y-%m-%d}.",),
         visibility=Visibility.PRIVATE,
-        data={"suggestion": suggestion_data(suggestion, tracker), "merged": result.merged},
+        data={
+            "suggestion": suggestion_data(suggestion, tracker),
+            "merged": result.merged,
+            "known_source": result.known_source,
+        },
     )
 
 

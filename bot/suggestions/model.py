@@ -127,6 +127,9 @@ class ProposeResult:
     suggestion: Suggestion
     merged: bool
     """True: a pending suggestion of the same declaration took this one's source."""
+    known_source: bool = False
+    """With merged: that suggestion already had this source (same URL), so nothing was added
+    (the one who offered it first stays its suggester)."""
 
 
 def person_key(ref: str) -> str:

@@ -72,6 +72,8 @@ def submit(
     expires_at = now + rules.lifetime
     existing = suggestions.pending_like(proposal)
     if existing is not None:
+        if any(known.url == source.url for known in existing.sources):
+            return ProposeResult(existing, merged=True, known_source=True)
         merged = suggestions.add_source(existing.id, source, expires_at)
         return ProposeResult(merged, merged=True)
     suggestion = suggestions.add(proposal, source, expires_at)

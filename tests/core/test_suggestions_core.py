@@ -223,3 +223,21 @@ async def test_an_edit_that_changes_nothing_is_not_called_edited(demo: Core, clo
     await _propose(demo, clock, member="SK")
     changed = await demo.dispatcher.run_text("confirm 2 speaker=Pellegrini", OPERATOR)
     assert changed.ok and "(suggestion #2, edited)" in changed.context[0]
+
+
+async def test_a_source_already_offered_is_not_said_to_join(demo: Core) -> None:
+    """Offering a source the pending suggestion already has adds nothing: the answer says so
+    (not 'your source joins'), and the first to offer it stays its suggester."""
+    run = demo.dispatcher.run_text
+    url = "https://example.org/sk"
+    assert (await run(f"suggest SK support rutte source={url}", READER)).ok
+    bob = Actor("console", "local", "bob", "bob")
+    again = await run(f"suggest SK support rutte source={url}/", bob)  # another address: joins
+    assert "your source joins suggestion #1 (2 sources)" in again.lines[0]
+    same = await run(f"suggest SK support rutte source={url}", bob)
+    assert same.title.startswith("Already suggested: ")
+    assert same.lines == (
+        "Suggestion #1 on nato-sg-2024 already has this source (offered by Reader): nothing "
+        "was added. Nothing is recorded until a moderator confirms it.",
+    )
+    assert same.data["known_source"] and len(same.data["suggestion"]["sources"]) == 2

@@ -78,6 +78,8 @@ async def test_propose_refuses_like_a_declaration(demo: Core, clock: Clock) -> N
         await _propose(demo, clock, member="Austria")
     with pytest.raises(UserError, match="not a web address"):
         await _propose(demo, clock, source="example.org")
+    with pytest.raises(UserError, match="source is too long: 3,020 characters"):
+        await _propose(demo, clock, source="https://example.org/" + "a" * 3000)  # a feed's link
     with pytest.raises(UserError, match="leave out the candidate"):
         await _propose(demo, clock, stance=Stance.UNDECIDED)
     pending = await demo.store.run(lambda tx: tx.suggestions.count_pending(1), write=False)

@@ -4,6 +4,7 @@ decide makes a second decision fail."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -178,7 +179,18 @@ async def test_suggestions_stay_in_their_community(demo: Core, clock: Clock) -> 
     refused = await demo.dispatcher.run_text(
         "suggest SK support rutte source=https://example.org/sk", dm
     )
-    assert "not in a direct message" in refused.title
+    assert refused.title == (
+        "⚠️ /tally suggest goes to a community's moderators: run it in one of the community's "
+        "channels, not in a direct message."
+    )  # it changes no record
+    moderator_dm = Actor("console", "local", "operator", "Operator", platform_moderator=True)
+    moderator_dm = dataclasses.replace(moderator_dm, direct=True)
+    listed = await demo.dispatcher.run_text("feeds list", moderator_dm)
+    assert "feeds list shows the community's feeds and their errors: run it in a ch" in listed.title
+    for command in ("feeds list", "feeds add https://example.org/a.rss", "feeds remove 1"):
+        refused = await demo.dispatcher.run_text(command, READER)
+        assert "changes the record" not in refused.title, refused.title
+        assert f"/tally {command.split()[0]} {command.split()[1]} " in refused.title
 
 
 async def test_a_moderator_confirming_their_own_suggestion_is_not_told(demo: Core) -> None:

@@ -97,7 +97,8 @@ def subscribe(ctx: Context, args: SubscribeArgs) -> Reply:
 
 SUBSCRIBE = Command(
     path=("subscribe",),
-    summary="Send this channel alerts: every change, milestones only, or a daily digest.",
+    summary="Send this channel alerts: every change, milestones only, a daily digest, or new "
+    "suggestions.",
     handler=subscribe,
     args=SubscribeArgs,
     moderator_only=True,

@@ -255,3 +255,12 @@ async def test_a_source_already_offered_is_not_said_to_join(demo: Core) -> None:
         "was added. Nothing is recorded until a moderator confirms it.",
     )
     assert same.data["known_source"] and len(same.data["suggestion"]["sources"]) == 2
+
+
+def test_the_subscribe_summary_names_every_mode() -> None:
+    """The one-line help (the list, Discord's description) names each mode, suggestions too."""
+    from bot.alerts.model import Mode
+    from bot.commands.subscriptions import SUBSCRIBE
+
+    assert all(str(mode).rstrip("s") in SUBSCRIBE.summary for mode in Mode)
+    assert len(SUBSCRIBE.summary) <= 100  # Discord's limit for a description

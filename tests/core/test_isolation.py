@@ -336,3 +336,20 @@ async def test_two_communities_public_trackers_of_one_slug_each_have_their_own_a
     assert found[f"{B}/dup"] == ("B public", f"/t/{B}/dup")
     assert found["A by its address"] == found["dup"]
     assert found["nobody/dup"] is None
+
+
+async def test_a_followed_tracker_s_suggestions_stay_with_its_community(
+    worlds: tuple[World, World],
+) -> None:
+    """mode=suggestions on another community's public tracker would hand its unreviewed
+    suggestions (who suggested what) to outsiders: refused, nothing subscribed."""
+    with_b, _ = worlds
+    run = with_b.core.dispatcher.run_text
+    before = with_b.counts()
+    refused = await run(f"/tally subscribe {B}/open-b mode=suggestions", A_ADMIN)
+    assert refused.title == (
+        f"⚠️ mode=suggestions is for your community's own trackers: {B}/open-b's suggestions "
+        "go to its own moderators. Follow its changes with mode=every."
+    )
+    assert with_b.counts() == before
+    assert (await run("/tally subscribe open-b mode=suggestions", B_ADMIN)).ok

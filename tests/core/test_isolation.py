@@ -353,3 +353,36 @@ async def test_a_followed_tracker_s_suggestions_stay_with_its_community(
     )
     assert with_b.counts() == before
     assert (await run("/tally subscribe open-b mode=suggestions", B_ADMIN)).ok
+
+
+async def test_a_suggestions_subscription_of_another_community_hears_nothing(
+    worlds: tuple[World, World],
+) -> None:
+    """One made before subscribe refused it (written here straight to the store) gets no
+    suggestion alert: only changes, as a follower."""
+    from bot.alerts.channels import ChannelRef
+    from bot.alerts.model import Mode
+
+    with_b, _ = worlds
+
+    def follow_queue(tx: Any) -> None:
+        a = tx.records.community_of("slack", "TA")
+        open_b = tx.records.scoped(0).tracker_by_slug(f"{B}/open-b")
+        tx.alerts.subscribe(
+            ChannelRef("slack", "TA", "CA"),
+            open_b.id,
+            Mode.SUGGESTIONS,
+            None,
+            "UTC",
+            "slack:TA:UA (ann)",
+            with_b.core.dispatcher.clock(),
+            community_id=a.id,
+        )
+
+    await with_b.core.store.run(follow_queue)
+    before = with_b.counts()["alert_outbox"]
+    run = with_b.core.dispatcher.run_text
+    suggest = "/tally suggest FR oppose Berit tracker=open-b source=https://e.org/f"
+    sent = await run(suggest, B_ADMIN)
+    assert sent.ok, sent.title
+    assert with_b.counts()["alert_outbox"] == before

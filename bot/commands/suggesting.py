@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from bot.commands.context import Context
@@ -87,7 +87,7 @@ def suggest(ctx: Context, args: SuggestArgs) -> Reply:
     return Reply(
         title=f"{'Already suggested' if result.known_source else 'Sent to the moderators'}: {line}",
         lines=tuple(lines),
-        context=(f"Expires unless reviewed by {suggestion.expires_at:%Y-%m-%d}.",),
+        context=(f"Expires {_moment(suggestion.expires_at)} unless a moderator decides first.",),
         visibility=Visibility.PRIVATE,
         data={
             "suggestion": suggestion_data(suggestion, tracker),
@@ -446,7 +446,7 @@ def _item(ctx: Context, s: Suggestion, tracker: Tracker) -> Item:
     lines = [position, *(source_line(x) for x in s.sources)]
     if s.explanation:
         lines.append(f"Why: {s.explanation}")
-    lines.append(f"Expires {s.expires_at:%Y-%m-%d} unless decided.")
+    lines.append(f"Expires {_moment(s.expires_at)} unless decided.")
     confirm_style = ActionStyle.PRIMARY if s.stance else ActionStyle.DEFAULT
     return Item(
         title=f"#{s.id} · {tracker.slug} · {s.made_on} · {proposed_line(s, tracker, body)}",
@@ -466,6 +466,12 @@ def _decided_line(ctx: Context, s: Suggestion, trackers: dict[int, Tracker]) -> 
     if s.status is SuggestionStatus.REJECTED:
         return f"#{s.id} rejected by {by}" + (f": {clip(s.reason, 100)}" if s.reason else "")
     return f"#{s.id} expired {s.expires_at:%Y-%m-%d}"
+
+
+def _moment(when: datetime) -> str:
+    """To the minute: a suggestion expires at the time it was made, not at the day's end, so
+    'by 2026-12-09' would promise hours it does not have."""
+    return f"{when.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
 
 def _target(tracker: Tracker, s: Suggestion, stance: Stance, args: ConfirmArgs) -> str | None:

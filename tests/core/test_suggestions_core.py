@@ -131,7 +131,12 @@ async def test_an_expired_suggestion_leaves_the_queue_and_says_so(demo: Core, cl
     sent = await run(
         "suggest SK support rutte source=https://example.org/sk date=2024-04-18", READER
     )
-    assert sent.ok and sent.context == ("Expires unless reviewed by 2026-12-07.",)
+    expires = "Expires 2026-12-07 12:00 UTC unless a moderator decides first."
+    assert sent.ok and sent.context == (expires,)  # to the minute: not the whole day
+    assert (
+        "Expires 2026-12-07 12:00 UTC unless decided."
+        in (await run("review", OPERATOR)).items[0].lines
+    )
     clock.now += timedelta(days=14, seconds=1)
     late = await run("confirm 1", OPERATOR)
     assert late.title == (

@@ -238,12 +238,22 @@ def confirm(ctx: Context, args: ConfirmArgs) -> Reply:
     by = _names(people) or _clean(suggester_name(first.suggested_by))
     credit = f"{SUGGESTED_CREDIT}{by}, confirmed by {_clean(moderator)}"
     credited = dataclasses.replace(ctx.actor, display_name=credit)
+    target = _target(tracker, suggestion, stance, args)
+    made_on = args.made_on or suggestion.made_on
+    if tracker.kind is TrackerKind.SELECTION and stance.names_candidate and target is None:
+        active = tracker.active_candidates(made_on)
+        if len(active) != 1:  # declare's own question says 'after the stance': not here
+            names = ", ".join(c.name for c in active) or "none"
+            raise UserError(
+                f"Which candidate? Give one: /tally confirm {suggestion.id} stance={stance} "
+                f"target=NAME (the Edit form's candidate): {names}."
+            )
     recorded = DeclareArgs(
         member=suggestion.member,
         stance=stance,
-        target=_target(tracker, suggestion, stance, args),
+        target=target,
         tracker=tracker.slug,
-        made_on=args.made_on or suggestion.made_on,
+        made_on=made_on,
         source=args.source or first.url,
         quote=_kept(args.quote, first.quote),
         speaker=_kept(args.speaker, first.speaker),

@@ -269,3 +269,19 @@ def test_the_subscribe_summary_names_every_mode() -> None:
 
     assert all(str(mode).rstrip("s") in SUBSCRIBE.summary for mode in Mode)
     assert len(SUBSCRIBE.summary) <= 100  # Discord's limit for a description
+
+
+async def test_confirm_asks_for_a_candidate_in_its_own_terms(demo: Core) -> None:
+    """An 'undecided' suggestion confirmed as support needs a candidate: the answer names
+    confirm's target= (declare's 'name one after the stance' has no place here), and the
+    suggestion stays pending."""
+    run = demo.dispatcher.run_text
+    assert (await run("suggest TR undecided source=https://example.org/tr", READER)).ok
+    asked = await run("confirm 1 stance=support", OPERATOR)
+    assert asked.title == (
+        "⚠️ Which candidate? Give one: /tally confirm 1 stance=support target=NAME (the Edit "
+        "form's candidate): Mark Rutte, Klaus Iohannis."
+    )
+    assert (await run("review", OPERATOR)).data["pending"] == 1
+    done = await run("confirm 1 stance=support target=rutte", OPERATOR)
+    assert done.ok and "Türkiye backs Mark Rutte" in done.title

@@ -285,3 +285,21 @@ async def test_confirm_asks_for_a_candidate_in_its_own_terms(demo: Core) -> None
     assert (await run("review", OPERATOR)).data["pending"] == 1
     done = await run("confirm 1 stance=support target=rutte", OPERATOR)
     assert done.ok and "Türkiye backs Mark Rutte" in done.title
+
+
+async def test_a_display_name_with_parentheses_is_still_one_person(
+    demo: Core, clock: Clock
+) -> None:
+    """'Ann (Bob)' is a name, not the end of an id: the person is slack:T1:U1 whatever the
+    name, so renaming does not reset the hourly limit and the notice finds user U1."""
+    from bot.presentation import who
+    from bot.suggestions.model import person_key
+
+    assert person_key("slack:T1:U1 (Ann (Bob))") == "slack:T1:U1"
+    assert who("slack:T1:U1 (Ann (Bob))") == "Ann (Bob)"
+    assert who("slack:T1:U1 (Ann :))") == "Ann :)"
+    for n, member in enumerate(["HU", "SK", "RO"]):
+        name = f"slack:T1:U1 (Ann ({n}))"
+        await _propose(demo, clock, member=member, source=f"https://e.org/{n}", suggested_by=name)
+    with pytest.raises(UserError, match="3 suggestions in the last hour"):
+        await _propose(demo, clock, member="TR", suggested_by="slack:T1:U1 (Ann (new))")

@@ -379,3 +379,17 @@ async def test_a_feed_s_secret_never_shows_in_its_public_name(run: Callable[...,
     removed = await run("feeds remove 1")
     assert removed.title == "Feed 1 removed: https://news.example.org:8443/rss/nato"
     assert "S3CRET" not in removed.title and "pw" not in removed.title
+
+
+async def test_a_failing_feed_s_key_is_not_logged(
+    run: Callable[..., Any],
+    server: FeedServer,
+    reader: FeedReader,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    assert (await run(SG)).ok
+    server.failing["/down.rss"] = 503
+    assert (await run(f"feeds add {server.url('/down.rss')}?key=S3CRET")).ok
+    caplog.set_level("INFO")
+    assert await reader.read_due() == [(1, "error: HTTP 503 Service Unavailable")]
+    assert "/down.rss" in caplog.text and "S3CRET" not in caplog.text

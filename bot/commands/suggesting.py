@@ -84,6 +84,13 @@ def suggest(ctx: Context, args: SuggestArgs) -> Reply:
             f"This was already suggested: your source joins suggestion #{suggestion.id} "
             f"({len(suggestion.sources)} sources).",
         )
+    now = ctx.repo.positions(tracker, ctx.today).get(suggestion.member)
+    same = (suggestion.stance, suggestion.candidate_id, suggestion.stage)
+    if now is not None and (now.stance, now.candidate_id, now.stage) == same:
+        lines.append(
+            f"Already on record: {describe_stance(now, tracker)} since {now.made_on} "
+            f"(#{now.id}); a moderator may still add this report."
+        )
     return Reply(
         title=f"{'Already suggested' if result.known_source else 'Sent to the moderators'}: {line}",
         lines=tuple(lines),

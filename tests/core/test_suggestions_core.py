@@ -303,3 +303,16 @@ async def test_a_display_name_with_parentheses_is_still_one_person(
         await _propose(demo, clock, member=member, source=f"https://e.org/{n}", suggested_by=name)
     with pytest.raises(UserError, match="3 suggestions in the last hour"):
         await _propose(demo, clock, member="TR", suggested_by="slack:T1:U1 (Ann (new))")
+
+
+async def test_a_suggestion_of_the_position_on_record_says_so(demo: Core) -> None:
+    """Readers paste news the tracker already has: the answer tells them, and it is still sent
+    (a moderator may want the new report)."""
+    run = demo.dispatcher.run_text
+    sent = await run("suggest PL support rutte source=https://example.org/pl", READER)
+    assert sent.ok and sent.lines[-1] == (
+        "Already on record: backs Mark Rutte since 2024-04-02 (#21); a moderator may still add "
+        "this report."
+    )
+    other = await run("suggest PL oppose rutte source=https://example.org/pl2", READER)
+    assert not any("Already on record" in line for line in other.lines)

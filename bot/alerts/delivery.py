@@ -232,8 +232,16 @@ class Deliverer:
     async def _pump(self) -> None:
         try:
             await self._db(lambda alerts: alerts.adopt_channels())
+            heads = await self._db(lambda alerts: alerts.due_heads(), write=False)
         except Exception:
-            log.exception("adopting alert channels failed; the next sweep retries")
+            log.exception("reading the alert outbox at start failed; the next sweep retries")
+        else:
+            for platform in sorted({h.channel.platform for h in heads} - set(self.senders)):
+                log.warning(
+                    "alerts for %s are waiting: no sender for it in this process (another "
+                    "process with one delivers them)",
+                    platform,
+                )
         failures = 0
         while True:
             await self._wake.wait()

@@ -84,6 +84,8 @@ async def test_all_up_is_200_with_the_database_latency_and_each_shard(
         await client.close()
 
 
+@pytest.mark.sqlite_only  # one store thread: a read waits behind a write (PostgreSQL reads
+# beside it; its down case is a table lock in tests/e2e/test_health_and_drain.py)
 async def test_a_busy_database_is_down_with_its_error_class_only(demo_core: Core) -> None:
     """A unit of work holding the store for 3 s: the check's read waits behind it, so after
     its 2 s the database is reported down (TimeoutError), with no message; then up again."""

@@ -8,7 +8,10 @@ and PostgreSQL refuses (SerializationFailure, DeadlockDetected) rather than let 
 another; the whole unit is then run again, a bounded number of times with jittered pauses. A
 reader runs in a read-only REPEATABLE READ transaction: one consistent snapshot, no waiting,
 no retry, and any write it attempts is refused. A declaration and its outbox rows are one unit,
-so they commit together or not at all.
+so they commit together or not at all. The alert queue's own units (claims, lease renewals,
+marking a row sent: `run(..., queue=True)`) run READ COMMITTED instead: they lock the rows they
+take (FOR UPDATE SKIP LOCKED) and update only where their condition still holds, so several
+delivering processes working a fan-out never refuse each other.
 """
 
 from __future__ import annotations
@@ -105,22 +108,29 @@ class PostgresStore:
         if missing:
             self.run_blocking(lambda tx: _ensure_shipped_bodies(tx, now))
 
-    async def run(self, work: Callable[[Transaction], T], *, write: bool = True) -> T:
+    async def run(
+        self, work: Callable[[Transaction], T], *, write: bool = True, queue: bool = False
+    ) -> T:
         """Run `work` on a pooled connection inside one transaction (rolled back if it raises);
-        `write=False` for work that only reads (PostgreSQL refuses any write it attempts)."""
+        `write=False` for work that only reads (PostgreSQL refuses any write it attempts);
+        `queue=True` for the alert queue's claims and marks, run READ COMMITTED: they take row
+        locks (FOR UPDATE SKIP LOCKED) and update only where their condition still holds, so
+        several delivering processes never refuse each other as SERIALIZABLE would."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._in_transaction, work, write)
+        return await loop.run_in_executor(self._executor, self._in_transaction, work, write, queue)
 
     def run_blocking(self, work: Callable[[Transaction], T], *, write: bool = True) -> T:
         """The same, from code that has no event loop (CLI set-up, benchmarks' loaders)."""
         return self._executor.submit(self._in_transaction, work, write).result()
 
-    def _in_transaction(self, work: Callable[[Transaction], T], write: bool) -> T:
+    def _in_transaction(
+        self, work: Callable[[Transaction], T], write: bool, queue: bool = False
+    ) -> T:
         attempt = 1
         while True:
             try:
                 with self._pool.connection() as conn:
-                    return self._once(conn, work, write)
+                    return self._once(conn, work, write, queue)
             except _RETRY as exc:
                 if attempt >= ATTEMPTS:
                     raise Busy(
@@ -144,11 +154,17 @@ class PostgresStore:
                 ) from exc
 
     def _once(
-        self, conn: psycopg.Connection[Any], work: Callable[[Transaction], T], write: bool
+        self,
+        conn: psycopg.Connection[Any],
+        work: Callable[[Transaction], T],
+        write: bool,
+        queue: bool = False,
     ) -> T:
         db = PgConnection(conn, self.version)
         tx = StoreTransaction(Repository(db, None, self._current_bodies()), AlertRepository(db))
-        if write:
+        if write and queue:
+            conn.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+        elif write:
             conn.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
         else:
             conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")

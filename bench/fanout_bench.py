@@ -91,8 +91,17 @@ async def run(channels: int) -> dict[str, float]:
                 now = datetime.now(UTC)
                 refs = [ChannelRef("slack", DEFAULT_TEAM, f"C{n:05d}") for n in range(slack_n)]
                 refs += [ChannelRef("discord", GUILD, str(10**17 + n)) for n in range(discord_n)]
-                for ref in refs:
-                    alerts.subscribe(ref, tracker.id, Mode.EVERY, None, "UTC", "bench", now)
+                for ref in refs:  # in the tracker's own community (else they hear nothing)
+                    alerts.subscribe(
+                        ref,
+                        tracker.id,
+                        Mode.EVERY,
+                        None,
+                        "UTC",
+                        "bench",
+                        now,
+                        community_id=tracker.community_id,
+                    )
 
             await core.store.run(subscribe_all)
             seen: list[float] = []

@@ -140,6 +140,18 @@ def _renamed(get: Callable[[str], str | None], name: str, old: str) -> tuple[str
     return name, value
 
 
+def _seconds(name: str, value: str | None, default: float) -> float:
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0.0
+    if not number >= 1.0 or number == float("inf"):
+        raise SettingsError(f"{name}={value} is not a duration: use seconds, 1 or more.")
+    return number
+
+
 def _database(value: str) -> Path | str:
     return value if is_database_url(value) else Path(value)
 
@@ -178,6 +190,9 @@ class Settings:
     """TALLYBOT_PUBLIC_URL: replies about a public tracker link to its page under it."""
     limits: Limits = field(default_factory=Limits)
     """TALLYBOT_WRITES_PER_MINUTE, TALLYBOT_MAX_TRACKERS, TALLYBOT_MAX_*_SUBSCRIPTIONS."""
+    alert_lease: float = 30.0
+    """TALLYBOT_ALERT_LEASE: seconds a delivering process holds a channel without renewing;
+    a killed process's channels are taken over by another after it."""
     shared_community: str | None = None
     """TALLYBOT_SHARED_COMMUNITY: every new workspace and server joins this community instead
     of getting its own (a deployment run for one community; never for a public bot)."""
@@ -210,6 +225,7 @@ class Settings:
             public_url=_public_url(get("TALLYBOT_PUBLIC_URL")),
             limits=_limits(get),
             shared_community=(get("TALLYBOT_SHARED_COMMUNITY") or "").lower() or None,
+            alert_lease=_seconds("TALLYBOT_ALERT_LEASE", get("TALLYBOT_ALERT_LEASE"), 30.0),
         )
 
     @property

@@ -9,12 +9,12 @@ implementation (PostgreSQL) implements exactly these.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
 
 from bot.alerts.channels import ChannelRef
-from bot.alerts.model import ChannelState, Mode, PendingAlert, Subscription, Variant
+from bot.alerts.model import ChannelClaim, ChannelState, Mode, PendingAlert, Subscription, Variant
 from bot.communities import Community
 from bot.domain import (
     Declaration,
@@ -222,6 +222,26 @@ class Alerts(Protocol):
     def mark_sent(self, row_id: int, message_id: str, now: datetime) -> bool: ...
     def set_aside(self, row_id: int, error: str, now: datetime) -> bool: ...
     def record_failure(self, row_id: int, error: str, now: datetime) -> None: ...
+
+    # Leases: one deliverer per channel across every process (store/claims.py says how).
+    def adopt_channels(self) -> int: ...
+    def next_claim_at(
+        self, holder: str, platforms: Collection[str], now: datetime
+    ) -> datetime | None: ...
+    def claim_channels(
+        self,
+        holder: str,
+        platforms: Collection[str],
+        now: datetime,
+        until: datetime,
+        limit: int,
+        skip: Collection[ChannelRef] = (),
+    ) -> list[ChannelClaim]: ...
+    def renew_leases(self, holder: str, until: datetime) -> list[ChannelRef]: ...
+    def release_channel(
+        self, holder: str, channel: ChannelRef, pace: str | None, *, drained_only: bool = True
+    ) -> bool: ...
+    def note_pace(self, holder: str, channel: ChannelRef, pace: str) -> None: ...
 
 
 class Guards(Protocol):

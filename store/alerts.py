@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.alerts.channels import ChannelRef
 from bot.alerts.model import ChannelState, Mode, PendingAlert, Subscription, Variant
+from store.claims import ChannelLeases
 from store.repository import utc_text
 from store.sql import Db, insert, update
 
@@ -60,7 +61,7 @@ def _time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-class AlertRepository:
+class AlertRepository(ChannelLeases):
     def __init__(self, db: Db) -> None:
         self.db = db
 
@@ -360,6 +361,8 @@ class AlertRepository:
     def add_outbox_rows(
         self, event_id: int, rows: Iterable[tuple[Subscription, Variant]], now: datetime
     ) -> int:
+        rows = list(rows)
+        self.add_lease_rows(sub.channel for sub, _ in rows)
         return self.db.executemany(
             "INSERT INTO alert_outbox (event_id, subscription_id, platform, workspace, "
             "channel, variant, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",

@@ -687,6 +687,29 @@ def _slugs_unique_per_community(db: Database) -> None:
     db.execute("CREATE UNIQUE INDEX trackers_community_slug ON trackers (community_id, slug)")
 
 
+_LEASES = """
+    CREATE TABLE alert_leases (
+        platform TEXT{c} NOT NULL,
+        workspace TEXT{c} NOT NULL,
+        channel TEXT{c} NOT NULL,
+        holder TEXT{c},                               -- the deliverer working the channel, if any
+        lease_until TEXT{c},                          -- ISO UTC, fixed width: free again after it
+        pace TEXT{c},                                 -- the channel's recent sends, for pacing
+        PRIMARY KEY (platform, workspace, channel)
+    );
+    CREATE INDEX alert_leases_holder ON alert_leases (holder);
+    INSERT INTO alert_leases (platform, workspace, channel)
+        SELECT DISTINCT platform, workspace, channel FROM alert_outbox WHERE status = 'pending'
+"""
+
+
+def m010_delivery_leases(db: Migration) -> None:
+    """One deliverer per channel across every process: a lease row per channel with alerts,
+    claimed with an expiry (a killed holder's channels are taken over), and the channel's pace
+    beside it so another process resuming the channel keeps the platform's rate."""
+    db.script(sqlite=_LEASES.format(c=""), postgres=_LEASES.format(c=' COLLATE "C"'))
+
+
 STEPS: tuple[Callable[[Migration], None], ...] = (
     m001_core,
     m002_alerts,
@@ -697,6 +720,7 @@ STEPS: tuple[Callable[[Migration], None], ...] = (
     m007_replay,
     m008_installations,
     m009_communities,
+    m010_delivery_leases,
 )
 """Every migration, in the order they apply; a new one goes at the end, never renumbered."""
 

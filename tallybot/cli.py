@@ -25,6 +25,8 @@ EXPORT_FORMATS = ("json", "csv")
 SEND_TIMEOUT = 10.0
 """`tallybot dispatch --send-timeout` default; DeliveryPolicy.send_timeout, which a test keeps
 equal (importing the delivery module here would load asyncio and the store for every command)."""
+WATCH_EVERY = 0.2
+"""`tallybot dispatch --watch` default: DeliveryPolicy.watch_every, kept equal by the same test."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -132,6 +134,16 @@ def _add_dispatch(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default=30.0,
         metavar="SECONDS",
         help="without --once: look for due alerts at least this often (default 30)",
+    )
+    parser.add_argument(
+        "--watch",
+        type=float,
+        default=WATCH_EVERY,
+        metavar="SECONDS",
+        help=(
+            f"without --once: look this often whether another process committed, to deliver "
+            f"its alerts at once (default {WATCH_EVERY:g}; 0: only every --interval)"
+        ),
     )
     parser.set_defaults(func=_dispatch)
 

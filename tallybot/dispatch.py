@@ -8,14 +8,11 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sys
 from collections.abc import Iterable
 from dataclasses import replace
-from pathlib import Path
 
 from bot.alerts.channels import AlertSender
 from bot.alerts.delivery import DeliveryPolicy, DeliveryStats
-from bot.alerts.lock import DispatchLock
 from bot.alerts.scheduler import AlertScheduler
 from bot.app import Core
 from bot.settings import Settings
@@ -23,37 +20,20 @@ from tallybot.wiring import build_senders, close_all, open_core
 
 log = logging.getLogger(__name__)
 
-EXIT_BUSY = 75
-"""EX_TEMPFAIL: another process delivers for this database; try again later."""
-
-
-def _lock(settings: Settings) -> DispatchLock | None:
-    """The file lock beside an SQLite database; none on PostgreSQL, where delivery is to be
-    guarded by the database's own row locks (claims), not a file on one machine."""
-    return None if settings.uses_postgres else DispatchLock.beside(settings.db_path)
-
-
-def _lock_path(settings: Settings) -> Path | None:
-    lock = _lock(settings)
-    return lock.path if lock is not None else None
-
 
 def dispatch_command(args: argparse.Namespace, settings: Settings) -> int:
-    policy = replace(DeliveryPolicy(), send_timeout=args.send_timeout)
+    policy = replace(
+        DeliveryPolicy(),
+        send_timeout=args.send_timeout,
+        lease=settings.alert_lease,
+        watch_every=args.watch,
+    )
     if args.once:
         return asyncio.run(dispatch_once(settings, policy))
     return asyncio.run(dispatch_forever(settings, policy, args.interval))
 
 
 async def dispatch_once(settings: Settings, policy: DeliveryPolicy | None = None) -> int:
-    lock = _lock(settings)
-    if lock is not None and not lock.acquire():
-        print(
-            f"Another tallybot process is delivering alerts for {settings.database_label}; "
-            "nothing to do here.",
-            file=sys.stderr,
-        )
-        return EXIT_BUSY
     core = open_core(settings)
     senders, closers = await build_senders(settings, store=core.store)
     try:
@@ -64,8 +44,6 @@ async def dispatch_once(settings: Settings, policy: DeliveryPolicy | None = None
     finally:
         await close_all(closers)
         core.close()
-        if lock is not None:
-            lock.release()
 
 
 async def dispatch_forever(
@@ -86,7 +64,6 @@ async def dispatch_forever(
         core.dispatcher.clock,
         policy,
         interval=interval,
-        lock_path=_lock_path(settings),
     )
     try:
         await scheduler.start(core.dispatcher)
@@ -110,8 +87,8 @@ async def start_alerts(
         core.store,
         by_platform,
         core.dispatcher.clock,
+        replace(DeliveryPolicy(), lease=core.settings.alert_lease),
         interval=interval,
-        lock_path=_lock_path(core.settings),
     )
     await scheduler.start(core.dispatcher)
     return scheduler

@@ -74,7 +74,7 @@ async def open_demo_core(settings: Settings, clock: Clock, skip: Iterable[str] =
     return core
 
 
-def isolated_env(db: Path, **settings: str) -> dict[str, str]:
+def isolated_env(db: Path | str, **settings: str) -> dict[str, str]:
     """The tester's environment without SLACK_*, DISCORD_*, TALLYBOT_* or PORT, plus `settings`
     and TALLYBOT_DB: a developer's shell or `.env` cannot point a spawned bot at real services
     (set-but-empty values stay empty: load_dotenv() never overrides a variable that is set)."""

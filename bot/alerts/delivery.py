@@ -1,5 +1,13 @@
 """Delivering the outbox: one worker per channel, in order, paced, retried, never stalled by
-another channel.
+another channel, and one worker per channel across every process on the database.
+
+Any number of processes deliver the same outbox. A worker sends to a channel only under a
+lease on it, claimed in the store (store/claims.py), renewed while it works, released once the
+channel has nothing due; a process killed mid-send stops renewing and its channels are taken
+over when their leases run out. A send starts only while its lease has more than the send
+timeout left, so two processes never send to one channel at once. The channel's pace (its
+recent sends, a 429's hold) is written beside the lease, so the next holder keeps the
+platform's per-channel rate; the per-platform rate is paced per process.
 
 A row is marked sent with the platform's message id only after `send` returned it. If that
 marking fails (a full disk, a database locked too long), the accepted message id is kept in
@@ -20,10 +28,13 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import os
 import random
+import secrets
+import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from bot.alerts.channels import (
@@ -34,7 +45,7 @@ from bot.alerts.channels import (
     RetryLater,
     TransientFailure,
 )
-from bot.alerts.model import PendingAlert, Variant
+from bot.alerts.model import ChannelClaim, PendingAlert, Variant
 from bot.alerts.pacing import DEFAULT_LIMITS, PlatformLimits, RateWindow
 from bot.alerts.serialize import reply_from_json
 from bot.pictures.files import card_drawing
@@ -64,18 +75,42 @@ class DeliveryPolicy:
     """In a one-off run (`dispatch --once`), failed sends per channel before leaving the rest
     of that channel for the next run."""
     limits: Mapping[str, PlatformLimits] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
+    lease: float = 30.0
+    """Seconds a claimed channel stays this process's without a renewal: how long a killed
+    deliverer's channels wait before another process takes them over."""
+    max_channels: int = 256
+    """Channels of one platform one process holds at once, so a fan-out is shared between
+    processes."""
+    claim_batch: int = 32
+    """Channels claimed per transaction; a full batch claims again at once, so processes
+    woken by the same commit take turns and share a fan-out."""
+    watch_every: float = 0.2
+    """Seconds between looks at the store's version (a commit by another process wakes
+    delivery here within this, plus the time to claim); 0: never (only the sweep)."""
 
     def backoff(self, failures: int) -> float:
         """1, 2, 4, 8... seconds (times backoff_base), capped, with jitter against herds."""
         delay = min(self.backoff_base * 2.0 ** max(failures - 1, 0), self.backoff_max)
         return delay * random.uniform(0.8, 1.0)
 
+    @property
+    def lease_margin(self) -> float:
+        """A send starts only with this much of its lease left: it ends (or times out) before
+        the lease can run out and another process take the channel over. A lease shorter than
+        twice (send_timeout + 2 s) keeps half of itself instead (tests' short leases)."""
+        return min(self.send_timeout + 2.0, self.lease / 2)
+
 
 @dataclass
 class _Worker:
     channel: ChannelRef
-    kick: asyncio.Event = field(default_factory=asyncio.Event)
+    head: PendingAlert | None = None
+    """The next row to send, when already read (by the claim, or with the last marking)."""
     task: asyncio.Task[None] | None = None
+    lost: bool = False
+    """The lease ran out unrenewed and another deliverer may hold the channel: send nothing."""
+    released: bool = False
+    """Given back (drained) in the transaction that marked its last row sent."""
 
 
 @dataclass
@@ -88,29 +123,44 @@ class DeliveryStats:
     left_pending: list[ChannelRef] = field(default_factory=list)
 
 
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
 class Deliverer:
+    """Delivers the outbox from this process, alongside any number of others on the same
+    database: a channel is worked only under a lease claimed in the store (store/claims.py)."""
+
     def __init__(
         self,
         store: Store,
         senders: Mapping[str, AlertSender],
         clock: Callable[[], datetime],
         policy: DeliveryPolicy | None = None,
+        wall: Callable[[], datetime] = _now,
     ) -> None:
         self.store = store
         self.senders = dict(senders)
         self.clock = clock
+        self.wall = wall
+        """The real time, for leases and pacing shared with other processes (`clock` may be
+        a test's frozen one: it only stamps what is written)."""
         self.policy = policy or DeliveryPolicy()
         self.stats = DeliveryStats()
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        """This deliverer's name on the leases it holds."""
         self._workers: dict[ChannelRef, _Worker] = {}
+        self._leases: dict[ChannelRef, datetime] = {}
+        """Channels this deliverer holds, with when their lease runs out."""
         self._channel_windows: dict[ChannelRef, RateWindow] = {}
         self._platform_windows: dict[str, RateWindow | None] = {}
         self._in_flight: dict[str, asyncio.Semaphore] = {}
         self._wake = asyncio.Event()
-        self._pump_task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._rescan: asyncio.TimerHandle | None = None
         self._one_off = False
         self._given_up: set[ChannelRef] = set()
         self._stopping = False
-        self._warned: set[str] = set()
         self._cards: dict[int, Attachment] = {}
         """Cards drawn for milestone rows not yet delivered: outbox id -> PNG."""
         self._accepted: dict[int, str] = {}
@@ -119,22 +169,30 @@ class Deliverer:
     # lifecycle ----------------------------------------------------------------
 
     def start(self) -> None:
-        """Serve wake-ups until stopped (inside the running loop)."""
-        if self._pump_task is None:
-            self._pump_task = asyncio.create_task(self._pump(), name="alerts-pump")
+        """Serve wake-ups until stopped (inside the running loop): a commit in this process
+        or another (the store's version moved), a lease that ran out, the safety-net sweep."""
+        if not self._tasks:
+            self._tasks = [
+                asyncio.create_task(self._pump(), name="alerts-pump"),
+                asyncio.create_task(self._renewing(), name="alerts-leases"),
+            ]
+            if self.policy.watch_every > 0:
+                self._tasks.append(asyncio.create_task(self._watch(), name="alerts-watch"))
 
     def wake(self) -> None:
         """Look for due rows now (a declaration was recorded, or the safety-net interval)."""
         self._wake.set()
 
     async def stop(self, grace: float | None = None) -> None:
-        """Let sends in progress finish (up to `grace` seconds), then cancel what is left."""
+        """Let sends in progress finish (up to `grace` seconds), cancel what is left, and give
+        the channels still held back at once (no other process waits for their leases)."""
         self._stopping = True
-        if self._pump_task:
-            self._pump_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pump_task
-            self._pump_task = None
+        if self._rescan is not None:
+            self._rescan.cancel()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
         tasks = [w.task for w in self._workers.values() if w.task]
         if tasks:
             grace = self.policy.send_timeout if grace is None else grace
@@ -142,17 +200,26 @@ class Deliverer:
             for task in left:
                 task.cancel()
             await asyncio.gather(*left, return_exceptions=True)
+        await self._release_all()
 
     async def drain(self) -> DeliveryStats:
         """Deliver everything due, then return (`tallybot dispatch --once`): a channel that
-        keeps failing is left pending after `run_attempts` failures, not retried forever."""
+        keeps failing is left pending after `run_attempts` failures, not retried forever.
+        Channels another live process holds are left to it."""
         self._one_off = True
-        while True:
-            await self._scan()
-            tasks = [w.task for w in self._workers.values() if w.task]
-            if not tasks:
-                break
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await self._db(lambda alerts: alerts.adopt_channels())
+        renewing = asyncio.create_task(self._renewing())
+        try:
+            while True:
+                self._wake.clear()
+                await self._scan()
+                if not self._workers:
+                    break
+                await self._wake.wait()  # a worker finished: claim more
+        finally:
+            renewing.cancel()
+            await asyncio.gather(renewing, return_exceptions=True)
+            await self._release_all()
         self.stats.left_pending = sorted(self._given_up, key=lambda c: (c.platform, c.channel))
         return self.stats
 
@@ -160,58 +227,201 @@ class Deliverer:
     def busy(self) -> bool:
         return bool(self._workers)
 
-    # scanning -------------------------------------------------------------------
+    # scanning and leases ----------------------------------------------------------
 
     async def _pump(self) -> None:
+        try:
+            await self._db(lambda alerts: alerts.adopt_channels())
+        except Exception:
+            log.exception("adopting alert channels failed; the next sweep retries")
+        failures = 0
         while True:
             await self._wake.wait()
             self._wake.clear()
             try:
                 await self._scan()
             except Exception:
-                log.exception("alert scan failed; the next wake-up retries")
+                failures += 1
+                if failures == 1:
+                    log.exception("alert scan failed; retrying with backoff")
+                else:
+                    log.debug("alert scan failed again (%d in a row)", failures, exc_info=True)
+                # A store that is down moves its version on every look: do not spin on it.
+                await asyncio.sleep(min(0.1 * 2.0**failures, 5.0))
+                self.wake()
+                continue
+            if failures:
+                log.info("alert scans work again after %d failures", failures)
+                failures = 0
+
+    async def _watch(self) -> None:
+        """Wake when anyone commits: `Store.version` is cheap (a pragma on SQLite, a counter
+        moved by NOTIFY on PostgreSQL), so it is asked a few times a second."""
+        last = self.store.version()
+        while True:
+            await asyncio.sleep(self.policy.watch_every)
+            try:
+                version = self.store.version()
+            except Exception:
+                log.debug("reading the store version failed", exc_info=True)
+                continue
+            if version != last:
+                last = version
+                self.wake()
 
     async def _scan(self) -> None:
-        heads = await self._db(lambda alerts: alerts.due_heads(), write=False)
-        for head in heads:
-            channel = head.channel
-            if channel.platform not in self.senders:
-                if channel.platform not in self._warned:
-                    self._warned.add(channel.platform)
-                    log.warning("alerts for %s are waiting: no sender running", channel.platform)
+        if self._stopping:
+            return
+        platforms = sorted(self.senders)
+        now = self.wall()
+        holder = self.holder
+        next_at = await self._db(
+            lambda alerts: alerts.next_claim_at(holder, platforms, now), write=False
+        )
+        if next_at is None:
+            return
+        if next_at > now:
+            self._wake_at(next_at, now)  # another holder's lease runs out then
+            return
+        until = now + timedelta(seconds=self.policy.lease)
+        skip = frozenset(self._given_up)
+        # Each platform its own room, so a slow platform never starves another.
+        limits = {
+            p: n
+            for p in platforms
+            if (n := min(self.policy.max_channels - self._working(p), self.policy.claim_batch)) > 0
+        }
+        if not limits:
+            return  # a worker that finishes wakes the scan again
+
+        def claim(alerts: Alerts) -> list[ChannelClaim]:
+            return [
+                c
+                for platform, limit in limits.items()
+                for c in alerts.claim_channels(holder, (platform,), now, until, limit, skip)
+            ]
+
+        claims = await self._db(claim)
+        if any(sum(c.channel.platform == p for c in claims) == n for p, n in limits.items()):
+            self.wake()  # a full batch: there may be more, claimed after this turn
+        loop = asyncio.get_running_loop()
+        for claim_ in claims:
+            channel = claim_.channel
+            self._leases[channel] = until
+            self._channel_window(channel).absorb(claim_.pace, loop.time(), now.timestamp())
+            if channel in self._workers:  # ours already (a renewal raced a release): keep it
                 continue
-            if channel in self._given_up or self._stopping:
+            worker = _Worker(channel, claim_.head)
+            self._workers[channel] = worker
+            worker.task = asyncio.create_task(self._work(worker), name=f"alerts-{channel}")
+
+    def _working(self, platform: str) -> int:
+        return sum(1 for channel in self._workers if channel.platform == platform)
+
+    def _wake_at(self, moment: datetime, now: datetime) -> None:
+        if self._one_off:
+            return
+        if self._rescan is not None:
+            self._rescan.cancel()
+        delay = (moment - now).total_seconds() + 0.05
+        self._rescan = asyncio.get_running_loop().call_later(delay, self.wake)
+
+    async def _renewing(self) -> None:
+        """Renew this deliverer's leases a few times per lease (all of them in one write)."""
+        while True:
+            await asyncio.sleep(self.policy.lease / 3)
+            try:
+                await self._renew()
+            except Exception:
+                log.warning("renewing alert leases failed; retrying", exc_info=True)
+
+    async def _renew(self) -> None:
+        if not self._leases:
+            return
+        before = dict(self._leases)
+        now = self.wall()
+        until = now + timedelta(seconds=self.policy.lease)
+        holder = self.holder
+        held = set(await self._db(lambda alerts: alerts.renew_leases(holder, until)))
+        for channel, deadline in before.items():
+            if self._leases.get(channel) is not deadline:
+                continue  # released or claimed again meanwhile: that answer counts
+            if channel in held:
+                self._leases[channel] = until
                 continue
+            del self._leases[channel]
             worker = self._workers.get(channel)
             if worker is not None:
-                worker.kick.set()
-                continue
-            worker = _Worker(channel)
-            self._workers[channel] = worker
-            worker.task = asyncio.create_task(self._work(worker, head), name=f"alerts-{channel}")
+                worker.lost = True
+                log.warning("alerts to %s: lease lost (not renewed in time); stopping", channel)
+
+    async def _still_held(self, worker: _Worker) -> bool:
+        """Whether the channel's lease has room for one more send (renewed now if short)."""
+        margin = timedelta(seconds=self.policy.lease_margin)
+        deadline = self._leases.get(worker.channel)
+        if not worker.lost and deadline is not None and deadline - self.wall() > margin:
+            return True
+        if not worker.lost:
+            with contextlib.suppress(Exception):
+                await self._renew()
+        deadline = self._leases.get(worker.channel)
+        held = not worker.lost and deadline is not None and deadline - self.wall() > margin
+        if not held:
+            worker.lost = True
+        return held
+
+    async def _release(self, channel: ChannelRef, *, drained_only: bool) -> bool:
+        """Give the channel up (unless, with `drained_only`, a row became due again)."""
+        pace = self._pace(channel)
+        holder = self.holder
+        released = await self._db(
+            lambda alerts: alerts.release_channel(holder, channel, pace, drained_only=drained_only)
+        )
+        if released:
+            self._leases.pop(channel, None)
+        return released
+
+    async def _release_all(self) -> None:
+        for channel in list(self._leases):
+            try:
+                await self._release(channel, drained_only=False)
+            except Exception:
+                log.warning("releasing %s failed; its lease runs out instead", channel)
+                self._leases.pop(channel, None)
+
+    def _pace(self, channel: ChannelRef) -> str | None:
+        window = self._channel_windows.get(channel)
+        if window is None:
+            return None
+        return window.to_pace(asyncio.get_running_loop().time(), self.wall().timestamp())
 
     # one channel ------------------------------------------------------------------
 
-    async def _work(self, worker: _Worker, head: PendingAlert | None = None) -> None:
-        """Deliver the channel's rows one after the other until none is left."""
+    async def _work(self, worker: _Worker) -> None:
+        """Deliver the channel's rows one after the other until none is left, then release it."""
         channel = worker.channel
         failures = 0
+        released = False
         try:
-            while not self._stopping:
-                worker.kick.clear()
-                row: PendingAlert | None
-                if head is not None:
-                    row, head = head, None  # read by the scan: saves a query per channel
-                else:
+            while not self._stopping and not worker.lost:
+                row, worker.head = worker.head, None
+                if row is None:
                     row = await self._db(lambda alerts: alerts.next_pending(channel), write=False)
                 if row is None:
-                    if worker.kick.is_set():
-                        continue
+                    released = await self._release(channel, drained_only=True)
+                    if released:
+                        return
+                    continue  # a row came in meanwhile: the channel stays ours
+                outcome = await self._deliver(row, worker)
+                if worker.released:
+                    released = True
+                    self._leases.pop(channel, None)
                     return
-                outcome = await self._deliver(row)
                 if outcome in ("sent", "rejected"):
                     failures = 0
                     continue
+                if outcome == "lost":
+                    return
                 failures += 1
                 if outcome == "paused":
                     return
@@ -226,11 +436,19 @@ class Deliverer:
         finally:
             if self._workers.get(channel) is worker:
                 del self._workers[channel]
+            if not released and not worker.lost and channel in self._leases:
+                try:
+                    await self._release(channel, drained_only=False)
+                except (Exception, asyncio.CancelledError):
+                    log.warning("releasing %s failed; its lease runs out instead", channel)
+            room = self.policy.max_channels - self._working(channel.platform)
+            if room >= self.policy.claim_batch or not self._workers or self._one_off:
+                self.wake()  # room for a batch: claim more (not one channel at a time)
 
-    async def _deliver(self, row: PendingAlert) -> str:
+    async def _deliver(self, row: PendingAlert, worker: _Worker) -> str:
         accepted = self._accepted.get(row.id)
         if accepted is not None:
-            return await self._mark_sent(row, accepted)  # sent already: never send it twice
+            return await self._mark_sent(row, accepted, worker)  # sent: never send it twice
         channel = row.channel
         sender = self.senders[channel.platform]
         reply = reply_from_json(row.reply_json)
@@ -242,12 +460,14 @@ class Deliverer:
             await self._channel_window(channel).wait()
             async with self._platform_slots(channel.platform):
                 await self._platform_pace(channel.platform)
+                if not await self._still_held(worker):
+                    return "lost"  # another process may hold the channel now: never send
                 async with asyncio.timeout(self.policy.send_timeout):
                     message_id = await sender.send(channel, reply, key=f"tally-{row.id}")
         except RetryLater as exc:
             wait = max(float(exc.retry_after), 0.0)
             self._channel_window(channel).hold(asyncio.get_running_loop().time(), wait)
-            await self._record_failure(row, f"rate limited: retry after {wait:g}s")
+            await self._record_failure(row, f"rate limited: retry after {wait:g}s", pace=True)
             self.stats.retried += 1
             return "retry-later"
         except ChannelGone as exc:
@@ -287,12 +507,24 @@ class Deliverer:
             await self._record_failure(row, f"error: {type(exc).__name__}")
             return "failed"
         self._accepted[row.id] = str(message_id)
-        return await self._mark_sent(row, str(message_id))
+        return await self._mark_sent(row, str(message_id), worker)
 
-    async def _mark_sent(self, row: PendingAlert, message_id: str) -> str:
-        """Record what the platform accepted; on failure keep it to retry the marking alone."""
+    async def _mark_sent(self, row: PendingAlert, message_id: str, worker: _Worker) -> str:
+        """Record what the platform accepted; on failure keep it to retry the marking alone.
+
+        The same transaction reads the channel's next row and, if there is none, gives the
+        channel back: one write per alert in a fan-out."""
+        pace, holder, now, channel = self._pace(row.channel), self.holder, self.clock(), row.channel
+
+        def mark(alerts: Alerts) -> tuple[PendingAlert | None, bool]:
+            alerts.mark_sent(row.id, message_id, now)
+            if pace is not None:
+                alerts.note_pace(holder, channel, pace)
+            after = alerts.next_pending(channel)
+            return after, after is None and alerts.release_channel(holder, channel, pace)
+
         try:
-            await self._db(lambda alerts: alerts.mark_sent(row.id, message_id, self.clock()))
+            worker.head, worker.released = await self._db(mark)
         except Exception as exc:
             log.warning(
                 "alert %d to %s was accepted (message %s) but could not be marked sent: %s; "
@@ -336,9 +568,17 @@ class Deliverer:
         await self._db(lambda alerts: alerts.set_aside(row.id, error, self.clock()))
         self.stats.rejected += 1
 
-    async def _record_failure(self, row: PendingAlert, error: str) -> None:
+    async def _record_failure(self, row: PendingAlert, error: str, *, pace: bool = False) -> None:
+        """Count the attempt; with `pace`, leave the channel's hold (a 429) for any process."""
         log.info("alert %d to %s not delivered: %s", row.id, row.channel, error)
-        await self._db(lambda alerts: alerts.record_failure(row.id, error, self.clock()))
+        paced, holder, now = self._pace(row.channel) if pace else None, self.holder, self.clock()
+
+        def note(alerts: Alerts) -> None:
+            alerts.record_failure(row.id, error, now)
+            if paced is not None:
+                alerts.note_pace(holder, row.channel, paced)
+
+        await self._db(note)
 
     async def _with_card(self, row: PendingAlert, reply: Reply) -> Reply:
         """The milestone with the tally card of the day it was recorded. A card that cannot

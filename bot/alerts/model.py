@@ -91,3 +91,14 @@ class PendingAlert:
     recorded_at: datetime | None = None
     """When the change was recorded: a milestone's card shows the tally of that day."""
     cards: bool = False
+
+
+@dataclass(frozen=True)
+class ChannelClaim:
+    """A channel this deliverer now holds the lease of (no other process sends to it until
+    the lease is released or expires), with the pace the previous holder left (pacing.py)."""
+
+    channel: ChannelRef
+    pace: str | None = None
+    head: PendingAlert | None = None
+    """The channel's oldest due row, read in the claim's transaction (saves a query)."""

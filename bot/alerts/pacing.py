@@ -10,6 +10,7 @@ remaining jitter between our clock and the platform's.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import deque
 from dataclasses import dataclass
 
@@ -38,6 +39,30 @@ class RateWindow:
     def hold(self, now: float, seconds: float) -> None:
         """The platform asked us to wait (429): no slot before now + seconds."""
         self._not_before = max(self._not_before, now + seconds)
+
+    def to_pace(self, now: float, wall: float) -> str:
+        """The window as text another process can resume from: its reserved send times and
+        any hold, on the wall clock (`now` is this loop's clock at wall-clock time `wall`)."""
+        shift = wall - now
+        hold = self._not_before + shift if self._not_before > now else None
+        return json.dumps({"sends": [round(t + shift, 3) for t in self._slots], "hold": hold})
+
+    def absorb(self, pace: str | None, now: float, wall: float) -> None:
+        """Take in the sends and hold another holder of the channel left (`to_pace`), so this
+        process sends no sooner than the platform's window allows after them."""
+        if not pace:
+            return
+        try:
+            data = json.loads(pace)
+            shift = now - wall
+            sends = [float(t) + shift for t in data.get("sends", [])]
+            hold = data.get("hold")
+            hold_at = float(hold) + shift if hold is not None else None
+        except (ValueError, TypeError, AttributeError):
+            return  # unreadable pace: the platform's 429 still protects the channel
+        self._slots = deque(sorted([*self._slots, *sends])[-self.count :], maxlen=self.count)
+        if hold_at is not None:
+            self._not_before = max(self._not_before, hold_at)
 
     async def wait(self) -> None:
         loop = asyncio.get_running_loop()

@@ -17,7 +17,6 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from functools import partial
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -28,7 +27,6 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.alerts.channels import AlertSender
 from bot.alerts.delivery import Deliverer, DeliveryPolicy, DeliveryStats
 from bot.alerts.digest import missed_digest, write_digest
-from bot.alerts.lock import DispatchLock
 from bot.alerts.model import Subscription
 from bot.commands.dispatcher import Dispatcher
 from bot.events import DomainEvent
@@ -47,14 +45,12 @@ class AlertScheduler:
         clock: Callable[[], datetime],
         policy: DeliveryPolicy | None = None,
         interval: float = 30.0,
-        lock_path: Path | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.interval = interval
         self.deliverer = Deliverer(store, senders, clock, policy)
         self.scheduler: AsyncIOScheduler | None = None
-        self._lock = DispatchLock(lock_path) if lock_path else None
         self._subscriptions_version: tuple[int, str] | None = None
         self._digest_jobs: set[str] = set()
         self._running_jobs: set[asyncio.Task[object]] = set()
@@ -75,8 +71,7 @@ class AlertScheduler:
             max_instances=8,
             next_run_time=self.clock(),
         )
-        if self._owns_delivery():
-            await self.sync_digests()
+        await self.sync_digests()
         self.scheduler.start()
         self.deliverer.start()
         if dispatcher is not None:
@@ -98,12 +93,8 @@ class AlertScheduler:
                 await asyncio.wait(set(self._running_jobs), timeout=5.0)
             self.scheduler.shutdown(wait=False)
         await self.deliverer.stop()
-        if self._lock:
-            self._lock.release()
 
     async def _deliver_job(self) -> None:
-        if not self._owns_delivery():
-            return
         with self._tracked():
             try:
                 await self.sync_digests()
@@ -122,15 +113,6 @@ class AlertScheduler:
         finally:
             if task is not None:
                 self._running_jobs.discard(task)
-
-    def _owns_delivery(self) -> bool:
-        """One process delivers per database (another `run` or `dispatch` may hold it)."""
-        if self._lock is None or self._lock.held:
-            return True
-        if self._lock.acquire():
-            log.info("alerts: this process now delivers for %s", self._lock.path)
-            return True
-        return False
 
     # one-off runs ------------------------------------------------------------
 

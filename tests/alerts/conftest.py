@@ -4,8 +4,10 @@ the real Slack and Discord senders posting to the local HTTP fakes."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import io
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +31,7 @@ from bot.settings import Settings
 from tests.conftest import OPERATOR, Clock, open_demo_core
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.slack_api import DEFAULT_TEAM, DEFAULT_TOKEN, FakeSlackApi
+from tests.postgres import fresh_schema, require_server
 
 SLACK_TEAM = DEFAULT_TEAM
 GUILD = "900000000000000001"
@@ -78,6 +81,21 @@ def settings(db_path: Path, fake_slack: FakeSlackApi, fake_discord: FakeDiscord)
         # write limit itself is tested in tests/core/test_limits.py.
         limits=Limits(writes_per_minute=100_000),
     )
+
+
+ENGINES = ("sqlite", "postgres")
+
+
+@contextlib.contextmanager
+def on_engine(engine: str, settings: Settings) -> Iterator[Settings]:
+    """`settings` on the SQLite file as they are, or on a fresh PostgreSQL schema (skipped,
+    with the reason shown, where TALLYBOT_TEST_POSTGRES_URL is not set): for modules that
+    override `settings` with `params=ENGINES` to run on both engines."""
+    if engine == "sqlite":
+        yield settings
+        return
+    with fresh_schema(require_server()) as url:
+        yield dataclasses.replace(settings, db_path=url)
 
 
 @pytest.fixture

@@ -25,6 +25,8 @@ from tests.conftest import spawn_tallybot
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlackApi
 
+LEASE = 2.0
+"""TALLYBOT_ALERT_LEASE: the killed process's channels are free again this long after it died."""
 CHANNELS_PER_PLATFORM = 100
 KILL_AFTER = 60
 """Accepted messages before the kill (of 400 in all: 2 alerts x 200 channels)."""
@@ -35,6 +37,7 @@ def _env(db: Path, fake_slack: FakeSlackApi, fake_discord: FakeDiscord) -> dict[
     env.update(
         TALLYBOT_DB=str(db),
         TALLYBOT_LOG_LEVEL="WARNING",
+        TALLYBOT_ALERT_LEASE=str(LEASE),
         SLACK_BOT_TOKEN=DEFAULT_TOKEN,
         SLACK_API_URL=fake_slack.api_url,
         DISCORD_TOKEN=fake_discord.token,
@@ -82,6 +85,7 @@ async def test_killed_mid_fanout_and_restarted(
     # At most the sends in flight when it died (64 per platform), each accepted, not yet marked.
     assert len(may_repeat) <= 2 * 64
 
+    await asyncio.sleep(LEASE)  # the dead holder's leases run out
     second = await spawn_tallybot(env, "dispatch", "--once")
     out, err = await second.communicate()
     assert second.returncode == 0, err.decode()

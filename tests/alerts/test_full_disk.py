@@ -2,8 +2,9 @@
 fails. The alert must not go out again; only the marking is retried, until it is written.
 
 The real `tallybot dispatch` process posts to the fake Slack. Its file-size limit
-(RLIMIT_FSIZE, set for that process alone, below one WAL frame) makes the kernel refuse its
-first write to the database's WAL file, as a full disk would: SQLite reports it as "disk I/O
+(RLIMIT_FSIZE, set on that process alone as its post arrives, at the WAL's size then: the
+channel's lease is claimed, nothing is marked yet) makes the kernel refuse its next write to
+the database's WAL file, as a full disk would: SQLite reports it as "disk I/O
 error" (EFBIG; a full disk's ENOSPC reads "database or disk is full"), and the write
 transaction that marks the row sent fails. Raising the limit again (prlimit on the running
 process) frees the space. Nothing is mocked: the failure comes from the operating system.
@@ -33,8 +34,6 @@ pytestmark = pytest.mark.skipif(
     reason="needs prlimit (Linux) to free the 'disk' of a running process",
 )
 
-FULL_AT = 1024
-"""Bytes any file of the dispatch process may reach: less than one WAL frame (4 KiB page)."""
 MARKING_FAILURES = 2
 MARKING_FAILED = re.compile(r"could not be marked sent: (disk I/O error|database or disk is full)")
 """Failed marking attempts to see before the space is freed."""
@@ -50,12 +49,6 @@ def _env(db: Path, fake_slack: FakeSlackApi) -> dict[str, str]:
     )
 
 
-def _limit_file_size() -> None:
-    """In the child before exec: writes past FULL_AT fail (SIGXFSZ is ignored by Python)."""
-    _, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (FULL_AT, hard))
-
-
 async def test_accepted_alert_is_not_resent_while_its_marking_fails(
     demo: Core, run_as: Run, db_path: Path, fake_slack: FakeSlackApi
 ) -> None:
@@ -63,17 +56,22 @@ async def test_accepted_alert_is_not_resent_while_its_marking_fails(
     await run_as(LITHUANIA)
     [row] = await demo.store.run(lambda tx: as_sqlite(tx).alerts.outbox())
     assert row["status"] == "pending"
-    # An empty WAL: the dispatcher's first write is its first frame, which cannot fit.
-    with contextlib.closing(sqlite3.connect(db_path, isolation_level=None)) as conn:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-
     process = await spawn_tallybot(
         _env(db_path, fake_slack),
         "dispatch",
         "--interval",
         "0.2",  # the safety net fires often: it must not resend either
-        preexec_fn=_limit_file_size,
     )
+    hard = resource.getrlimit(resource.RLIMIT_FSIZE)[1]
+    wal = Path(f"{db_path}-wal")
+
+    def disk_full(channel: str) -> None:
+        """The WAL may not grow past its size now: the marking's frame cannot be written
+        (SIGXFSZ is ignored by Python, so the write fails with EFBIG)."""
+        fake_slack.before_post = None
+        resource.prlimit(process.pid, resource.RLIMIT_FSIZE, (wal.stat().st_size, hard))
+
+    fake_slack.before_post = disk_full
     stderr = bytearray()
     reader = asyncio.create_task(collect(process.stderr, stderr))
     try:
@@ -88,7 +86,6 @@ async def test_accepted_alert_is_not_resent_while_its_marking_fails(
             status = conn.execute("SELECT status FROM alert_outbox").fetchone()[0]
         assert status == "pending"
 
-        hard = resource.getrlimit(resource.RLIMIT_FSIZE)[1]
         resource.prlimit(process.pid, resource.RLIMIT_FSIZE, (hard, hard))  # space again
 
         def marked() -> bool:

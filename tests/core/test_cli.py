@@ -158,10 +158,11 @@ def test_body_import_never_drops_a_member_that_declared(demo_db: Path, tmp_path:
 
 
 def test_the_launchers_defaults_are_the_cores() -> None:
-    """tallybot/cli.py repeats two defaults so that building the parser stays light."""
+    """tallybot/cli.py repeats three defaults so that building the parser stays light."""
     from bot.alerts.delivery import DeliveryPolicy
     from bot.commands.exchange import FORMATS
-    from tallybot.cli import EXPORT_FORMATS, SEND_TIMEOUT
+    from tallybot.cli import EXPORT_FORMATS, SEND_TIMEOUT, WATCH_EVERY
 
     assert tuple(FORMATS) == EXPORT_FORMATS
     assert DeliveryPolicy().send_timeout == SEND_TIMEOUT
+    assert DeliveryPolicy().watch_every == WATCH_EVERY

@@ -135,7 +135,7 @@ async def test_fifty_writers_while_the_bot_delivers_alerts(
     )[0][0]
     assert marked_meanwhile > 0
 
-    # Every alert goes out, the writers' too (at the latest on the 30 s safety net).
+    # Every alert goes out, the writers' too (their commits wake the bot's delivery).
     async with asyncio.timeout(WAIT_SECONDS):
         while _read(db, "SELECT count(*) FROM alert_outbox WHERE status != 'sent'")[0][0]:
             assert bot.returncode is None, output.decode(errors="replace")

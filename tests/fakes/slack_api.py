@@ -184,6 +184,9 @@ class FakeSlackApi:
         self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.url = ""
+        self.before_post: Callable[[str], None] | None = None
+        """Called with the channel as a chat.postMessage arrives, before it is accepted (a
+        test acting at that moment: the sender has claimed the channel, nothing is marked)."""
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> FakeSlackApi:
@@ -444,6 +447,8 @@ class FakeSlackApi:
         channel_id = str(payload.get("channel") or "")
         if not channel_id:
             return _ok_false("channel_not_found")
+        if self.before_post is not None:
+            self.before_post(channel_id)
         channel = self._channels[channel_id]
         fault = channel.fault
         if fault is not None:

@@ -436,7 +436,9 @@ class Deliverer:
         finally:
             if self._workers.get(channel) is worker:
                 del self._workers[channel]
-            if not released and not worker.lost and channel in self._leases:
+            # Still ours as far as this process knows (also when the worker stopped for want
+            # of lease time: left as it is, the renewals would keep it ours and unworked).
+            if not released and channel in self._leases:
                 try:
                     await self._release(channel, drained_only=False)
                 except (Exception, asyncio.CancelledError):
@@ -603,7 +605,7 @@ class Deliverer:
         def run(tx: Transaction) -> T:
             return work(tx.alerts)
 
-        return await self.store.run(run, write=write)
+        return await self.store.run(run, write=write, queue=write)
 
 
 CARD_CACHE = 256

@@ -48,6 +48,7 @@ from bot.alerts.channels import (
 from bot.alerts.model import ChannelClaim, PendingAlert, Variant
 from bot.alerts.pacing import DEFAULT_LIMITS, PlatformLimits, RateWindow
 from bot.alerts.serialize import reply_from_json
+from bot.errors import Busy
 from bot.pictures.files import card_drawing
 from bot.pictures.worker import draw_attachments
 from bot.replies import Attachment, Reply
@@ -111,6 +112,9 @@ class _Worker:
     """The lease ran out unrenewed and another deliverer may hold the channel: send nothing."""
     released: bool = False
     """Given back (drained) in the transaction that marked its last row sent."""
+    unmarked: bool = False
+    """A row the platform accepted is not yet marked sent: the channel is never given back
+    then (another holder would send that row again)."""
 
 
 @dataclass
@@ -240,9 +244,11 @@ class Deliverer:
             self._wake.clear()
             try:
                 await self._scan()
-            except Exception:
+            except Exception as exc:
                 failures += 1
-                if failures == 1:
+                if failures == 1 and isinstance(exc, Busy):  # the database is away: one line
+                    log.warning("alert scan failed (%s); retrying with backoff", exc)
+                elif failures == 1:
                     log.exception("alert scan failed; retrying with backoff")
                 else:
                     log.debug("alert scan failed again (%d in a row)", failures, exc_info=True)
@@ -405,14 +411,26 @@ class Deliverer:
         try:
             while not self._stopping and not worker.lost:
                 row, worker.head = worker.head, None
-                if row is None:
-                    row = await self._db(lambda alerts: alerts.next_pending(channel), write=False)
-                if row is None:
-                    released = await self._release(channel, drained_only=True)
-                    if released:
-                        return
-                    continue  # a row came in meanwhile: the channel stays ours
-                outcome = await self._deliver(row, worker)
+                try:
+                    if row is None:
+                        row = await self._db(
+                            lambda alerts: alerts.next_pending(channel), write=False
+                        )
+                    if row is None:
+                        released = await self._release(channel, drained_only=True)
+                        if released:
+                            return
+                        continue  # a row came in meanwhile: the channel stays ours
+                    outcome = await self._deliver(row, worker)
+                except Busy as exc:
+                    # The database is away (a network cut, a restart): keep the channel and
+                    # try again, while the lease lasts; a row the platform accepted meanwhile
+                    # is remembered and only its marking is retried.
+                    failures += 1
+                    if failures == 1:
+                        log.warning("alerts to %s: %s; retrying", channel, exc)
+                    await asyncio.sleep(self.policy.backoff(failures))
+                    continue
                 if worker.released:
                     released = True
                     self._leases.pop(channel, None)
@@ -438,7 +456,7 @@ class Deliverer:
                 del self._workers[channel]
             # Still ours as far as this process knows (also when the worker stopped for want
             # of lease time: left as it is, the renewals would keep it ours and unworked).
-            if not released and channel in self._leases:
+            if not released and not worker.unmarked and channel in self._leases:
                 try:
                     await self._release(channel, drained_only=False)
                 except (Exception, asyncio.CancelledError):
@@ -528,6 +546,7 @@ class Deliverer:
         try:
             worker.head, worker.released = await self._db(mark)
         except Exception as exc:
+            worker.unmarked = True
             log.warning(
                 "alert %d to %s was accepted (message %s) but could not be marked sent: %s; "
                 "retrying the marking only",
@@ -538,6 +557,7 @@ class Deliverer:
             )
             return "unmarked"
         del self._accepted[row.id]
+        worker.unmarked = False
         self.stats.sent += 1
         return "sent"
 

@@ -1,17 +1,14 @@
-"""Fan-out across processes: one declaration to 1,000 subscribed channels (half on the Slack
-fake, half on the Discord fake, both enforcing per-channel and global rate limits as the real
-platforms do), delivered by PROCESSES `tallybot dispatch` processes sharing one database, on
-SQLite and on PostgreSQL in the same run.
+"""Fan-out across processes: one declaration (made with `tallybot exec`) to CHANNELS channels,
+half on the Slack fake and half on the Discord fake (both enforcing per-channel and global rate
+limits like the real platforms), delivered by 1 and then 3 `tallybot dispatch` processes
+sharing the database through channel leases.
 
-For each engine and each process count (1, the baseline, and 3): a fresh database, the demo
-tracker, the channels subscribed; the dispatchers started and ready; then `/tally declare` in
-this (fourth) process. Prints the time until the fakes accepted an alert in every channel
-against the floor the platforms' limits allow (the global 50/s of each fake: 500 messages can't
-all be accepted in under 9 s), the first alert after the declaration, duplicates, and the 429s
-the fakes answered. Goal: within 1.1x the floor with 3 processes.
+Prints, for each count of processes: the time from the declaration's `recorded_at` to the last
+alert accepted, the floor the platforms' global limits allow (as a ratio), 429 answers, and
+alerts accepted twice (none expected). The per-platform pace is counted per process, so 3
+processes may offer up to 3x a platform's global rate and meet its 429s.
 
-    .venv/bin/python -m bench.fanout_processes_bench [--channels 1000] [--processes 1,3]
-        [--postgres URL]
+    .venv/bin/python -m bench.fanout_processes_bench [--channels 1000] [--postgres URL]
 """
 
 from __future__ import annotations
@@ -19,22 +16,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib.util
 import os
 import signal
 import sys
+import tempfile
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from bench.engines import add_postgres_option, db_setting, engine, engine_names
 from bench.fanout_bench import floor_seconds
 from bot.alerts.channels import ChannelRef
 from bot.alerts.model import Mode
 from bot.commands.context import Actor
 from bot.demo import DEMO_COMMANDS
 from bot.settings import Settings
-from store.transaction import as_store
 from tallybot.wiring import open_core
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.slack_api import DEFAULT_TEAM, DEFAULT_TOKEN, FakeSlackApi
@@ -42,63 +39,31 @@ from tests.fakes.slack_api import DEFAULT_TEAM, DEFAULT_TOKEN, FakeSlackApi
 OPERATOR = Actor("console", "local", "bench", "Bench", platform_moderator=True, channel="console")
 LITHUANIA = next(c for c in DEMO_COMMANDS if c.startswith("declare LT "))
 GUILD = "900000000000000001"
-REPO = Path(__file__).resolve().parents[1]
-WAIT = 120.0
+WAIT = 180.0
 """Only stops a broken run from hanging."""
-READY = b"delivering alerts via"
-"""What `tallybot dispatch` logs (INFO) once its senders are up."""
 
 
-@dataclass
-class Result:
-    engine: str
-    processes: int
-    deliver_all: float
-    floor: float
-    first: float
-    duplicates: int
-    sent_rows: int
-    slack_429: int
-    discord_429: int
-
-    @property
-    def ratio(self) -> float:
-        return self.deliver_all / self.floor if self.floor else float("nan")
+def _setting(database: str) -> Any:
+    return database if database.startswith("postgres") else Path(database)
 
 
-def _env(database: str, slack: FakeSlackApi, discord: FakeDiscord) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SLACK_", "DISCORD_", "TALLYBOT_", "PORT"))
-    }
-    env.update(
-        TALLYBOT_DB=database,
-        TALLYBOT_LOG_LEVEL="INFO",
-        TALLYBOT_SHARED_COMMUNITY="local",
-        SLACK_BOT_TOKEN=DEFAULT_TOKEN,
-        SLACK_API_URL=slack.api_url,
-        DISCORD_TOKEN=discord.token,
-        DISCORD_API_URL=discord.api_url,
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-async def _prepare(database: str, slack_n: int, discord_n: int) -> None:
-    core = open_core(Settings(db_path=db_setting(database), shared_community="local"))
+async def _prepare(database: str, channels: int) -> None:
+    core = open_core(Settings(db_path=_setting(database), shared_community="local"))
     try:
         for text in DEMO_COMMANDS:
             if text != LITHUANIA:
                 reply = await core.dispatcher.run_text(text, OPERATOR)
                 assert reply.ok, reply.title
 
-        def subscribe_all(tx):  # type: ignore[no-untyped-def]
+        def subscribe_all(tx: Any) -> None:
             tracker = tx.records.tracker_by_slug("nato-sg-2024")
             now = datetime.now(UTC)
+            slack_n = channels // 2
             refs = [ChannelRef("slack", DEFAULT_TEAM, f"C{n:05d}") for n in range(slack_n)]
-            refs += [ChannelRef("discord", GUILD, str(10**17 + n)) for n in range(discord_n)]
-            for ref in refs:  # in the tracker's own community (else they hear nothing)
+            refs += [
+                ChannelRef("discord", GUILD, str(10**17 + n)) for n in range(channels - slack_n)
+            ]
+            for ref in refs:
                 tx.alerts.subscribe(
                     ref,
                     tracker.id,
@@ -115,146 +80,132 @@ async def _prepare(database: str, slack_n: int, discord_n: int) -> None:
         core.close()
 
 
-async def _wait_ready(process: asyncio.subprocess.Process, into: bytearray) -> None:
-    assert process.stderr is not None
-    async with asyncio.timeout(WAIT):
-        while READY not in into:
-            line = await process.stderr.readline()
-            if not line:
-                raise SystemExit(f"tallybot dispatch exited before it was ready:\n{into.decode()}")
-            into.extend(line)
+async def _recorded_at(database: str) -> float:
+    core = open_core(Settings(db_path=_setting(database)))
+    try:
+        row = await core.store.run(
+            lambda tx: tx.records.db.execute(
+                "SELECT recorded_at FROM declarations ORDER BY id DESC LIMIT 1"
+            ).fetchone(),
+            write=False,
+        )
+        return datetime.fromisoformat(row[0]).timestamp()
+    finally:
+        core.close()
 
 
-async def _drain(stream: asyncio.StreamReader | None, into: bytearray) -> None:
-    if stream is not None:
-        while chunk := await stream.read(65536):
-            into.extend(chunk)
+def _env(database: str, slack: FakeSlackApi, discord: FakeDiscord) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "DISCORD_", "TALLYBOT_", "PORT"))
+    }
+    env.update(
+        TALLYBOT_DB=database,
+        TALLYBOT_LOG_LEVEL="WARNING",
+        TALLYBOT_SHARED_COMMUNITY="local",
+        SLACK_BOT_TOKEN=DEFAULT_TOKEN,
+        SLACK_API_URL=slack.api_url,
+        DISCORD_TOKEN=discord.token,
+        DISCORD_API_URL=discord.api_url,
+        PYTHONUNBUFFERED="1",
+    )
+    return env
 
 
-async def measure(name: str, database: str, channels: int, processes: int) -> Result:
-    slack_n = channels // 2
-    discord_n = channels - slack_n
-    await _prepare(database, slack_n, discord_n)
-    async with FakeSlackApi() as fake_slack, FakeDiscord() as fake_discord:
-        env = _env(database, fake_slack, fake_discord)
-        children = []
-        logs: list[bytearray] = []
-        readers: list[asyncio.Task[None]] = []
+async def _tallybot(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tallybot",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+
+
+async def _one(database: str, channels: int, processes: int) -> dict[str, float]:
+    await _prepare(database, channels)
+    async with FakeSlackApi() as slack, FakeDiscord() as discord:
+        accepted: list[float] = []
+        slack.before_post = lambda channel: accepted.append(time.time())
+        env = _env(database, slack, discord)
+        deliverers = [await _tallybot(env, "dispatch") for _ in range(processes)]
         try:
-            for _ in range(processes):
-                child = await asyncio.create_subprocess_exec(
-                    sys.executable,
-                    "-m",
-                    "tallybot",
-                    "dispatch",
-                    cwd=REPO,
-                    env=env,
-                    stdout=asyncio.subprocess.DEVNULL,
-                    stderr=asyncio.subprocess.PIPE,
-                )
-                children.append(child)
-                logs.append(bytearray())
-            for child, log in zip(children, logs, strict=True):
-                await _wait_ready(child, log)
-                readers.append(asyncio.create_task(_drain(child.stderr, log)))
-            # Logged in long ago, as a running bot would be: the logins leave Discord's
-            # global one-second window before the declaration.
-            await asyncio.sleep(1.1)
-            core = open_core(Settings(db_path=db_setting(database), shared_community="local"))
-            try:
-                started = time.perf_counter()
-                reply = await core.dispatcher.run_text(LITHUANIA, OPERATOR)
-                assert reply.ok, reply.title
-                first: float | None = None
-                async with asyncio.timeout(WAIT):
-                    while (
-                        done := len(fake_slack.messages) + len(fake_discord.messages)
-                    ) < channels:
-                        if done and first is None:
-                            first = time.perf_counter() - started
-                        for child, log in zip(children, logs, strict=True):
-                            if child.returncode is not None:
-                                raise SystemExit(f"a dispatcher exited:\n{log.decode()}")
-                        await asyncio.sleep(0.005)
-                finished = time.perf_counter()
-                await asyncio.sleep(0.5)  # anything sent twice reaches the fakes by now
-                counts = await core.store.run(lambda tx: as_store(tx).alerts.outbox_counts())
-            finally:
-                core.close()
+            # Started, logged in to Discord, and their login requests out of its 1 s window.
+            async with asyncio.timeout(WAIT):
+                while len(discord.requests_to("/users/@me", "GET")) < processes:
+                    await asyncio.sleep(0.05)
+            await asyncio.sleep(1.5)
+            writer = await _tallybot(env, "exec", LITHUANIA)
+            async with asyncio.timeout(WAIT):
+                await writer.communicate()
+            assert writer.returncode == 0, "tallybot exec failed"
+            async with asyncio.timeout(WAIT):
+                while len(slack.messages) + len(discord.messages) < channels:
+                    await asyncio.sleep(0.01)
+            done = time.time()
+            await asyncio.sleep(0.5)  # anything sent twice arrives
         finally:
-            for child in children:
-                if child.returncode is None:
-                    child.send_signal(signal.SIGTERM)
-            for child in children:
+            for process in deliverers:
+                if process.returncode is None:
+                    process.send_signal(signal.SIGTERM)
+            for process in deliverers:
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(15):
-                        await child.wait()
-                if child.returncode is None:
-                    child.kill()
-                    await child.wait()
-            await asyncio.gather(*readers, return_exceptions=True)
-        slack_limit = fake_slack.global_limit
-        discord_limit = fake_discord.global_limit
+                    async with asyncio.timeout(30):
+                        await process.wait()
+        recorded = await _recorded_at(database)
+        slack_limit, discord_limit = slack.global_limit, discord.global_limit
         assert slack_limit is not None and discord_limit is not None
         floor = max(
-            floor_seconds(slack_n, slack_limit.count, slack_limit.per_seconds),
-            floor_seconds(discord_n, *discord_limit),
+            floor_seconds(channels // 2, slack_limit.count, slack_limit.per_seconds),
+            floor_seconds(channels - channels // 2, *discord_limit),
         )
-        return Result(
-            engine=name,
-            processes=processes,
-            deliver_all=finished - started,
-            floor=floor,
-            first=float("nan") if first is None else first,
-            duplicates=len(fake_slack.messages) + len(fake_discord.messages) - channels,
-            sent_rows=counts.get("sent", 0),
-            slack_429=sum(1 for r in fake_slack.calls("chat.postMessage") if r.status == 429),
-            discord_429=sum(1 for r in fake_discord.requests if r.status == 429),
-        )
+        return {
+            "all_s": done - recorded,
+            "floor_s": floor,
+            "duplicates": len(slack.messages) + len(discord.messages) - channels,
+            "slack_429": sum(1 for r in slack.calls("chat.postMessage") if r.status == 429),
+            "discord_429": sum(1 for r in discord.requests if r.status == 429),
+        }
 
 
-async def run(channels: int, counts: list[int], postgres: str | None) -> list[Result]:
-    results = []
-    for name in engine_names(postgres):
-        for processes in counts:
-            with engine(name, postgres) as database:
-                result = await measure(name, database, channels, processes)
-            results.append(result)
-            print(_line(result), flush=True)
-    return results
-
-
-def _line(r: Result) -> str:
-    return (
-        f"  {r.engine:<10} {r.processes} process{'es' if r.processes > 1 else '  '}: "
-        f"all delivered in {r.deliver_all:.2f} s, floor {r.floor:.2f} s, ratio {r.ratio:.2f}x; "
-        f"first alert {r.first * 1000:.0f} ms after /tally declare began; rows sent "
-        f"{r.sent_rows}, duplicates {r.duplicates}, 429s slack {r.slack_429} discord "
-        f"{r.discord_429}"
+def _report(engine: str, processes: int, f: dict[str, float]) -> None:
+    print(
+        f"{engine}, {processes} process{'es' if processes > 1 else ''}: all delivered "
+        f"{f['all_s']:.2f} s after the declaration; floor {f['floor_s']:.2f} s; ratio "
+        f"{f['all_s'] / f['floor_s']:.2f}x; duplicates {f['duplicates']:g}; 429s: slack "
+        f"{f['slack_429']:g}, discord {f['discord_429']:g}"
     )
+
+
+async def run(channels: int, postgres: str | None) -> None:
+    print(
+        f"fan-out: 1 declaration (tallybot exec) -> {channels} channels, half Slack, half "
+        "Discord (fakes: 1 msg/s per Slack channel, 5/5s per Discord channel, 50/s global each)"
+    )
+    for processes in (1, 3):
+        with tempfile.TemporaryDirectory(prefix="fanout-processes-") as tmp:
+            figures = await _one(str(Path(tmp) / "bench.db"), channels, processes)
+        _report("SQLite", processes, figures)
+    if postgres is None or importlib.util.find_spec("store.postgres") is None:
+        print("PostgreSQL: not measured (no --postgres URL / TALLYBOT_TEST_POSTGRES_URL)")
+        return
+    from tests.postgres import fresh_schema
+
+    for processes in (1, 3):
+        with fresh_schema(postgres) as url:
+            figures = await _one(url, channels, processes)
+        _report("PostgreSQL", processes, figures)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bench.fanout_processes_bench", description=__doc__)
-    add_postgres_option(parser)
     parser.add_argument("--channels", type=int, default=1000)
-    parser.add_argument("--processes", default="1,3", help="comma-separated process counts")
+    parser.add_argument("--postgres", default=os.environ.get("TALLYBOT_TEST_POSTGRES_URL"))
     args, _ = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
-    counts = [int(n) for n in args.processes.split(",")]
-    print(
-        f"fan-out of one declaration to {args.channels} channels ({args.channels // 2} Slack, "
-        f"{args.channels - args.channels // 2} Discord; fakes: 1 msg/s per Slack channel, 5/5 s "
-        "per Discord channel, 50/s global each) by `tallybot dispatch` processes:"
-    )
-    results = asyncio.run(run(args.channels, counts, args.postgres))
-    by = {(r.engine, r.processes): r for r in results}
-    for name in {r.engine for r in results}:
-        one, many = by.get((name, 1)), by.get((name, max(counts)))
-        if one and many and many is not one:
-            print(
-                f"  {name}: {many.processes} processes / 1 process, time to deliver all: "
-                f"{many.deliver_all / one.deliver_all:.2f}x"
-            )
+    asyncio.run(run(args.channels, args.postgres))
 
 
 if __name__ == "__main__":

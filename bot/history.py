@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.domain import Declaration, Tracker
 from bot.members import Body
-from bot.presentation import amendment_lines, declaration_line, provenance, who
+from bot.presentation import amendment_lines, credit, declaration_line, provenance, who
 from bot.replies import Field
 
 
@@ -24,6 +24,8 @@ def declaration_entries(declaration: Declaration, tracker: Tracker, body: Body) 
             f"{who(retraction.recorded_by)}: {retraction.reason}"
         ]
     said = provenance(declaration, dated=False)  # the day's heading says the date
+    credited = credit(declaration)
+    said = " · ".join(filter(None, [said, credited]))
     return [f"#{declaration.id} {line}" + (f" — {said}" if said else "")] + [
         f"  ↳ {text}" for text in amendment_lines(declaration)
     ]

@@ -415,7 +415,12 @@ def history_field(
         made += f" (after {as_of})"
     name = f"#{declaration.id} · {made} · {line}"
     said = provenance(declaration, dated=False)
-    items = [*([said] if said else []), *amendment_lines(declaration)]
+    credited = credit(declaration)
+    items = [
+        *([said] if said else []),
+        *([credited] if credited else []),
+        *amendment_lines(declaration),
+    ]
     if declaration.retraction:
         name = f"#{declaration.id} · {made} · RETRACTED"
         items = [
@@ -446,6 +451,17 @@ def who(ref: str) -> str:
     """'console:local:operator (Operator)' -> 'Operator': the name people know."""
     head, _, name = ref.rpartition(" (")
     return name.removesuffix(")") if head and name.endswith(")") else ref
+
+
+SUGGESTED_CREDIT = "suggested by "
+"""How a confirmed suggestion's declaration names both people in its recorded_by:
+'slack:T1:U9 (suggested by Ann, confirmed by Bob)'."""
+
+
+def credit(declaration: Declaration) -> str | None:
+    """'suggested by Ann, confirmed by Bob' for a declaration a suggestion brought."""
+    name = who(declaration.recorded_by)
+    return name if name.startswith(SUGGESTED_CREDIT) else None
 
 
 def amendment_lines(declaration: Declaration) -> list[str]:

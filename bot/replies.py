@@ -61,6 +61,40 @@ class Attachment:
     content_type: str = "application/octet-stream"
 
 
+class ActionStyle(StrEnum):
+    PRIMARY = "primary"
+    DANGER = "danger"
+    DEFAULT = "default"
+
+
+@dataclass(frozen=True)
+class Action:
+    """A button: `id` is stable and carries what it acts on ('tally:sugg:confirm:42'), so a
+    press is understood from the platform's payload alone, after any restart."""
+
+    label: str
+    id: str
+    style: ActionStyle = ActionStyle.DEFAULT
+
+
+@dataclass(frozen=True)
+class Item:
+    """One entry a moderator acts on (a suggestion in the review queue), with its buttons."""
+
+    title: str
+    lines: tuple[str, ...] = ()
+    actions: tuple[Action, ...] = ()
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something to tell one person directly after the commit (a suggester, the outcome):
+    `to` is who, as recorded ('platform:workspace:user (name)')."""
+
+    to: str
+    reply: Reply
+
+
 @dataclass(frozen=True)
 class Reply:
     title: str
@@ -76,6 +110,10 @@ class Reply:
     attachments: tuple[Attachment, ...] = ()
     """Files posted with the reply: Slack uploads them, Discord attaches them, the console
     saves them and prints the path."""
+    items: tuple[Item, ...] = ()
+    """Entries with buttons, after the lines (the review queue)."""
+    notices: tuple[Notice, ...] = ()
+    """Sent by the dispatcher after the commit, through each platform's Messenger."""
     drawings: tuple[Callable[[], Attachment], ...] = field(default=(), compare=False, repr=False)
     """Files still to draw (pictures): the dispatcher draws them after the transaction, on the
     picture thread, and adds them to `attachments`; a handler never draws on the store thread."""

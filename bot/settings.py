@@ -7,13 +7,17 @@ import binascii
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from bot.limits import Limits
+from bot.suggestions.model import SuggestionRules
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DISCORD_API_URL = "https://discord.com/api/v10"
+DEFAULT_STOP_GRACE = 10.0
+"""Seconds `tallybot run` lets commands and alert sends in progress finish on SIGTERM."""
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -125,6 +129,21 @@ def _limits(get: Callable[[str], str | None]) -> Limits:
     )
 
 
+def _suggestion_rules(get: Callable[[str], str | None]) -> SuggestionRules:
+    """TALLYBOT_SUGGESTIONS_PER_HOUR (per person) and TALLYBOT_SUGGESTION_DAYS (how long a
+    suggestion waits for review before it expires)."""
+    default = SuggestionRules()
+    days = _limit(
+        "TALLYBOT_SUGGESTION_DAYS", get("TALLYBOT_SUGGESTION_DAYS"), default.lifetime.days
+    )
+    return SuggestionRules(
+        per_hour=_limit(
+            "TALLYBOT_SUGGESTIONS_PER_HOUR", get("TALLYBOT_SUGGESTIONS_PER_HOUR"), default.per_hour
+        ),
+        lifetime=timedelta(days=min(days, 3650)),
+    )
+
+
 _OLD_COMMUNITY_SUBSCRIPTIONS = "TALLYBOT_MAX_WORKSPACE_SUBSCRIPTIONS"
 """Its name from before communities (it counted one workspace): still read, so an existing
 `.env` keeps its limit; the new name wins when both are set."""
@@ -138,6 +157,66 @@ def _renamed(get: Callable[[str], str | None], name: str, old: str) -> tuple[str
         if old_value is not None and old_value.strip():
             return old, old_value
     return name, value
+
+
+@dataclass(frozen=True)
+class DiscordShards:
+    """Which of the bot's gateway shards this process runs (`TALLYBOT_DISCORD_SHARDS`), so
+    several processes can split one big bot's servers between them."""
+
+    ids: tuple[int, ...]
+    count: int
+
+    def __str__(self) -> str:
+        return f"{','.join(map(str, self.ids))}/{self.count}"
+
+
+SHARDS_EXAMPLE = "such as 0-1/4 (shards 0 and 1 of 4), 2/4 or 0,3/4"
+
+
+def _discord_shards(value: str | None) -> DiscordShards | None:
+    """`IDS/COUNT`: ids as numbers and ranges separated by commas, every one below COUNT."""
+    if value is None:
+        return None
+
+    def refuse(why: str) -> SettingsError:
+        return SettingsError(
+            f"TALLYBOT_DISCORD_SHARDS={value} {why}: use shard ids and the shard count "
+            f"{SHARDS_EXAMPLE}."
+        )
+
+    ids_text, slash, count_text = value.replace(" ", "").partition("/")
+    if not slash or not ids_text or not count_text.isdigit():
+        raise refuse("is not IDS/COUNT")
+    count = int(count_text)
+    if count < 1:
+        raise refuse("has a shard count below 1")
+    ids: set[int] = set()
+    for part in ids_text.split(","):
+        first, dash, last = part.partition("-")
+        if not first.isdigit() or (dash and not last.isdigit()):
+            raise refuse(f"has '{part}', which is not a shard id or a range of them")
+        low, high = int(first), int(last) if dash else int(first)
+        if low > high:
+            raise refuse(f"has the range '{part}', which runs backwards")
+        if high >= count:
+            raise refuse(f"names shard {high}, but shards are numbered 0 to {count - 1}")
+        ids.update(range(low, high + 1))
+    return DiscordShards(tuple(sorted(ids)), count)
+
+
+def _stop_grace(value: str | None) -> float:
+    if value is None:
+        return DEFAULT_STOP_GRACE
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= 3600:
+        raise SettingsError(
+            f"TALLYBOT_STOP_GRACE={value} is not a number of seconds: use one such as 10."
+        )
+    return seconds
 
 
 def _seconds(name: str, value: str | None, default: float) -> float:
@@ -186,6 +265,10 @@ class Settings:
     discord_mod_role: str | None = None
     discord_application_id: str | None = None
     """For `tallybot discord invite` without a token; otherwise asked of Discord's API."""
+    discord_shards: DiscordShards | None = None
+    """TALLYBOT_DISCORD_SHARDS: this process runs these shards (None: one unsharded client)."""
+    stop_grace: float = DEFAULT_STOP_GRACE
+    """TALLYBOT_STOP_GRACE: on SIGTERM, seconds for work in progress to finish."""
     public_url: str | None = None
     """TALLYBOT_PUBLIC_URL: replies about a public tracker link to its page under it."""
     limits: Limits = field(default_factory=Limits)
@@ -193,9 +276,15 @@ class Settings:
     alert_lease: float = 30.0
     """TALLYBOT_ALERT_LEASE: seconds a delivering process holds a channel without renewing;
     a killed process's channels are taken over by another after it."""
+    suggestions: SuggestionRules = field(default_factory=SuggestionRules)
+    """TALLYBOT_SUGGESTIONS_PER_HOUR, TALLYBOT_SUGGESTION_DAYS."""
     shared_community: str | None = None
     """TALLYBOT_SHARED_COMMUNITY: every new workspace and server joins this community instead
     of getting its own (a deployment run for one community; never for a public bot)."""
+    feeds_private: bool = False
+    """TALLYBOT_FEEDS_PRIVATE=1: news feeds may be read from loopback and private addresses
+    (an intranet's feeds; tests). Off by default: a moderator's URL must not reach the
+    machines beside the bot."""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -222,10 +311,14 @@ class Settings:
             discord_api_url=get("DISCORD_API_URL"),
             discord_mod_role=get("TALLYBOT_DISCORD_MOD_ROLE"),
             discord_application_id=get("DISCORD_APPLICATION_ID"),
+            discord_shards=_discord_shards(get("TALLYBOT_DISCORD_SHARDS")),
+            stop_grace=_stop_grace(get("TALLYBOT_STOP_GRACE")),
             public_url=_public_url(get("TALLYBOT_PUBLIC_URL")),
             limits=_limits(get),
+            suggestions=_suggestion_rules(get),
             shared_community=(get("TALLYBOT_SHARED_COMMUNITY") or "").lower() or None,
             alert_lease=_seconds("TALLYBOT_ALERT_LEASE", get("TALLYBOT_ALERT_LEASE"), 30.0),
+            feeds_private=(get("TALLYBOT_FEEDS_PRIVATE") or "").lower() in ("1", "true", "yes"),
         )
 
     @property

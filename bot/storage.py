@@ -24,9 +24,11 @@ from bot.domain import (
     TrackerStatus,
     TrackerVisibility,
 )
+from bot.feeds.model import Feed
 from bot.installations import Installations
 from bot.members import Body, Member
 from bot.rules import Rule
+from bot.suggestions.model import Proposal, Source, Suggestion, SuggestionStatus
 from bot.timeline import PositionRow
 
 T = TypeVar("T")
@@ -259,6 +261,119 @@ class Guards(Protocol):
     def community_subscriptions(self, community_id: int) -> int: ...
 
 
+class Feeds(Protocol):
+    """News feeds a community reads, and the items each has already seen (so each new item is
+    suggested once). Unscoped: every method names the community or the feed."""
+
+    def add_feed(
+        self,
+        *,
+        community_id: int,
+        url: str,
+        tracker_id: int,
+        keywords: tuple[str, ...],
+        interval_seconds: int,
+        by: str,
+        now: datetime,
+    ) -> Feed: ...
+    def feeds(self, community_id: int) -> list[Feed]: ...
+    def feed(self, feed_id: int) -> Feed | None: ...
+    def remove_feed(self, feed_id: int) -> bool:
+        """Removes the feed and what it has seen; the suggestions it made stay."""
+        ...
+
+    def due_feeds(self, now: datetime, limit: int) -> list[Feed]:
+        """Feeds of every community whose next try has come, the longest waiting first."""
+        ...
+
+    def claim_due(self, now: datetime, limit: int, hold_until: datetime) -> list[Feed]:
+        """The due feeds this caller may read: each is moved to `hold_until` by a conditional
+        update, so another process (or a second run) claiming at the same moment gets none of
+        them; the read then sets the real next try. A reader that dies leaves the feed to be
+        tried again after the hold."""
+        ...
+
+    def record_read(
+        self,
+        feed_id: int,
+        *,
+        now: datetime,
+        status: str,
+        etag: str | None,
+        modified: str | None,
+        title: str | None,
+        next_try_at: datetime,
+        suggested: int,
+    ) -> None:
+        """The server answered (200 or 304): errors in a row drop to none."""
+        ...
+
+    def record_failure(
+        self, feed_id: int, *, now: datetime, error: str, next_try_at: datetime
+    ) -> None: ...
+    def unseen(self, feed_id: int, keys: list[str]) -> list[str]:
+        """Those of `keys` (item ids or links) the feed has not seen, in the order given."""
+        ...
+
+    def mark_seen(self, feed_id: int, keys: list[str], now: datetime) -> None: ...
+    def forget_seen(self, feed_id: int, keep: list[str], before: datetime) -> int:
+        """Drop the feed's seen items marked before `before` except `keep` (those still in the
+        document): the table does not grow for ever. Returns how many were dropped."""
+        ...
+
+
+class Suggestions(Protocol):
+    """Proposed declarations waiting for a moderator (bot/suggestions/). Every method runs in
+    the caller's transaction; `decide` is the one conditional step that makes a double press
+    record once."""
+
+    def add(self, proposal: Proposal, source: Source, expires_at: datetime) -> Suggestion: ...
+    def pending_like(self, proposal: Proposal) -> Suggestion | None:
+        """The pending suggestion of the same tracker, member, stance and target, if any."""
+        ...
+
+    def add_source(self, suggestion_id: int, source: Source, expires_at: datetime) -> Suggestion:
+        """Merge a duplicate: keep its source (unless the URL is already there) and push the
+        expiry to `expires_at`."""
+        ...
+
+    def get(self, suggestion_id: int) -> Suggestion | None: ...
+    def pending(
+        self, community_id: int, tracker_id: int | None = None, limit: int = 20
+    ) -> list[Suggestion]:
+        """The community's pending suggestions (of one tracker, or all), oldest first."""
+        ...
+
+    def count_pending(self, community_id: int, tracker_id: int | None = None) -> int: ...
+    def decided(
+        self, community_id: int, tracker_id: int | None = None, limit: int = 5
+    ) -> list[Suggestion]:
+        """The community's latest decided suggestions (confirmed, rejected, expired), newest
+        decision first."""
+        ...
+
+    def decide(
+        self,
+        suggestion_id: int,
+        status: SuggestionStatus,
+        by: str,
+        now: datetime,
+        reason: str | None = None,
+    ) -> bool:
+        """pending -> `status`, only if still pending (a conditional UPDATE): False when
+        someone else decided it first."""
+        ...
+
+    def link_declaration(self, suggestion_id: int, declaration_id: int) -> None: ...
+    def expire(self, now: datetime) -> int:
+        """Pending suggestions past their expiry become expired; returns how many."""
+        ...
+
+    def suggested_since(self, suggester: str, since: datetime) -> int:
+        """Sources offered by `suggester` (bot.suggestions.model.person_key) since `since`."""
+        ...
+
+
 class Transaction(Protocol):
     """One unit of work's view of the store: everything it does commits or rolls back together."""
 
@@ -272,6 +387,10 @@ class Transaction(Protocol):
     def installations(self) -> Installations: ...
     @property
     def guards(self) -> Guards: ...
+    @property
+    def feeds(self) -> Feeds: ...
+    @property
+    def suggestions(self) -> Suggestions: ...
 
 
 class Store(Protocol):

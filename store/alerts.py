@@ -376,7 +376,7 @@ class AlertRepository(ChannelLeases):
         self, tracker_ids: list[int] | None, start: datetime, end: datetime
     ) -> list[dict[str, Any]]:
         """Changes recorded in [start, end), oldest first (what a digest lists)."""
-        where = "kind != 'digest' AND recorded_at >= ? AND recorded_at < ?"
+        where = "kind NOT IN ('digest', 'suggestion') AND recorded_at >= ? AND recorded_at < ?"
         params: list[Any] = [utc_text(start), utc_text(end)]
         if tracker_ids is not None:
             where += f" AND tracker_id IN ({', '.join('?' for _ in tracker_ids)})"

@@ -8,10 +8,12 @@ from functools import cached_property
 
 from bot.storage import Transaction
 from store.alerts import AlertRepository
+from store.feeds import FeedRepository
 from store.guards import GuardRepository
 from store.installations import InstallationRepository
 from store.repository import Repository
 from store.sql import Db
+from store.suggestions import SuggestionRepository
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,17 @@ class StoreTransaction:
     @property
     def guards(self) -> GuardRepository:
         return GuardRepository(self.records.db)
+
+    @property
+    def feeds(self) -> FeedRepository:
+        """The news feeds a community reads and the items they have given, on the same
+        connection."""
+        return FeedRepository(self.records.db)
+
+    @property
+    def suggestions(self) -> SuggestionRepository:
+        """Readers' suggestions waiting for review, on the same connection."""
+        return SuggestionRepository(self.records.db)
 
 
 def as_store(tx: Transaction) -> StoreTransaction:

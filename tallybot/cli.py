@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_exchange(sub)
     _add_discord(sub)
     _add_dispatch(sub)
+    _add_db(sub)
     web = sub.add_parser(
         "web", help="serve the public trackers' pages (read-only; default port: $PORT or 3000)"
     )
@@ -148,7 +149,34 @@ def _add_dispatch(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.set_defaults(func=_dispatch)
 
 
+def _add_db(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("db", help="the database: migrate it, or copy it to PostgreSQL")
+    db_sub = parser.add_subparsers(dest="db_action", required=True)
+    migrate = db_sub.add_parser(
+        "migrate", help="apply pending migrations to TALLYBOT_DB (a file or a PostgreSQL URL)"
+    )
+    migrate.set_defaults(func=_db_migrate)
+    copy = db_sub.add_parser(
+        "copy",
+        help="copy the SQLite file in TALLYBOT_DB into an empty PostgreSQL database, checked",
+    )
+    copy.add_argument("--to", required=True, metavar="URL", help="postgresql://user@host/db")
+    copy.set_defaults(func=_db_copy)
+
+
 # Each handler: (args, settings) -> exit status, importing what its subcommand needs.
+
+
+def _db_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from tallybot.db import migrate_command
+
+    return migrate_command(args, settings)
+
+
+def _db_copy(args: argparse.Namespace, settings: Settings) -> int:
+    from tallybot.db import copy_command
+
+    return copy_command(args, settings)
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:

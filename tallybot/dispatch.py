@@ -11,7 +11,7 @@ import signal
 from collections.abc import Iterable
 from dataclasses import replace
 
-from bot.alerts.channels import AlertSender
+from bot.alerts.channels import AlertSender, Messenger
 from bot.alerts.delivery import DeliveryPolicy, DeliveryStats
 from bot.alerts.scheduler import AlertScheduler
 from bot.app import Core
@@ -36,12 +36,23 @@ def dispatch_command(args: argparse.Namespace, settings: Settings) -> int:
 async def dispatch_once(settings: Settings, policy: DeliveryPolicy | None = None) -> int:
     core = open_core(settings)
     senders, closers = await build_senders(settings, store=core.store)
+    from tallybot.feeds import FeedReader, FetchPolicy, feeds_summary
+
+    reader = FeedReader(
+        core.store, core.dispatcher.clock, FetchPolicy(allow_private=settings.feeds_private)
+    )
     try:
+        # Feeds first: what they suggest reaches channels subscribed with mode=suggestions
+        # in this same run.
+        read = await reader.read_due()
         scheduler = AlertScheduler(core.store, senders, core.dispatcher.clock, policy)
         stats = await scheduler.run_once()
         print(_summary(stats))
+        if read:
+            print(feeds_summary(read))
         return 1 if stats.left_pending else 0
     finally:
+        await reader.close()
         await close_all(closers)
         core.close()
 
@@ -65,13 +76,19 @@ async def dispatch_forever(
         policy,
         interval=interval,
     )
+    from tallybot.feeds import FeedReader, start_feeds
+
+    feeds: FeedReader | None = None
     try:
         await scheduler.start(core.dispatcher)
+        feeds = await start_feeds(core, scheduler)
         log.info("delivering alerts via %s", ", ".join(sorted(senders)))
         await stop.wait()
         return 0
     finally:
         await scheduler.stop()
+        if feeds is not None:
+            await feeds.close()
         await close_all(closers)
         core.close()
 
@@ -83,6 +100,9 @@ async def start_alerts(
     senders; recorded changes wake it through the dispatcher."""
     quiet_scheduler_logs()
     by_platform = {s.platform: s for s in senders if s is not None}
+    for sender in by_platform.values():
+        if isinstance(sender, Messenger):  # suggesters are told their suggestion's outcome
+            core.dispatcher.messengers[sender.platform] = sender
     scheduler = AlertScheduler(
         core.store,
         by_platform,

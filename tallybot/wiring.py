@@ -39,6 +39,7 @@ def open_core(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Co
     dispatcher = Dispatcher(store, COMMANDS, clock, TallyCache(store.version))
     dispatcher.public_url = settings.public_url
     dispatcher.limits = settings.limits
+    dispatcher.suggestion_rules = settings.suggestions
     dispatcher.shared_community = settings.shared_community
     # Alerts are written in each command's own transaction (the outbox), whoever runs it.
     dispatcher.event_writers.append(alert_writer(clock))

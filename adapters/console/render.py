@@ -63,6 +63,9 @@ def render_text(reply: Reply, width: int = 100) -> str:
             out += [f"    {neutralise(item)}" for item in field.items] or ["    —"]
         else:
             out += _wrapped(field, width)
+    for number, item in enumerate(reply.items, 1):
+        out.append(f"\n  [{number}] {neutralise(item.title)}")
+        out += [f"      {neutralise(line)}" for line in item.lines]
     if reply.context:
         out.append("")
         out += [f"  {neutralise(line)}" for line in reply.context]

@@ -12,6 +12,8 @@ from types import ModuleType
 
 from adapters.console.files import save_attachments, saved_lines
 from adapters.console.render import render_text
+from adapters.console.review import review_prompts
+from adapters.console.sender import ConsoleSender
 from bot.app import Core
 from bot.commands.context import Actor
 from bot.completion import command_words, record_words
@@ -70,6 +72,14 @@ def completion_words(core: Core) -> list[str]:
 async def run_console(core: Core, actor: Actor) -> None:
     loop = asyncio.get_running_loop()
     readline = _setup_readline(core)
+    core.dispatcher.messengers.setdefault("console", ConsoleSender())
+
+    async def ask(prompt: str) -> str:
+        try:
+            return str(await loop.run_in_executor(None, input, prompt))
+        except (EOFError, KeyboardInterrupt):
+            return ""
+
     print("tallybot console. Type /tally help, or /tally to see where things stand. Ctrl-D quits.")
     while True:
         try:
@@ -86,6 +96,9 @@ async def run_console(core: Core, actor: Actor) -> None:
         print(render_text(reply))
         if reply.attachments:
             print(saved_lines(save_attachments(reply, Path.cwd())))
+        if reply.items:
+            await review_prompts(core, actor, reply, ask)
+    await core.dispatcher.settle()  # a suggester's notice printed before the console ends
     if readline is not None:
         with contextlib.suppress(OSError):
             readline.write_history_file(HISTORY_FILE)

@@ -26,3 +26,9 @@ class ConsoleSender:
         stream.write(f"\n🔔 alert for {channel.channel}\n{render_text(reply)}\n")
         stream.flush()
         return f"console-{next(self._ids)}"
+
+    async def tell(self, workspace: str, user_id: str, reply: Reply) -> None:
+        """A suggester's notice: printed, addressed to them (the console has one terminal)."""
+        stream = self._stream or sys.stdout
+        stream.write(f"\n📨 for {user_id}: {render_text(reply)}\n")
+        stream.flush()

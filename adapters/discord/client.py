@@ -8,7 +8,10 @@ talk to a local stand-in. Commands are synced by `tallybot discord sync`, never 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import math
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -22,9 +25,10 @@ from adapters.discord.commands import build_commands
 from adapters.discord.interactions import DEFER_AFTER_SECONDS, InteractionHandler
 from adapters.discord.moderation import ModeratorCheck
 from adapters.discord.render import NO_MENTIONS
+from adapters.discord.suggestions import handle_suggestion_interaction
 from bot.commands.dispatcher import Dispatcher
 from bot.errors import ServiceFailed
-from bot.settings import Settings
+from bot.settings import DiscordShards, Settings
 from bot.storage import Store
 
 log = logging.getLogger(__name__)
@@ -33,6 +37,7 @@ RATELIMIT_TIMEOUT_SECONDS = 30.0
 """Longer rate-limit waits raise discord.RateLimited instead of sleeping (30 is the minimum)."""
 FAILURE_REPLY = "Something went wrong on our side; nothing was saved."
 TOKEN_REJECTED = "DISCORD_TOKEN was rejected by Discord (401 Unauthorized)"
+_SUGGESTION_TYPES = (discord.InteractionType.component, discord.InteractionType.modal_submit)
 
 
 def use_api_url(api_url: str | None) -> None:
@@ -143,5 +148,84 @@ class TallyClient(discord.Client):
         if connector is not MISSING and connector.closed:
             self.http.connector = MISSING
 
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Review buttons and forms (slash commands go through the tree)."""
+        if self.handler is None or interaction.type not in _SUGGESTION_TYPES:
+            return
+        try:
+            await handle_suggestion_interaction(self.handler, interaction)
+        except Exception as exc:
+            log.error("discord suggestion interaction failed: %s", type(exc).__name__, exc_info=exc)
+            if not interaction.response.is_done():
+                with contextlib.suppress(discord.HTTPException):
+                    await interaction.response.send_message(
+                        FAILURE_REPLY, ephemeral=True, allowed_mentions=NO_MENTIONS
+                    )
+
     async def on_ready(self) -> None:
         log.info("discord: connected as %s (%s guilds)", self.user, len(self.guilds))
+
+    def gateway_states(self) -> list[ShardState]:
+        """The one gateway connection's state (shard None: the bot is not sharded)."""
+        ws = self.ws
+        connected = ws is not None and ws.open and self.is_ready() and not self.is_closed()
+        return [ShardState(None, connected, _finite(self.latency) if connected else None)]
+
+
+class ShardedTallyClient(TallyClient, discord.AutoShardedClient):
+    """TALLYBOT_DISCORD_SHARDS: discord.py's AutoShardedClient running only the shards named,
+    each with its own gateway connection and IDENTIFY [shard id, shard count].
+
+    With a shard count given, discord.py connects to its default gateway (redirected to the
+    fake by `setup_hook` when DISCORD_API_URL is set) instead of asking GET /gateway/bot for a
+    count, and IDENTIFYs the shards one after the other (5 s apart, Discord's pace)."""
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher | None,
+        store: Store | None,
+        settings: Settings,
+        shards: DiscordShards,
+        **options: Any,
+    ) -> None:
+        super().__init__(
+            dispatcher,
+            store,
+            settings,
+            shard_ids=list(shards.ids),
+            shard_count=shards.count,
+            **options,
+        )
+        self.wanted = shards
+
+    def gateway_states(self) -> list[ShardState]:
+        """Every shard this process runs, connected or not (one not yet launched is not)."""
+        launched = self.shards
+        states = []
+        for shard_id in self.wanted.ids:
+            info = launched.get(shard_id)
+            connected = info is not None and not info.is_closed() and not self.is_closed()
+            latency = _finite(info.latency) if info is not None and connected else None
+            states.append(ShardState(shard_id, connected, latency))
+        return states
+
+
+@dataclass(frozen=True)
+class ShardState:
+    """One gateway connection as /healthz reports it."""
+
+    shard: int | None
+    connected: bool
+    latency: float | None
+    """Seconds between the last heartbeat and its ack; None before the first ack."""
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def make_client(dispatcher: Dispatcher, store: Store, settings: Settings) -> TallyClient:
+    """The running bot's client: sharded when TALLYBOT_DISCORD_SHARDS says so."""
+    if settings.discord_shards is not None:
+        return ShardedTallyClient(dispatcher, store, settings, settings.discord_shards)
+    return TallyClient(dispatcher, store, settings)

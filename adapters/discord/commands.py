@@ -41,7 +41,7 @@ def discord_name(command: Command) -> tuple[str, ...]:
 
 def is_read_command(command: Command) -> bool:
     """Read commands answer privately and get a `public` option; writes post in the channel."""
-    return not command.moderator_only
+    return not command.writes
 
 
 def build_commands(
@@ -143,6 +143,7 @@ def _slash_command(
         decorated = app_commands.autocomplete(**completers)(decorated)
     if command.moderator_only:
         decorated = app_commands.default_permissions(**default_permissions(command))(decorated)
+    if command.writes:  # a suggestion too belongs to a server's community: not in DMs
         decorated = app_commands.guild_only()(decorated)
     return app_commands.Command(
         name=name,

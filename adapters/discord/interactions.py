@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+from collections.abc import Awaitable
 from typing import Any, TypedDict
 
 import discord
@@ -22,7 +23,7 @@ from bot.commands.context import Actor
 from bot.commands.dispatcher import Dispatcher
 from bot.commands.spec import Command, Param, ParamKind
 from bot.completion import Suggestion, suggest
-from bot.replies import Reply, Visibility
+from bot.replies import ActionStyle, Reply, Visibility
 from bot.storage import Store
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,12 @@ class InteractionHandler:
         self.store = store
         self.moderators = moderators
         self.defer_after = defer_after
+        self._running: set[asyncio.Task[object]] = set()
+
+    async def drain(self) -> None:
+        """Wait for the commands being answered (on stop: they finish and reply)."""
+        while self._running:
+            await asyncio.gather(*list(self._running), return_exceptions=True)
 
     async def actor(self, interaction: discord.Interaction) -> Actor:
         user = interaction.user
@@ -69,6 +76,19 @@ class InteractionHandler:
     async def handle(
         self, command: Command, interaction: discord.Interaction, options: dict[str, Any]
     ) -> None:
+        task = asyncio.current_task()
+        if task is None:
+            await self._handle(command, interaction, options)
+            return
+        self._running.add(task)
+        try:
+            await self._handle(command, interaction, options)
+        finally:
+            self._running.discard(task)
+
+    async def _handle(
+        self, command: Command, interaction: discord.Interaction, options: dict[str, Any]
+    ) -> None:
         public = bool(options.pop(PUBLIC_OPTION, False)) and is_read_command(command)
         raw = raw_args(command, options)
         kept = self.dispatcher.kept(command, raw, (PLATFORM, _workspace(interaction), None))
@@ -76,14 +96,21 @@ class InteractionHandler:
             await self._answer(interaction, kept, public)
             return
         actor = await self.actor(interaction)
-        work = asyncio.ensure_future(self.dispatcher.run(command, raw, actor))
-        done, _ = await asyncio.wait({work}, timeout=self.defer_after)
-        if work in done:
-            await self._answer(interaction, work.result(), public)
+        await self.respond(interaction, self.dispatcher.run(command, raw, actor), public)
+
+    async def respond(
+        self, interaction: discord.Interaction, work: Awaitable[Reply], public: bool = False
+    ) -> None:
+        """Answer with `work`'s reply: at once if it is ready within the budget, else after a
+        deferral (a slash command, a button press and a form's submit alike)."""
+        task = asyncio.ensure_future(work)
+        done, _ = await asyncio.wait({task}, timeout=self.defer_after)
+        if task in done:
+            await self._answer(interaction, task.result(), public)
             return
         deferred_private = not public
         await interaction.response.defer(ephemeral=deferred_private, thinking=True)
-        reply = await work
+        reply = await task
         await self._follow_up(interaction, reply, public, deferred_private)
 
     async def _answer(self, interaction: discord.Interaction, reply: Reply, public: bool) -> None:
@@ -94,6 +121,7 @@ class InteractionHandler:
             ephemeral=_ephemeral(reply, public),
             allowed_mentions=NO_MENTIONS,
             **_files(reply),
+            **_buttons(reply),
         )
 
     async def _follow_up(
@@ -106,7 +134,7 @@ class InteractionHandler:
             # editing the deferred message attaches the files to it
             attachments: _Attachments = {"attachments": files["files"]} if files else {}
             await interaction.edit_original_response(
-                embed=embed, allowed_mentions=NO_MENTIONS, **attachments
+                embed=embed, allowed_mentions=NO_MENTIONS, **attachments, **_buttons(reply)
             )
             return
         # The deferred answer is private but a recorded change belongs in the channel.
@@ -163,6 +191,43 @@ def fit_attachments(reply: Reply) -> Reply:
         f"The file is {size / 2**20:.1f} MiB, over Discord's {FILE_SIZE_LIMIT // 2**20} MiB "
         "limit: export it on the server with `tallybot export` instead."
     )
+
+
+class _View(TypedDict, total=False):
+    """discord.py's `view=` option, absent when the reply has no buttons."""
+
+    view: discord.ui.View
+
+
+def _buttons(reply: Reply) -> _View:
+    """The reply's entries' buttons (the review queue), one row per entry, each with its
+    stable custom_id. The view is stopped before it is sent: discord.py then keeps nothing in
+    memory, and a press is handled from its payload alone (adapters/discord/suggestions.py),
+    after any restart."""
+    if not reply.items:
+        return {}
+    view = discord.ui.View(timeout=None)
+    for row, item in enumerate(reply.items[:ROWS]):
+        for action in item.actions:
+            view.add_item(
+                discord.ui.Button(
+                    label=action.label[:BUTTON_LABEL_LIMIT],
+                    custom_id=action.id,
+                    style=_STYLES[action.style],
+                    row=row,
+                )
+            )
+    view.stop()
+    return {"view": view}
+
+
+ROWS = 5
+BUTTON_LABEL_LIMIT = 80
+_STYLES = {
+    ActionStyle.PRIMARY: discord.ButtonStyle.primary,
+    ActionStyle.DANGER: discord.ButtonStyle.danger,
+    ActionStyle.DEFAULT: discord.ButtonStyle.secondary,
+}
 
 
 class _Files(TypedDict, total=False):

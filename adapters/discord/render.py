@@ -20,6 +20,10 @@ FIELD_VALUE_LIMIT = 1024
 FOOTER_LIMIT = 2048
 TOTAL_LIMIT = 6000
 
+ITEMS_ROOM = 3500
+"""Characters the entries of one reply (the review queue's five) share."""
+ITEM_NAME_LIMIT = 200
+
 NO_MENTIONS = discord.AllowedMentions.none()
 BUILT_LIMIT = 64
 """Embeds kept for replies served again (the core keeps read replies until a commit)."""
@@ -61,6 +65,16 @@ def _build(reply: Reply) -> discord.Embed:
             field.inline,
         )
         for field in reply.fields
+    ]
+    # Entries share what the embed holds, so every one shows beside its buttons.
+    room = min(FIELD_VALUE_LIMIT, ITEMS_ROOM // max(len(reply.items), 1))
+    fields += [
+        (
+            clip(neutral(item.title), ITEM_NAME_LIMIT),
+            _fit([neutral(line) for line in item.lines], room, "\n") or "—",
+            False,
+        )
+        for item in reply.items
     ]
     footer = _fit([_plain(line) for line in reply.context], FOOTER_LIMIT, "\n")
     if not reply.lines:

@@ -99,6 +99,15 @@ class DiscordSender:
         )
         return str(message.id)
 
+    async def tell(self, workspace: str, user_id: str, reply: Reply) -> None:
+        """A direct message to one user (a suggester, the outcome): their DM channel first."""
+        if self._ready is not None and not self._ready.is_set():
+            await self._ready.wait()
+        channel = await self.client.create_dm(discord.Object(int(user_id)))
+        await asyncio.wait_for(
+            channel.send(embed=reply_embed(reply), allowed_mentions=NO_MENTIONS), self.timeout
+        )
+
     async def close(self) -> None:
         if self._owns_client:
             await self.client.close()

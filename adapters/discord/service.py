@@ -15,10 +15,11 @@ import logging
 
 import discord
 
-from adapters.discord.client import TOKEN_REJECTED, TallyClient
+from adapters.discord.client import TOKEN_REJECTED, TallyClient, make_client
 from adapters.discord.sender import DiscordSender
 from bot.app import Core
 from bot.errors import ServiceFailed
+from bot.health import Check
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,30 @@ class DiscordService:
         text = f"{type(exc).__name__}: {exc}"
         return text.replace(self._token, "[token]") if self._token else text
 
+    async def health(self) -> Check:
+        """Every gateway connection this process runs (one per shard): up when all are."""
+        states = self.client.gateway_states()
+        shards = [
+            {
+                **({"shard": s.shard} if s.shard is not None else {}),
+                "connected": s.connected,
+                "latency_ms": None if s.latency is None else round(s.latency * 1000, 1),
+            }
+            for s in states
+        ]
+        details: dict[str, object] = {"gateway": shards}
+        wanted = self.client.settings.discord_shards
+        if wanted is not None:
+            details["shard_count"] = wanted.count
+        up = not self._stopping and all(s.connected for s in states)
+        return Check("discord", up, details)
+
+    async def drain(self) -> None:
+        """Let the commands being answered finish (the gateway stays open meanwhile: a new
+        one is answered with the dispatcher's refusal)."""
+        if self.client.handler is not None:
+            await self.client.handler.drain()
+
     async def wait(self) -> None:
         """Return when the service has stopped; raise ServiceFailed if Discord refused it."""
         if self._task is not None:
@@ -133,8 +158,9 @@ async def start_discord(core: Core) -> DiscordService:
     token = core.settings.discord_token
     if not token:
         raise ValueError("DISCORD_TOKEN is not set")
-    logging.getLogger("discord.client").addFilter(ONE_LINE_RECONNECTS)
-    client = TallyClient(core.dispatcher, core.store, core.settings)
+    for name in ("discord.client", "discord.shard"):  # unsharded and sharded reconnects
+        logging.getLogger(name).addFilter(ONE_LINE_RECONNECTS)
+    client = make_client(core.dispatcher, core.store, core.settings)
     service = DiscordService(client, token)
     service.start()
     return service

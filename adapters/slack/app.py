@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import json
 import logging
+import re
 import time
 import uuid
 from collections import OrderedDict
@@ -30,9 +31,11 @@ from adapters.slack.escape import decode_slack_text
 from adapters.slack.files import post_files
 from adapters.slack.identity import Asker, SlackIdentity
 from adapters.slack.replay import SIGNED, KeepSignature, ReplayGuard, Signed
+from adapters.slack.suggestions import SuggestionActions
 from bot.app import Core
 from bot.errors import UserError
 from bot.replies import Reply, Visibility
+from bot.suggestions.actions import BUTTON_PREFIX, FORM_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -192,9 +195,9 @@ class TallyCommands:
         except UserError as exc:
             return Reply.error(exc.message)
         needs_rights = invocation.command.moderator_only
-        if reads_only and needs_rights:
+        if reads_only and invocation.command.writes:
             return Reply.error("Only a read can be run again to share it.")
-        replays = self.replays if needs_rights else None
+        replays = self.replays if invocation.command.writes else None
         if replays is not None and not await replays.first_sight(signed):
             return None
         actor = await self.identity.actor(client, asker, needs_rights)
@@ -204,7 +207,10 @@ class TallyCommands:
         if reply.visibility is Visibility.PUBLIC:
             await respond(response_type="in_channel", **render(reply).payload())
             return
-        value = share_value(self.shares.put(reply), text) if reply.ok else None
+        # Only reads are shared: not an answer with buttons of its own (the review queue, the
+        # moderator's), nor the private answer of a write (a suggestion sent).
+        shareable = reply.ok and not reply.items and not self._writes(text)
+        value = share_value(self.shares.put(reply), text) if shareable else None
         if reply.attachments:
             # Slack shows a file to the whole channel or to no one: a private read keeps its
             # files until the asker shares it.
@@ -212,6 +218,12 @@ class TallyCommands:
             note = f"Share in channel to post {names} here: Slack files are seen by the channel."
             reply = dataclasses.replace(reply, context=(*reply.context, note))
         await respond(response_type="ephemeral", **render(reply, share_value=value).payload())
+
+    def _writes(self, text: str) -> bool:
+        try:
+            return self.core.dispatcher.parse(text).command.writes
+        except UserError:
+            return False
 
     async def share(
         self, body: Mapping[str, Any], respond: Respond, client: AsyncWebClient
@@ -320,6 +332,27 @@ def build_app(
         respond = commands.response_urls.bind(str(body.get("response_url") or ""))
         work = commands.run_command(body, respond, client, context.get(SIGNED))
         commands.spawn(work, "slack /tally")
+
+    suggestions = SuggestionActions(commands)
+
+    @app.action(re.compile(f"^{re.escape(BUTTON_PREFIX)}"))
+    async def on_suggestion_button(
+        ack: Callable[..., Awaitable[Any]],
+        body: dict[str, Any],
+        client: AsyncWebClient,
+    ) -> None:
+        await ack()
+        respond = commands.response_urls.bind(str(body.get("response_url") or ""))
+        commands.spawn(suggestions.pressed(body, respond, client), "slack suggestion button")
+
+    @app.view(re.compile(f"^{re.escape(FORM_PREFIX)}"))
+    async def on_suggestion_form(
+        ack: Callable[..., Awaitable[Any]],
+        body: dict[str, Any],
+        client: AsyncWebClient,
+    ) -> None:
+        await ack()
+        commands.spawn(suggestions.submitted(body, client), "slack suggestion form")
 
     @app.action(SHARE_ACTION_ID)
     async def on_share(

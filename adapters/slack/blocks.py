@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.slack.escape import clip_mrkdwn, inert, inert_with_links, plain
-from bot.replies import Colour, Field, Reply, clip, fit_items
+from bot.replies import ActionStyle, Colour, Field, Item, Reply, clip, fit_items
 
 MAX_BLOCKS = 50
 HEADER_LIMIT = 150
@@ -95,6 +95,8 @@ def _render(reply: Reply, with_button: bool) -> SlackMessage:
         tail.append(_context(reply.context))
     if with_button:
         tail.append(_share_button(""))
+    for item in reply.items:
+        head += _item_blocks(item)
     room = MAX_BLOCKS - len(head) - len(tail)
     body = _field_blocks(reply.fields)
     if len(body) > room:
@@ -168,6 +170,40 @@ def _context(lines: tuple[str, ...]) -> Block:
         "type": "context",
         "elements": [_mrkdwn(clip_mrkdwn(t, CONTEXT_TEXT_LIMIT)) for t in texts],
     }
+
+
+BUTTON_TEXT_LIMIT = 75
+
+
+def _item_blocks(item: Item) -> list[Block]:
+    """An entry (a suggestion to review): its text, then its buttons. Each button's action_id
+    is the entry's stable id ('tally:sugg:confirm:42'), unique in the message."""
+    text = "\n".join([f"*{inert(item.title)}*", *(inert_with_links(line) for line in item.lines)])
+    blocks: list[Block] = [_section(text)]
+    if item.actions:
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": action.id,
+                        "text": {
+                            "type": "plain_text",
+                            "text": clip(plain(action.label), BUTTON_TEXT_LIMIT),
+                        },
+                        "value": action.id,
+                        **(
+                            {"style": str(action.style)}
+                            if action.style is not ActionStyle.DEFAULT
+                            else {}
+                        ),
+                    }
+                    for action in item.actions
+                ],
+            }
+        )
+    return blocks
 
 
 def _share_button(value: str) -> Block:

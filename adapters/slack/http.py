@@ -16,7 +16,7 @@ HEALTH_PATH = "/healthz"
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """Liveness for a load balancer or container probe: the loop answers."""
+    """Liveness when the launcher mounts no fuller report: the loop answers."""
     return web.json_response({"status": "ok", "service": "tallybot-slack"})
 
 
@@ -26,9 +26,10 @@ Mount = Callable[[web.Application], None]
 
 def web_application(app: AsyncApp, port: int, mount: Mount | None = None) -> web.Application:
     application = app.web_app(path=EVENTS_PATH, port=port)
-    application.router.add_get(HEALTH_PATH, healthz)
     if mount is not None:
         mount(application)
+    if not any(r.canonical == HEALTH_PATH for r in application.router.resources()):
+        application.router.add_get(HEALTH_PATH, healthz)
     return application
 
 

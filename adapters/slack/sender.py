@@ -144,6 +144,10 @@ class SlackSender:
             await self._post_files(client, channel, reply)
         return str(response["ts"])
 
+    async def tell(self, workspace: str, user_id: str, reply: Reply) -> None:
+        """A message to one person (chat.postMessage to a user id: the app's Messages tab)."""
+        await self.send(ChannelRef(self.platform, workspace, user_id), reply)
+
     async def _post_files(self, client: AsyncWebClient, channel: ChannelRef, reply: Reply) -> None:
         """The alert's pictures (a milestone's card) after its message, by files upload v2.
 

@@ -26,6 +26,7 @@ from adapters.slack.http import bound_port, serve_http
 from adapters.slack.sender import SlackSender, create_sender
 from bot.app import Core
 from bot.errors import ServiceFailed
+from bot.health import Check
 
 if TYPE_CHECKING:  # a distributed app's parts load only when it runs (cryptography: ~25 ms)
     from adapters.slack.installations import SlackInstallations, SlackOAuthStates
@@ -46,8 +47,11 @@ class SlackService:
         commands: TallyCommands,
         closers: list[Callable[[], Awaitable[object]]],
         port: int | None = None,
+        connected: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
         self.mode = mode
+        self._connected = connected
+        """Socket Mode: whether its websocket is up (HTTP mode has no connection to watch)."""
         self.sender = sender
         self.commands = commands
         self.port = port
@@ -57,6 +61,18 @@ class SlackService:
 
     async def wait(self) -> None:
         await self._stopped.wait()
+
+    async def drain(self) -> None:
+        """Let the commands already acknowledged finish and answer."""
+        await self.commands.drain()
+
+    async def health(self) -> Check:
+        """Socket Mode: the websocket to Slack is open and answering pings. HTTP mode: up
+        while it serves (this very request proves it)."""
+        up = not self._stopped.is_set()
+        if up and self._connected is not None:
+            up = await self._connected()
+        return Check("slack", up, {"mode": self.mode})
 
     async def stop(self) -> None:
         if self._stopped.is_set():
@@ -103,7 +119,9 @@ async def start_slack(
         handler = AsyncSocketModeHandler(app, settings.slack_app_token)
         await handler.connect_async()
         log.info("slack: socket mode connected")
-        return SlackService("socket", sender, commands, [handler.close_async])
+        return SlackService(
+            "socket", sender, commands, [handler.close_async], connected=handler.client.is_connected
+        )
     if not settings.slack_signing_secret:
         raise RuntimeError("Slack needs SLACK_APP_TOKEN (socket mode) or SLACK_SIGNING_SECRET")
     app, commands = build_app(core, client, signing_secret=settings.slack_signing_secret)

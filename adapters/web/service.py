@@ -11,8 +11,10 @@ from collections.abc import Callable, Mapping
 from aiohttp import web
 
 from adapters.web.app import Pages, pages_application
+from adapters.web.health import mount_health
 from bot.app import Core
 from bot.errors import ServiceFailed
+from bot.health import health_report
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +29,18 @@ def pages_for(core: Core) -> Pages:
     return Pages(core.store, core.dispatcher.clock, base_url=public_url())
 
 
-async def serve_pages(core: Core, host: str, port: int) -> web.AppRunner:
-    """Start serving the pages alone; `runner.addresses` tells the port bound."""
-    runner = web.AppRunner(pages_application(pages_for(core)), access_log=None)
+Mount = Callable[[web.Application], None]
+
+
+async def serve_pages(
+    core: Core, host: str, port: int, mount: Mount | None = None
+) -> web.AppRunner:
+    """Start serving the pages alone (plus what `mount` adds, such as `/healthz`);
+    `runner.addresses` tells the port bound."""
+    application = pages_application(pages_for(core))
+    if mount is not None:
+        mount(application)
+    runner = web.AppRunner(application, access_log=None)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
@@ -59,7 +70,7 @@ class PagesService:
         self._stopped.set()
 
 
-def mount_pages(core: Core) -> Callable[[web.Application], None]:
+def mount_pages(core: Core) -> Mount:
     """Slack's HTTP mode: the pages on the same application, so on the same PORT."""
     return pages_for(core).add_routes
 
@@ -70,15 +81,29 @@ def pages_wanted(env: Mapping[str, str] | None = None) -> bool:
     return bool((os.environ if env is None else env).get("PORT", "").strip())
 
 
-async def start_pages(core: Core, host: str = "0.0.0.0") -> PagesService:
-    runner = await serve_pages(core, host, core.settings.port)
+async def start_pages(
+    core: Core, host: str = "0.0.0.0", mount: Mount | None = None
+) -> PagesService:
+    runner = await serve_pages(core, host, core.settings.port, mount)
     log.info("public pages on %s:%s", host, runner.addresses[0][1])
     return PagesService(runner)
 
 
+def mount_all(*mounts: Mount) -> Mount:
+    """One mount adding every route the given ones add, in order."""
+
+    def mount(application: web.Application) -> None:
+        for each in mounts:
+            each(application)
+
+    return mount
+
+
 async def run_pages(core: Core, host: str, port: int) -> None:
-    """`tallybot web`: serve until SIGINT/SIGTERM."""
-    runner = await serve_pages(core, host, port)
+    """`tallybot web`: serve until SIGINT/SIGTERM, with `/healthz` reporting the database."""
+    runner = await serve_pages(
+        core, host, port, mount_health(lambda: health_report(core.store, []))
+    )
     address = runner.addresses[0]
     print(f"Public pages on http://{address[0]}:{address[1]}/ (Ctrl-C stops)", flush=True)
     stop = asyncio.Event()

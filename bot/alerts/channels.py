@@ -7,7 +7,7 @@ these types, so the core never imports an adapter.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.replies import Reply
 
@@ -59,3 +59,13 @@ class AlertSender(Protocol):
         Raises RetryLater, TransientFailure, ChannelGone or Rejected; never pings anyone
         (no @everyone/@here/<!channel>, no user mentions)."""
         ...
+
+
+@runtime_checkable
+class Messenger(Protocol):
+    """Tells one person something directly (a Slack app message, a Discord DM, a console line):
+    a suggester learns what became of their suggestion. Best effort: never pings anyone."""
+
+    platform: str
+
+    async def tell(self, workspace: str, user_id: str, reply: Reply) -> None: ...

@@ -236,8 +236,16 @@ class Deliverer:
     async def _pump(self) -> None:
         try:
             await self._db(lambda alerts: alerts.adopt_channels())
+            heads = await self._db(lambda alerts: alerts.due_heads(), write=False)
         except Exception:
-            log.exception("adopting alert channels failed; the next sweep retries")
+            log.exception("reading the alert outbox at start failed; the next sweep retries")
+        else:
+            for platform in sorted({h.channel.platform for h in heads} - set(self.senders)):
+                log.warning(
+                    "alerts for %s are waiting: no sender for it in this process (another "
+                    "process with one delivers them)",
+                    platform,
+                )
         failures = 0
         while True:
             await self._wake.wait()
@@ -246,8 +254,10 @@ class Deliverer:
                 await self._scan()
             except Exception as exc:
                 failures += 1
-                if failures == 1 and isinstance(exc, Busy):  # the database is away: one line
-                    log.warning("alert scan failed (%s); retrying with backoff", exc)
+                if failures == 1 and _busy(exc):
+                    # Claims from several processes at once (PostgreSQL's serializable writers
+                    # retried and gave up): expected under contention, no traceback.
+                    log.warning("alert scan: %s; retrying with backoff", exc)
                 elif failures == 1:
                     log.exception("alert scan failed; retrying with backoff")
                 else:
@@ -338,8 +348,10 @@ class Deliverer:
             await asyncio.sleep(self.policy.lease / 3)
             try:
                 await self._renew()
-            except Exception:
-                log.warning("renewing alert leases failed; retrying", exc_info=True)
+            except Exception as exc:
+                log.warning(
+                    "renewing alert leases failed (%s); retrying", exc, exc_info=not _busy(exc)
+                )
 
     async def _renew(self) -> None:
         if not self._leases:
@@ -449,8 +461,13 @@ class Deliverer:
                     return
                 if outcome != "retry-later":
                     await asyncio.sleep(self.policy.backoff(failures))
-        except Exception:
-            log.exception("alert worker for %s failed; the next wake-up restarts it", channel)
+        except Exception as exc:
+            log.warning(
+                "alert worker for %s failed (%s); the next wake-up restarts it",
+                channel,
+                exc,
+                exc_info=not _busy(exc),
+            )
         finally:
             if self._workers.get(channel) is worker:
                 del self._workers[channel]
@@ -626,6 +643,11 @@ class Deliverer:
             return work(tx.alerts)
 
         return await self.store.run(run, write=write, queue=write)
+
+
+def _busy(exc: Exception) -> bool:
+    """The store's "other writers kept it busy" refusal: contention, not a bug to trace."""
+    return isinstance(exc, Busy)
 
 
 CARD_CACHE = 256

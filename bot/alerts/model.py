@@ -16,6 +16,8 @@ class Mode(StrEnum):
     """Only when the outcome changes."""
     DIGEST = "digest"
     """One summary a day at the channel's time."""
+    SUGGESTIONS = "suggestions"
+    """For a moderators' channel: every change, and each new suggestion to review."""
 
 
 class Variant(StrEnum):
@@ -56,6 +58,8 @@ class Subscription:
         """'every change', 'milestones only', 'a daily digest at 09:00 (Europe/Brussels)'."""
         if self.mode is Mode.EVERY:
             return "every change"
+        if self.mode is Mode.SUGGESTIONS:
+            return "every change and each new suggestion"
         if self.mode is Mode.MILESTONES:
             return "milestones only, with the tally card" if self.cards else "milestones only"
         return f"a daily digest at {self.digest_at} ({self.tz})"

@@ -55,7 +55,7 @@ def write_alerts(tx: Transaction, events: list[DomainEvent], now: datetime) -> i
 def _variant(sub: Subscription, event: DomainEvent, is_milestone: bool) -> Variant | None:
     if event.kind is EventKind.OPENED and sub.tracker_id is not None:
         return None
-    if sub.mode is Mode.EVERY:
+    if sub.mode in (Mode.EVERY, Mode.SUGGESTIONS):
         return Variant.EVERY
     if sub.mode is Mode.MILESTONES and is_milestone:
         return Variant.MILESTONE

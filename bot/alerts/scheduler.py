@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from functools import partial
 from zoneinfo import ZoneInfo
@@ -93,6 +93,28 @@ class AlertScheduler:
                 await asyncio.wait(set(self._running_jobs), timeout=5.0)
             self.scheduler.shutdown(wait=False)
         await self.deliverer.stop()
+
+    def every(self, job_id: str, seconds: float, work: Callable[[], Awaitable[object]]) -> None:
+        """Another periodic job on this scheduler (the news feeds), started now and let finish
+        by `stop` like delivery; an error is logged and the next run comes anyway. It runs in
+        every process that runs a scheduler: `work` must be safe to run in several at once
+        (the feeds claim each feed in the database)."""
+        if self.scheduler is None:
+            raise RuntimeError("start the scheduler first")
+
+        async def job() -> None:
+            with self._tracked():
+                try:
+                    await work()
+                except Exception:
+                    log.exception("%s: the job failed; it runs again in %g s", job_id, seconds)
+
+        self.scheduler.add_job(
+            job,
+            IntervalTrigger(seconds=seconds, timezone=UTC),
+            id=job_id,
+            next_run_time=self.clock(),
+        )
 
     async def _deliver_job(self) -> None:
         with self._tracked():

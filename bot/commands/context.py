@@ -12,7 +12,8 @@ from bot.domain import Tracker, TrackerStatus, TrackerVisibility
 from bot.errors import NotFound, UserError
 from bot.events import DomainEvent
 from bot.members import Body
-from bot.storage import Alerts, Records
+from bot.storage import Alerts, Feeds, Records, Suggestions
+from bot.suggestions.model import SuggestionRules
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,17 @@ class Context:
     """The actor's community: `repo` is already its view."""
     writing: bool = False
     """The command changes the record: only the community's own trackers can be named."""
+    feeds: Feeds | None = None
+    """The news feeds (every community's: `community.id` picks this one's)."""
+    suggestions_store: Suggestions | None = None
+    """The review queue, in the same transaction (the suggest and review commands)."""
+    suggestion_rules: SuggestionRules = field(default_factory=SuggestionRules)
+
+    @property
+    def suggestions(self) -> Suggestions:
+        if self.suggestions_store is None:
+            raise RuntimeError("this context was made without the suggestions store")
+        return self.suggestions_store
 
     @property
     def today(self) -> date:

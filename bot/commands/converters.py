@@ -85,7 +85,7 @@ def convert(param: Param, value: object, today: date) -> Any:
     if kind is ParamKind.USER:
         return parse_user(text)
     if kind is ParamKind.URL:
-        return parse_url(text)
+        return parse_url(text, param.shown if param.positional else param.name)
     if kind is ParamKind.RULE:
         return Rule.parse(text)
     return text
@@ -133,10 +133,11 @@ def parse_user(text: str) -> str:
     return user
 
 
-def parse_url(text: str) -> str:
+def parse_url(text: str, name: str = "source") -> str:
     """A full http(s) URL; Slack's escaped form <https://x|label> keeps only the URL."""
     url = text.strip().removeprefix("<").removesuffix(">").split("|", 1)[0]
-    wrong = UserError(f"source='{text}' is not a web address: give a full http(s):// URL.")
+    said = f"{name}='{text}'" if name.islower() else f"'{text}'"
+    wrong = UserError(f"{said} is not a web address: give a full http(s):// URL.")
     try:
         parsed = urlparse(url)
     except ValueError:

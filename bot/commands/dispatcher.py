@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.alerts.channels import Messenger
 from bot.commands.context import Actor, Context
 from bot.commands.converters import convert_args
 from bot.commands.parser import Invocation, parse
@@ -16,6 +18,7 @@ from bot.events import DomainEvent
 from bot.limits import Limits, WriteGuard
 from bot.replies import Reply
 from bot.storage import Records, Store, Transaction
+from bot.suggestions.model import SuggestionRules, person_key
 from bot.tally_cache import TallyCache
 from bot.tenancy import community_for
 
@@ -25,6 +28,11 @@ EventWriter = Callable[[Transaction, list[DomainEvent]], None]
 """Runs inside the command's transaction (alerts write their outbox rows here)."""
 CommitListener = Callable[[list[DomainEvent]], Awaitable[None] | None]
 """Runs after the commit (alerts wake the scheduler here)."""
+
+
+DRAINING = (
+    "tallybot is restarting and takes no new command: nothing was done. Try again in a minute."
+)
 
 
 def utc_now() -> datetime:
@@ -52,6 +60,19 @@ class Dispatcher:
         """Writes per user per minute, trackers and subscriptions (settings.limits)."""
         self.shared_community: str | None = None
         """TALLYBOT_SHARED_COMMUNITY: new workspaces join it rather than get their own."""
+        self.draining = False
+        """Stopping on a signal: commands already running finish, new ones are refused with
+        a sentence (answered, but nothing read or written)."""
+        self.suggestion_rules = SuggestionRules()
+        """Suggestions per person per hour and how long one waits (settings)."""
+        self.messengers: dict[str, Messenger] = {}
+        """Per platform, who tells a person something directly (a suggester the outcome)."""
+        self._telling: set[asyncio.Task[None]] = set()
+
+    async def settle(self) -> None:
+        """Wait for the notices still being sent (before stopping; tests)."""
+        while self._telling:
+            await asyncio.gather(*list(self._telling), return_exceptions=True)
 
     def command(self, key: str) -> Command[Any]:
         return next(c for c in self.commands if c.key == key)
@@ -114,6 +135,8 @@ class Dispatcher:
         return self.cache.get(key) if key is not None else None
 
     async def run(self, command: Command[Any], raw: Mapping[str, object], actor: Actor) -> Reply:
+        if self.draining:
+            return Reply.error(DRAINING)
         now = self.clock()
         try:
             args = convert_args(command, raw, now.date())
@@ -130,7 +153,7 @@ class Dispatcher:
                 return kept
             token = cache.token()
 
-        if command.moderator_only and actor.direct:
+        if command.writes and actor.direct:
             return Reply.error(
                 f"/tally {command.name} changes the record: run it in a channel, not in a "
                 "direct message (direct messages only read)."
@@ -141,9 +164,9 @@ class Dispatcher:
             return reply, events, _tracker_id(records, reply) if key is not None else None
 
         try:
-            # Only moderators' commands change the record: they take the write lock up front and
-            # wait their turn; everyone else's are reads that never wait for a writer.
-            reply, events, tracker_id = await self.store.run(work, write=command.moderator_only)
+            # Only moderators' commands (and suggestions) write: they take the write lock up
+            # front and wait their turn; everyone else's are reads that never wait for a writer.
+            reply, events, tracker_id = await self.store.run(work, write=command.writes)
         except UserError as exc:
             return Reply.error(exc.message)
         except Exception:
@@ -154,6 +177,10 @@ class Dispatcher:
             cache.forget(events)
         if events:
             await self._notify(events)
+        if reply.notices:  # told after the answer, never holding it up
+            task = asyncio.ensure_future(self._tell(reply))
+            self._telling.add(task)
+            task.add_done_callback(self._telling.discard)
         if reply.drawings:
             # Imported here: the picture worker (and asyncio, threads) only when a reply draws.
             from bot.pictures.worker import draw_attachments
@@ -167,6 +194,8 @@ class Dispatcher:
     async def run_all(self, texts: Sequence[str], actor: Actor) -> tuple[Reply, ...]:
         """Several commands in one transaction, all or nothing (the demo): the replies when
         every one succeeded, else only the first refusal, its command named, and nothing kept."""
+        if self.draining:
+            return (Reply.error(DRAINING),)
         now = self.clock()
         steps: list[tuple[Command[Any], Any]] = []
         for text in texts:
@@ -212,9 +241,7 @@ class Dispatcher:
     ) -> tuple[Reply, list[DomainEvent], Records]:
         """One command inside a transaction, in the asker's community: check rights, run the
         handler, write its events. Returns the records it saw (scoped to that community)."""
-        community = community_for(
-            tx.records, actor, command.moderator_only, now, self.shared_community
-        )
+        community = community_for(tx.records, actor, command.writes, now, self.shared_community)
         records = tx.records.scoped(community.id)
         ctx = Context(
             records,
@@ -223,7 +250,10 @@ class Dispatcher:
             now,
             public_url=self.public_url,
             community=community,
-            writing=command.moderator_only and not command.follows,
+            writing=command.writes and not command.follows,
+            suggestions_store=tx.suggestions,
+            suggestion_rules=self.suggestion_rules,
+            feeds=tx.feeds,
         )
         if command.moderator_only and not _may_write(records, actor):
             if command.channel_managers and not actor.channel_manager:
@@ -234,7 +264,7 @@ class Dispatcher:
             if not command.channel_managers:
                 raise PermissionDenied(
                     "Only moderators can do that: "
-                    f"/tally {command.name} changes the record. Ask a moderator, "
+                    f"/tally {command.name} {command.why_moderators}. Ask a moderator, "
                     "or an admin to add you with /tally moderator add."
                 )
         guard = (
@@ -258,6 +288,21 @@ class Dispatcher:
         ref = uuid.uuid4().hex[:8]
         log.exception("command %s failed (ref %s)", command.key, ref)
         return Reply.error(f"Something went wrong on our side; nothing was saved (ref {ref}).")
+
+    async def _tell(self, reply: Reply) -> None:
+        """Each notice through its person's platform; one that cannot be sent is logged (the
+        record is already committed: telling is best effort)."""
+        for notice in reply.notices:
+            platform, _, rest = person_key(notice.to).partition(":")
+            workspace, _, user_id = rest.partition(":")
+            messenger = self.messengers.get(platform)
+            if messenger is None or not user_id:
+                log.info("no way to tell a %s user directly: notice dropped", platform or "?")
+                continue
+            try:
+                await messenger.tell(workspace, user_id, notice.reply)
+            except Exception:
+                log.exception("could not tell a %s user directly", platform)
 
     async def _notify(self, events: list[DomainEvent]) -> None:
         for listener in self.commit_listeners:

@@ -95,8 +95,8 @@ def checked_declaration(
     member = ctx.body(tracker).resolve(args.member)
     stance = args.stance
     made_on = args.made_on or ctx.today
-    _check_date(ctx, tracker, member, made_on)
-    target = _target(tracker, stance, args.target, made_on)
+    check_declarable(ctx, tracker, member, made_on)
+    target = declaration_target(tracker, stance, args.target, made_on)
     before = None
     if target[1] is None and stance is Stance.SUPPORT and tracker.stages:
         before = ctx.repo.positions(tracker, made_on).get(member.code)
@@ -152,7 +152,7 @@ def roll_call(ctx: Context, tracker: Tracker, body: Body, args: DeclareArgs) -> 
     stance = args.stance
     made_on = args.made_on or ctx.today
     check_within(tracker, made_on, ctx.today)
-    target = _target(tracker, stance, args.target, made_on)
+    target = declaration_target(tracker, stance, args.target, made_on)
     members: list[Member] = []
     problems: list[str] = []
     for word in (w.strip() for w in args.member.split(",")):
@@ -352,7 +352,9 @@ RETRACT = Command(
 )
 
 
-def _check_date(ctx: Context, tracker: Tracker, member: Member, made_on: date) -> None:
+def check_declarable(ctx: Context, tracker: Tracker, member: Member, made_on: date) -> None:
+    """May `member` declare on `tracker` on `made_on`? (the tracker's life, membership, taking
+    part): what declare and suggest both check."""
     check_within(tracker, made_on, ctx.today)
     _check_member(ctx, tracker, member, made_on)
 
@@ -381,9 +383,10 @@ def _check_member(ctx: Context, tracker: Tracker, member: Member, made_on: date)
         )
 
 
-def _target(
+def declaration_target(
     tracker: Tracker, stance: Stance, target: str | None, made_on: date
 ) -> tuple[int | None, str | None]:
+    """(candidate id, stage) a stance and its named target give, refused when they don't fit."""
     if tracker.kind is TrackerKind.APPROVAL:
         if target is None:
             return None, None

@@ -110,6 +110,17 @@ class Command(Generic[A]):
     """With moderator_only: it may name another community's public tracker (subscribing to it
     only reads it)."""
 
+    why_moderators: str = "changes the record"
+    """How a refusal to a non-moderator says why: '/tally declare changes the record'."""
+    proposes: bool = False
+    """Not moderator_only, yet it writes (suggest): any member of the community may run it,
+    in a write transaction, and what it writes is only a proposal for moderators."""
+
+    @property
+    def writes(self) -> bool:
+        """It takes the write lock and acts in the asker's own community."""
+        return self.moderator_only or self.proposes
+
     @property
     def name(self) -> str:
         return " ".join(self.path)

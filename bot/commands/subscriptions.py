@@ -114,9 +114,15 @@ SUBSCRIBE = Command(
         Param(
             "mode",
             ParamKind.CHOICE,
-            "every change (default), milestones (outcome changes) or a daily digest.",
-            choices=("every", "milestones", "digest"),
-            aliases=(("all", "every"), ("milestone", "milestones"), ("daily", "digest")),
+            "every change (default), milestones (outcome changes), a daily digest, or "
+            "suggestions (every change and each new suggestion: a moderators' channel).",
+            choices=("every", "milestones", "digest", "suggestions"),
+            aliases=(
+                ("all", "every"),
+                ("milestone", "milestones"),
+                ("daily", "digest"),
+                ("suggestion", "suggestions"),
+            ),
             enum=Mode,
         ),
         Param("at", ParamKind.TEXT, "Digest time, 24-hour (default 09:00).", metavar="HH:MM"),
@@ -137,6 +143,7 @@ SUBSCRIBE = Command(
         "/tally subscribe nato-sg-2024",
         "/tally subscribe all mode=milestones",
         "/tally subscribe nato-sg-2024 mode=digest at=08:30 tz=Europe/Brussels",
+        "/tally subscribe nato-sg-2024 mode=suggestions (a moderators' channel)",
     ),
 )
 

@@ -31,6 +31,7 @@ from tests.alerts.conftest import (
     on_engine,
     slack_mod,
     slack_titles,
+    until,
 )
 from tests.conftest import Clock
 from tests.fakes.discord_api import FakeDiscord
@@ -263,3 +264,28 @@ async def test_two_schedulers_on_one_database_write_one_digest(
     assert len(fake_slack.messages_in("CDAILY")) == 1
     rows = await demo.store.run(lambda tx: as_sqlite(tx).alerts.outbox())
     assert [(r["variant"], r["status"]) for r in rows] == [("digest", "sent")]
+
+
+async def test_a_stopped_deliverer_gives_its_channels_back_at_once(
+    demo: Core,
+    run_as: Run,
+    senders: dict[str, AlertSender],
+    fake_slack: FakeSlackApi,
+) -> None:
+    """SIGTERM's path: a send that hangs is cut short, and the channel is free for another
+    process at once (not after the lease)."""
+    await _subscribe_and_declare(run_as, ["CHANG"])
+    fake_slack.fault("CHANG", "hang")
+    deliverer = Deliverer(demo.store, senders, demo.dispatcher.clock, FAST)
+    deliverer.start()
+    deliverer.wake()
+    await until(lambda: bool(fake_slack.calls("chat.postMessage")))  # the send hangs
+    await deliverer.stop(grace=0.1)
+
+    now = datetime.now(UTC)
+    taken = await demo.store.run(
+        lambda tx: tx.alerts.claim_channels("NEXT", SLACK, now, now + LEASE, 10)
+    )
+    assert [c.channel for c in taken] == [ref("CHANG")]
+    [row] = await demo.store.run(lambda tx: as_sqlite(tx).alerts.outbox())
+    assert row["status"] == "pending"

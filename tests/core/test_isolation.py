@@ -52,9 +52,12 @@ B_SETUP = (
     '/tally tracker new open-b "B public" kind=selection rule=majority body=eu '
     'candidates="Anna,Berit" opened=2026-01-01 visibility=public',
     "/tally declare IT support Berit tracker=open-b date=2026-02-02",
+    "/tally suggest DE oppose Anna tracker=secret source=https://example.org/b",
 )
 DECLARATION_OF_B = 2
 """A's declaration is #1 in both worlds; B's first one is #2 where B exists."""
+SUGGESTION_OF_B = 1
+"""B's suggestion (A has none)."""
 
 LOCAL_WRITES = {
     "tracker-new",
@@ -64,6 +67,8 @@ LOCAL_WRITES = {
     "community-invite",
     "community-join",
     "community-leave",
+    "feeds-list",
+    "feeds-remove",
 }
 """Write commands that name no tracker and no declaration: they act in the actor's own
 community only (tested below). A new write command that names neither must be added here
@@ -116,6 +121,8 @@ def _value(param: Param, tracker: str) -> str:
     """A plausible value of the parameter's kind, aimed at B's records."""
     if param.kind is ParamKind.TRACKER:
         return tracker
+    if param.name == "suggestion_id":
+        return str(SUGGESTION_OF_B)
     if param.metavar == "ID":
         return str(DECLARATION_OF_B)
     if param.choices:
@@ -144,8 +151,8 @@ def _targets(command: Command[Any]) -> bool:
     return any(p.kind is ParamKind.TRACKER or p.metavar == "ID" for p in command.params)
 
 
-WRITES = [c for c in COMMANDS if c.moderator_only]
-READS = [c for c in COMMANDS if not c.moderator_only and _targets(c)]
+WRITES = [c for c in COMMANDS if c.writes]
+READS = [c for c in COMMANDS if not c.writes and _targets(c)]
 
 
 def test_every_write_command_is_covered() -> None:
@@ -161,7 +168,9 @@ async def test_a_write_on_another_community_s_tracker_is_no_such_tracker(
     raw = _raw(command, name)
     before = with_b.counts()
     reply = await with_b.run(command, raw, A_ADMIN)
-    assert not reply.ok and ("No tracker" in reply.title or "No declaration" in reply.title)
+    assert not reply.ok and any(
+        f"No {what}" in reply.title for what in ("tracker", "declaration", "suggestion")
+    )
     assert reply == await without_b.run(command, raw, A_ADMIN)  # the same as if B did not exist
     assert with_b.counts() == before  # nothing written
 

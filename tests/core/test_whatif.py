@@ -148,8 +148,8 @@ async def test_view_online_link_for_public_trackers(run: Callable, core: Core) -
     assert "url" not in private.data
     assert (await run("tracker edit nato-sg-2024 visibility=public")).ok
     public = await run("nato-sg-2024")
-    assert public.data["url"] == "https://tally.example.org/t/nato-sg-2024"
-    assert public.context[-1] == "View online: https://tally.example.org/t/nato-sg-2024"
+    assert public.data["url"] == "https://tally.example.org/t/local/nato-sg-2024"
+    assert public.context[-1] == "View online: https://tally.example.org/t/local/nato-sg-2024"
     core.dispatcher.public_url = None
     if core.dispatcher.cache is not None:
         core.dispatcher.cache.clear()  # the setting is fixed at start; a kept reply had the link

@@ -111,3 +111,61 @@ def interaction(
 
 def resolved_user(user_id: str, name: str = "newmod") -> dict[str, Any]:
     return {"users": {user_id: user(user_id, name)}}
+
+
+def component(
+    custom_id: str,
+    *,
+    user_id: str = ADMIN_ID,
+    permissions: int = EVERYDAY | MANAGE_GUILD,
+    roles: tuple[str, ...] = (),
+    message_id: str = "1300000000000009999",
+) -> dict[str, Any]:
+    """A button press (kind 3) on a message the bot sent, as the gateway delivers it."""
+    payload = interaction(("unused",), user_id=user_id, permissions=permissions, roles=roles)
+    payload["type"] = 3
+    payload["data"] = {"custom_id": custom_id, "component_type": 2}
+    payload["message"] = {
+        "id": message_id,
+        "channel_id": CHANNEL_ID,
+        "type": 20,
+        "content": "",
+        "embeds": [],
+        "components": [],
+        "attachments": [],
+        "mentions": [],
+        "mention_roles": [],
+        "mention_everyone": False,
+        "pinned": False,
+        "tts": False,
+        "timestamp": "2026-11-23T12:00:00+00:00",
+        "edited_timestamp": None,
+        "flags": 64,
+        "author": user("1100000000000000002", "tallybot"),
+    }
+    return payload
+
+
+def modal_submit(
+    custom_id: str,
+    values: dict[str, str],
+    *,
+    user_id: str = ADMIN_ID,
+    permissions: int = EVERYDAY | MANAGE_GUILD,
+    labelled: bool = True,
+) -> dict[str, Any]:
+    """A modal's submit (kind 5): each text input inside a label (type 18), as Discord sends
+    modals now, or in an action row (type 1) as it did before."""
+    payload = interaction(("unused",), user_id=user_id, permissions=permissions)
+    payload["type"] = 5
+    inputs = [
+        {"type": 4, "id": n + 2, "custom_id": name, "value": value}
+        for n, (name, value) in enumerate(values.items())
+    ]
+    rows = (
+        [{"type": 18, "id": n * 10 + 1, "component": item} for n, item in enumerate(inputs)]
+        if labelled
+        else [{"type": 1, "id": n * 10 + 1, "components": [item]} for n, item in enumerate(inputs)]
+    )
+    payload["data"] = {"custom_id": custom_id, "components": rows}
+    return payload

@@ -70,11 +70,14 @@ async def test_global_sync_puts_every_spec_command(
                 assert sent["min_value"] == param.min_value
             if param.kind in (ParamKind.MEMBER, ParamKind.TRACKER, ParamKind.CANDIDATE):
                 assert sent["autocomplete"] is True
-        assert ("public" in options) == (not command.moderator_only)
+        assert ("public" in options) == (not command.writes)
         if command.moderator_only and len(path) == 1:
             wanted = discord.Permissions(**default_permissions(command)).value
             assert int(node["default_member_permissions"]) == wanted
             assert node["contexts"] == [0]  # guild only
+        if command.proposes:
+            assert node["default_member_permissions"] is None  # anyone may suggest
+            assert node["contexts"] == [0]
 
     assert int(synced["tracker"]["default_member_permissions"]) == MANAGE_GUILD
     assert synced["moderator"]["default_member_permissions"] is None  # `list` is for all

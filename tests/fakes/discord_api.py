@@ -146,14 +146,21 @@ class FakeDiscord:
         self.commands: dict[str, list[dict[str, Any]]] = {}
         """'global' or a guild id -> the commands last PUT there."""
         self.identified: list[dict[str, Any]] = []
+        self.recommended_shards = 1
+        """What GET /gateway/bot recommends (discord.py asks only when given no shard count)."""
+        self.dm_channels: dict[str, str] = {}
+        """user id -> the DM channel opened with POST /users/@me/channels."""
         self._channel_faults: dict[str, deque[Fault]] = {}
         self._route_faults: list[tuple[str, str | None, Fault]] = []
+        self._delays: list[tuple[str, str | None, float]] = []
         self._channel_windows: dict[str, _Window] = {}
         self._global_window = _Window(*global_limit) if global_limit else None
         self._ids = itertools.count(1300000000000000000)
         self._interaction_messages: dict[str, dict[str, Any]] = {}
         self._by_nonce: dict[tuple[str, str], dict[str, Any]] = {}
         self._sockets: set[web.WebSocketResponse] = set()
+        self._shard_of: dict[web.WebSocketResponse, tuple[int, int] | None] = {}
+        """Each identified socket's [shard id, shard count] (None: not sharded)."""
         self._sequence = itertools.count(1)
         self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -207,6 +214,11 @@ class FakeDiscord:
         """Requests whose path (without /api/v10) starts with `path_prefix` answer `fault`."""
         self._route_faults.append((path_prefix, method, fault))
 
+    def delay_route(self, path_prefix: str, seconds: float, method: str | None = None) -> None:
+        """Requests whose path starts with `path_prefix` are answered normally, but only after
+        `seconds` (a slow Discord: the request is recorded, so in flight, meanwhile)."""
+        self._delays.append((path_prefix, method, seconds))
+
     def set_global_limit(self, limit: int, seconds: float = 1.0) -> None:
         """Requests allowed per window across all non-interaction routes (Discord: 50/s)."""
         self._global_window = _Window(limit, seconds)
@@ -214,6 +226,7 @@ class FakeDiscord:
     def clear_faults(self) -> None:
         self._channel_faults.clear()
         self._route_faults.clear()
+        self._delays.clear()
 
     def requests_to(self, prefix: str, method: str | None = None) -> list[Recorded]:
         return [
@@ -225,10 +238,21 @@ class FakeDiscord:
     # gateway ----------------------------------------------------------------
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Send a gateway DISPATCH (op 0) to every connected client."""
+        """Send a gateway DISPATCH (op 0) the way Discord routes it: an event of a guild goes
+        only to the connection whose shard holds that guild (`shard_for`); other events, and
+        events to unsharded connections, go to every connected client."""
         payload = {"op": 0, "t": event, "s": next(self._sequence), "d": data}
+        guild_id = data.get("guild_id")
         for ws in list(self._sockets):
+            shard = self._shard_of.get(ws)
+            elsewhere = shard is not None and shard_for(guild_id or 0, shard[1]) != shard[0]
+            if guild_id is not None and elsewhere:
+                continue
             await ws.send_str(json.dumps(payload))
+
+    def connected_shards(self) -> list[tuple[int, int] | None]:
+        """[shard id, shard count] of every identified connection still open."""
+        return [self._shard_of[ws] for ws in self._sockets if ws in self._shard_of]
 
     async def _gateway(self, request: web.Request) -> web.StreamResponse:
         if not self.gateway_up:
@@ -245,28 +269,43 @@ class FakeDiscord:
                 if frame.get("op") == 1:
                     await ws.send_str(json.dumps({"op": 11}))
                 elif frame.get("op") == 2:
-                    self.identified.append(frame.get("d", {}))
-                    if frame.get("d", {}).get("token") != (self.gateway_token or self.token):
+                    identify = frame.get("d", {})
+                    self.identified.append(identify)
+                    if identify.get("token") != (self.gateway_token or self.token):
                         await ws.close(code=4004, message=b"Authentication failed.")
                         break
+                    shard = identify.get("shard")
+                    if shard is not None and not 0 <= shard[0] < shard[1]:
+                        await ws.close(code=4010, message=b"Invalid shard.")
+                        break
+                    self._shard_of[ws] = (shard[0], shard[1]) if shard is not None else None
                     await self._ready(ws)
         finally:
             self._sockets.discard(ws)
+            self._shard_of.pop(ws, None)
         return ws
 
     async def _ready(self, ws: web.WebSocketResponse) -> None:
+        shard = self._shard_of.get(ws)
+        guilds = {
+            gid: guild
+            for gid, guild in self.guilds.items()
+            if shard is None or shard_for(gid, shard[1]) == shard[0]
+        }
         ready = {
             "v": 10,
             "user": self._bot_user(),
-            "guilds": [{"id": gid, "unavailable": True} for gid in self.guilds],
+            "guilds": [{"id": gid, "unavailable": True} for gid in guilds],
             "session_id": "fake-session",
             "resume_gateway_url": self.gateway_url,
             "application": {"id": self.application_id, "flags": 0},
         }
+        if shard is not None:
+            ready["shard"] = list(shard)
         await ws.send_str(
             json.dumps({"op": 0, "t": "READY", "s": next(self._sequence), "d": ready})
         )
-        for gid, guild in self.guilds.items():
+        for gid, guild in guilds.items():
             await ws.send_str(
                 json.dumps(
                     {
@@ -339,6 +378,11 @@ class FakeDiscord:
             request.method, path, dict(request.query), body, time.monotonic(), files=files
         )
         self.requests.append(record)
+        for prefix, method, seconds in self._delays:
+            if path.startswith(prefix) and method in (None, request.method):
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._closing.wait(), seconds)
+                break
         response = await self._answer(request, path, body, files)
         record.status = response.status
         record.headers = dict(response.headers)
@@ -371,7 +415,7 @@ class FakeDiscord:
             return _json(
                 {
                     "url": self.gateway_url,
-                    "shards": 1,
+                    "shards": self.recommended_shards,
                     "session_start_limit": {
                         "total": 1000,
                         "remaining": 999,
@@ -385,6 +429,8 @@ class FakeDiscord:
         if method == "GET" and len(parts) == 3 and parts[0] == "guilds" and parts[2] == "roles":
             roles = self.guilds.get(parts[1], {}).get("roles", [])
             return _json([{"permissions": "0", "position": 0, **r} for r in roles])
+        if method == "POST" and path == "/users/@me/channels":
+            return self._open_dm(body)
         if parts[0] == "interactions" and len(parts) == 4 and parts[3] == "callback":
             return self._interaction_callback(parts[1], parts[2], request.query, body, files)
         if parts[0] == "webhooks" and len(parts) >= 3:
@@ -461,6 +507,10 @@ class FakeDiscord:
                 return _invalid(problems)
         if kind == 8 and len(data.get("choices", [])) > CHOICE_LIMIT:
             return _invalid({"data.choices": "Must be 25 or fewer in length."})
+        if kind == 9:
+            problems = _modal_problems(data)
+            if problems:
+                return _invalid(problems)
         self.callbacks.append(
             {"interaction_id": interaction_id, "token": token, "body": body, "files": files}
         )
@@ -564,6 +614,28 @@ class FakeDiscord:
         self.messages.append(PostedMessage(channel_id, message["id"], body, time.monotonic()))
         return _json(message, headers=headers)
 
+    def _open_dm(self, body: Any) -> web.Response:
+        """POST /users/@me/channels: the bot's DM channel with a user (one per user)."""
+        recipient = str((body or {}).get("recipient_id") or "")
+        if not recipient.isdigit():
+            return _invalid({"recipient_id": "Value is not snowflake."})
+        channel_id = self.dm_channels.setdefault(recipient, str(next(self._ids)))
+        user = {
+            "id": recipient,
+            "username": f"user{recipient[-3:]}",
+            "discriminator": "0",
+            "avatar": None,
+            "global_name": None,
+        }
+        return _json(
+            {"id": channel_id, "type": 1, "recipients": [user], "last_message_id": None, "flags": 0}
+        )
+
+    def dm_messages(self, user_id: str) -> list[PostedMessage]:
+        """What the bot sent a user directly."""
+        channel_id = self.dm_channels.get(user_id)
+        return [m for m in self.messages if m.channel_id == channel_id]
+
     # payloads ---------------------------------------------------------------
 
     def _bot_user(self) -> dict[str, Any]:
@@ -638,6 +710,11 @@ def _multipart(content_type: str, raw: bytes) -> tuple[Any, list[SentFile]]:
     return payload, files
 
 
+def shard_for(guild_id: str | int, shard_count: int) -> int:
+    """Discord's rule: the shard that receives a guild's events."""
+    return (int(guild_id) >> 22) % shard_count
+
+
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     # Exactly application/json: discord.py compares the header (no charset suffix).
     return web.Response(
@@ -699,6 +776,52 @@ def _message_problems(body: dict[str, Any]) -> dict[str, str]:
                 problems[f"embeds.{i}.{name}"] = f"Must be {limit} or fewer in length."
     if total > TOTAL_LIMIT:
         problems["embeds"] = f"Embed size exceeds maximum size of {TOTAL_LIMIT}"
+    problems.update(_components_problems(body.get("components") or []))
+    return problems
+
+
+def _components_problems(components: list[dict[str, Any]]) -> dict[str, str]:
+    """Message components: at most 5 action rows of at most 5 buttons, custom ids unique and
+    at most 100 characters, labels at most 80."""
+    problems: dict[str, str] = {}
+    if len(components) > 5:
+        problems["components"] = "Must be 5 or fewer in length."
+    seen: set[str] = set()
+    for i, row in enumerate(components):
+        inner = row.get("components") or []
+        if row.get("type") != 1 or not 1 <= len(inner) <= 5:
+            problems[f"components.{i}"] = "An action row holds 1 to 5 components."
+        for j, item in enumerate(inner):
+            custom_id = str(item.get("custom_id") or "")
+            if not 1 <= len(custom_id) <= 100 or custom_id in seen:
+                problems[f"components.{i}.components.{j}.custom_id"] = "Invalid or duplicate."
+            seen.add(custom_id)
+            if len(item.get("label") or "") > 80:
+                problems[f"components.{i}.components.{j}.label"] = "Must be 80 or fewer."
+    return problems
+
+
+def _modal_problems(data: dict[str, Any]) -> dict[str, str]:
+    """A modal: custom_id, a title of at most 45, 1 to 5 text inputs with labels of at most
+    45 and values within their max_length (at most 4000)."""
+    problems: dict[str, str] = {}
+    if not 1 <= len(data.get("custom_id") or "") <= 100:
+        problems["data.custom_id"] = "Invalid."
+    if not 1 <= len(data.get("title") or "") <= 45:
+        problems["data.title"] = "Must be between 1 and 45 in length."
+    inputs: list[dict[str, Any]] = []
+    for row in data.get("components") or []:
+        inputs += [c for c in row.get("components") or [] if c.get("type") == 4]
+        if isinstance(row.get("component"), dict) and row["component"].get("type") == 4:
+            inputs.append({**row["component"], "label": row.get("label")})
+    if not 1 <= len(inputs) <= 5:
+        problems["data.components"] = "Must be between 1 and 5 in length."
+    for k, item in enumerate(inputs):
+        if not 1 <= len(item.get("label") or "") <= 45:
+            problems[f"data.components.{k}.label"] = "Must be between 1 and 45 in length."
+        limit = min(int(item.get("max_length") or 4000), 4000)
+        if len(item.get("value") or "") > limit:
+            problems[f"data.components.{k}.value"] = f"Must be {limit} or fewer in length."
     return problems
 
 

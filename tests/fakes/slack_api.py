@@ -174,6 +174,8 @@ class FakeSlackApi:
         self.messages: list[PostedMessage] = []
         self.responses: list[ResponsePost] = []
         self.files: list[UploadedFile] = []
+        self.views: list[dict[str, Any]] = []
+        """Modals opened with views.open."""
         self._uploads: dict[str, _Upload] = {}
         self._channels: dict[str, _Channel] = defaultdict(_Channel)
         self._global_sent: deque[float] = deque()
@@ -333,11 +335,37 @@ class FakeSlackApi:
             return _json({"ok": True, "user": user}) if user else _ok_false("user_not_found")
         if method == "chat.postMessage":
             return await self._post_message(payload, record)
+        if method == "views.open":
+            return self._views_open(payload)
         if method == "files.getUploadURLExternal":
             return self._upload_url(payload)
         if method == "files.completeUploadExternal":
             return self._complete_upload(payload)
         return _ok_false("unknown_method")
+
+    def _views_open(self, payload: dict[str, Any]) -> web.Response:
+        """views.open: a modal within Slack's limits, opened with a trigger id."""
+        view = payload.get("view") or {}
+        view = json.loads(view) if isinstance(view, str) else dict(view)
+        problems = []
+        if not payload.get("trigger_id"):
+            problems.append("no trigger_id")
+        if len(view.get("title", {}).get("text", "")) > 24:
+            problems.append("title over 24")
+        if len(view.get("private_metadata", "")) > 3000:
+            problems.append("private_metadata over 3000")
+        if len(view.get("callback_id", "")) > 255:
+            problems.append("callback_id over 255")
+        for block in view.get("blocks") or []:
+            element = block.get("element") or {}
+            if len(element.get("initial_value", "")) > element.get("max_length", 3000):
+                problems.append(f"{block.get('block_id')}: initial_value over max_length")
+            if block.get("type") != "input" or not block.get("label", {}).get("text"):
+                problems.append(f"{block.get('block_id')}: not an input with a label")
+        if problems:
+            return _json({"ok": False, "error": "invalid_arguments", "problems": problems})
+        self.views.append(view)
+        return _json({"ok": True, "view": {**view, "id": f"V{len(self.views):08d}"}})
 
     def _auth_test(self, workspace: Workspace | None) -> dict[str, Any]:
         if workspace is None:
@@ -727,6 +755,46 @@ def block_action_body(
                 "action_ts": "1700000000.1",
             }
         ],
+    }
+    return urllib.parse.urlencode({"payload": json.dumps(payload)})
+
+
+def view_submission_body(
+    view: dict[str, Any],
+    values: dict[str, str],
+    *,
+    team_id: str = DEFAULT_TEAM,
+    user_id: str = "U0ANN",
+    user_name: str = "ann",
+) -> str:
+    """The form body Slack POSTs when a modal opened by views.open is submitted with
+    `values` ({block_id: text}; an emptied input is sent as None)."""
+    state = {
+        block["block_id"]: {
+            block["element"]["action_id"]: {
+                "type": "plain_text_input",
+                "value": values.get(block["block_id"], block["element"].get("initial_value"))
+                or None,
+            }
+        }
+        for block in view.get("blocks") or []
+    }
+    payload = {
+        "type": "view_submission",
+        "team": {"id": team_id, "domain": "test"},
+        "user": {"id": user_id, "username": user_name, "name": user_name, "team_id": team_id},
+        "api_app_id": "A0TEST",
+        "token": "deprecated-verification-token",
+        "trigger_id": "1.2.5",
+        "view": {
+            **view,
+            "id": "V00000001",
+            "team_id": team_id,
+            "state": {"values": state},
+            "hash": "1.abc",
+            "app_id": "A0TEST",
+        },
+        "response_urls": [],
     }
     return urllib.parse.urlencode({"payload": json.dumps(payload)})
 

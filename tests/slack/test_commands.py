@@ -37,6 +37,7 @@ SAMPLE_BY_NAME = {
     "candidate": "iohannis",
     "command": "declare",
     "changes": "HU support",
+    "feed": "1",
 }
 OPTIONAL_ALWAYS = {"candidates", "target", "title", "quote", "tracker"}
 """Optional in the spec, yet the sample needs them: a selection lists candidates, a
@@ -73,6 +74,14 @@ async def _invite_from_another_community(core: Core) -> str:
     return str(reply.data["code"])
 
 
+async def _fresh_suggestion(core: Core) -> int:
+    reader = Actor("slack", "T0TEST", "U0ANN", "ann", channel="C0GENERAL")
+    text = "/tally suggest SK oppose rutte source=https://example.org/sk"
+    reply = await core.dispatcher.run_text(text, reader)
+    assert reply.ok, reply.title
+    return int(reply.data["suggestion"]["id"])
+
+
 async def test_every_command_of_the_spec_answers_through_slack(
     slack: SlackHarness, slack_core: Core, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -90,6 +99,8 @@ async def test_every_command_of_the_spec_answers_through_slack(
         text = sample_text(command)
         if command.key == "community-join":  # its one valid argument exists only at run time
             text = f"community join {await _invite_from_another_community(slack_core)}"
+        if command.key == "reject":  # confirm decided the first suggestion: reject another
+            text = f"reject {await _fresh_suggestion(slack_core)}"
         answer = await slack.command(text, user=LISTED)
         assert answer.status == 200
         assert answer.ack_body == ""  # acked empty: the answer comes via response_url

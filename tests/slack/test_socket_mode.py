@@ -38,3 +38,20 @@ async def test_socket_mode_acks_the_envelope_then_answers(
     finally:
         await service.stop()
     await service.wait()
+
+
+async def test_socket_mode_health_follows_the_websocket(
+    slack_core: Core, slack_api: FakeSlackApi
+) -> None:
+    slack_core.settings = dataclasses.replace(
+        slack_core.settings, slack_app_token=DEFAULT_APP_TOKEN, slack_signing_secret=None
+    )
+    service = await start_slack(slack_core)
+    try:
+        await slack_api.wait_for(lambda: slack_api.socket_connected)
+        check = await service.health()
+        assert (check.name, check.up, check.details) == ("slack", True, {"mode": "socket"})
+    finally:
+        await service.stop()
+    check = await service.health()
+    assert check.as_json() == {"status": "down", "mode": "socket"}

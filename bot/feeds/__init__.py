@@ -1,0 +1,1 @@
+"""News feeds: items that name a member of a tracker's body become suggestions for moderators."""

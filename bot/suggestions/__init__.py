@@ -1,0 +1,1 @@
+"""Suggestions: anyone proposes a declaration with its source; a moderator confirms it."""

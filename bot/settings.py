@@ -231,7 +231,8 @@ def _seconds(name: str, value: str | None, default: float) -> float:
     return number
 
 
-def _database(value: str) -> Path | str:
+def parse_database(value: str) -> Path | str:
+    """TALLYBOT_DB or --db: a URL stays text (a Path would fold its `//`), a file is a Path."""
     return value if is_database_url(value) else Path(value)
 
 
@@ -295,7 +296,7 @@ class Settings:
             return value or None
 
         return cls(
-            db_path=_database(get("TALLYBOT_DB") or "tallybot.db"),
+            db_path=parse_database(get("TALLYBOT_DB") or "tallybot.db"),
             log_level=_log_level(get("TALLYBOT_LOG_LEVEL")),
             slack_bot_token=get("SLACK_BOT_TOKEN"),
             slack_app_token=get("SLACK_APP_TOKEN"),

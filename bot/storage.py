@@ -1,10 +1,12 @@
 """The storage contract: what the core asks of a store, whichever database is behind it.
 
-bot/ only ever sees these protocols; store/ implements them on SQLite (store/thread.py) and
-only the launcher picks the implementation. A unit of work is a function of one `Transaction`
-(its `.records` and `.alerts`), run by `Store.run` all or nothing, so a command and the alert
-rows it causes commit together. The protocols list what callers use, nothing more: a second
-implementation (PostgreSQL) implements exactly these.
+bot/ only ever sees these protocols; store/ implements them on SQLite (store/thread.py) and on
+PostgreSQL (store/postgres/store.py), and only the launcher picks the implementation. A unit of
+work is a function of one `Transaction` (its `.records` and `.alerts`), run by `Store.run` all
+or nothing, so a command and the alert rows it causes commit together. On PostgreSQL a writing
+unit of work may be run more than once (it lost a race with another writer and was rolled
+back): it must do nothing outside the transaction that a second run would repeat. The protocols
+list what callers use, nothing more.
 """
 
 from __future__ import annotations

@@ -63,6 +63,13 @@ class Connection:
         """The table's columns, in order."""
         return [row[1] for row in self.conn.execute(f"PRAGMA table_info([{table}])")]
 
+    def table_names(self) -> list[str]:
+        rows = self.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "AND name != '_sqlite_migrations' ORDER BY name"
+        )
+        return [str(row[0]) for row in rows]
+
     def ids_taken(self, table: str) -> None:
         """Nothing to do: SQLite's next rowid is always after the largest."""
 

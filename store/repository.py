@@ -319,7 +319,7 @@ class Repository:
         rows = self.db.query(
             f"SELECT * FROM trackers {where} "
             "ORDER BY status = 'open' DESC, opened DESC, id DESC LIMIT ?",
-            [*params, limit],
+            [*params, _limit(limit)],
         )
         return [self._tracker(r) for r in rows]
 
@@ -335,7 +335,7 @@ class Repository:
         rows = self.db.execute(
             "SELECT id FROM trackers WHERE visibility = 'public' AND archived_at IS NULL "
             "ORDER BY status = 'open' DESC, opened DESC, id DESC LIMIT ?",
-            [limit],
+            [_limit(limit)],
         )
         return [row[0] for row in rows]
 
@@ -668,7 +668,7 @@ class Repository:
             f"SELECT {_DECLARATION_COLUMNS} FROM declarations d "
             f"LEFT JOIN retractions r ON r.declaration_id = d.id WHERE {where} "
             "ORDER BY d.made_on DESC, d.id DESC LIMIT ? OFFSET ?",
-            [*params, limit, offset],
+            [*params, _limit(limit), offset],
         )
         return self._amended([_declaration(r) for r in rows])
 
@@ -763,6 +763,14 @@ class Repository:
                 [platform, workspace, *params],
             )
         )
+
+
+NO_LIMIT = 2**63 - 1
+"""The largest LIMIT both engines take: what a negative limit (SQLite's "no limit") means."""
+
+
+def _limit(limit: int) -> int:
+    return limit if limit >= 0 else NO_LIMIT
 
 
 def _moment(text: str | None) -> datetime | None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bot.demo import DEMO_TRACKER
 from bot.errors import DatabaseUnusable, ServiceFailed, UserError
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings, SettingsError, parse_database
 from tallybot.logs import configure_logging
 
 log = logging.getLogger("tallybot")
@@ -32,7 +32,9 @@ WATCH_EVERY = 0.2
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tallybot", description=__doc__)
     parser.add_argument(
-        "--db", type=Path, help="SQLite file (default: $TALLYBOT_DB or ./tallybot.db)"
+        "--db",
+        type=parse_database,
+        help="SQLite file or postgresql:// URL (default: $TALLYBOT_DB or ./tallybot.db)",
     )
     sub = parser.add_subparsers(dest="action", required=True)
     run = sub.add_parser(
@@ -44,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     exec_.add_argument("--as", dest="as_user", help="run as this user (not a moderator)")
     exec_.add_argument("--community", help="act in this community (default: local, the console's)")
     exec_.add_argument("--json", action="store_true", help="print the reply's data as JSON")
-    exec_.add_argument("--db", type=Path, dest="exec_db", help=argparse.SUPPRESS)
+    exec_.add_argument("--db", type=parse_database, dest="exec_db", help=argparse.SUPPRESS)
     exec_.set_defaults(func=_exec)
     demo = sub.add_parser("demo", help=f"load the example tracker {DEMO_TRACKER}")
     demo.set_defaults(func=_demo)

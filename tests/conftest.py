@@ -1,11 +1,16 @@
-"""Shared fixtures: a core on a fresh SQLite file with a controllable clock."""
+"""Shared fixtures: a core on a fresh database with a controllable clock.
+
+The database is a fresh SQLite file, or with TALLYBOT_TEST_ENGINE=postgres a URL on a fresh
+schema of the server TALLYBOT_TEST_POSTGRES_URL names (tests/postgres.py): the whole suite runs
+on either engine. Tests about the SQLite file itself are marked `sqlite_only` and skipped on
+PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +22,7 @@ from bot.demo import DEMO_COMMANDS
 from bot.replies import Reply
 from bot.settings import Settings
 from tallybot.wiring import open_core
+from tests.postgres import fresh_schema, require_server
 
 OPERATOR = Actor("console", "local", "operator", "Operator", platform_moderator=True)
 READER = Actor("console", "local", "reader", "Reader", platform_moderator=False)
@@ -37,9 +43,31 @@ def clock() -> Clock:
     return Clock(datetime(2026, 11, 23, 12, 0, tzinfo=UTC))
 
 
+ENGINE = os.environ.get("TALLYBOT_TEST_ENGINE", "sqlite")
+"""Which engine `db_path` gives: 'sqlite' (a file) or 'postgres' (a URL on its own schema)."""
+if ENGINE not in ("sqlite", "postgres"):
+    raise RuntimeError(f"TALLYBOT_TEST_ENGINE={ENGINE}: use sqlite or postgres")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if ENGINE != "postgres":
+        return
+    skip = pytest.mark.skip(reason="sqlite_only: about the SQLite file (engine is postgres)")
+    for item in items:
+        if item.get_closest_marker("sqlite_only"):
+            item.add_marker(skip)
+
+
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "tally.db"
+def db_path(tmp_path: Path) -> Iterator[Path]:
+    """The test's database: a file path, or (TALLYBOT_TEST_ENGINE=postgres) a
+    `postgresql://` URL on a fresh schema, dropped afterwards. Typed as a Path for the tests
+    written before PostgreSQL; everything that opens it takes the text as it is."""
+    if ENGINE == "postgres":
+        with fresh_schema(require_server()) as url:
+            yield url  # type: ignore[misc]
+    else:
+        yield tmp_path / "tally.db"
 
 
 @pytest.fixture

@@ -89,6 +89,14 @@ class PgConnection:
         )
         return [str(row[0]) for row in rows]
 
+    def table_names(self) -> list[str]:
+        rows = self.conn.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' "
+            "AND table_name != 'tallybot_migrations' ORDER BY table_name"
+        )
+        return [str(row[0]) for row in rows]
+
     def ids_taken(self, table: str) -> None:
         """Move the identity sequence past ids written explicitly (an import's renumbering)."""
         self.conn.execute(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+import uuid
 from typing import Any
 
 import psycopg
@@ -35,9 +36,13 @@ class ChangeListener:
     def __init__(self, conninfo: str, channel: str) -> None:
         self._conninfo = conninfo
         self.channel = channel
+        self.token = uuid.uuid4().hex
+        """This store's notifications carry it: they were counted at commit (`bump`) already,
+        so the echo is not counted again (a cache filled just after would be dropped)."""
         self._ticks = itertools.count(1)
         self._value = 0
         self.connected = False
+        self._connected = threading.Event()
         self._stop = threading.Event()
         self._conn: psycopg.Connection[Any] | None = None
         self._thread = threading.Thread(target=self._listen, name="tallybot-listen", daemon=True)
@@ -53,13 +58,8 @@ class ChangeListener:
         self._value = next(self._ticks)
 
     def wait_connected(self, timeout: float) -> bool:
-        """For tests and start-up: whether the listener got connected within `timeout`."""
-        deadline = threading.Event()
-        waited = 0.0
-        while not self.connected and waited < timeout:
-            deadline.wait(0.01)
-            waited += 0.01
-        return self.connected
+        """Whether the listener is connected, waiting up to `timeout` for it (start-up)."""
+        return self._connected.wait(timeout) and self.connected
 
     def _listen(self) -> None:
         pause = RECONNECT_FIRST
@@ -70,16 +70,19 @@ class ChangeListener:
                     conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
                     self.bump()
                     self.connected = True
+                    self._connected.set()
                     pause = RECONNECT_FIRST
                     while not self._stop.is_set():
-                        for _ in conn.notifies(timeout=0.5):
-                            self.bump()
+                        for notice in conn.notifies(timeout=0.5):
+                            if notice.payload != self.token:
+                                self.bump()
             except psycopg.Error as exc:
                 if self._stop.is_set():
                     break
                 if self.connected:
                     log.warning("database change listener lost its connection: %s", exc)
             finally:
+                self._connected.clear()
                 self.connected = False
                 self._conn = None
             self._stop.wait(pause)

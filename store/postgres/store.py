@@ -89,6 +89,9 @@ class PostgresStore:
             migrate(conn)
         self.channel = channel_name(self.schema)
         self._listener = ChangeListener(url, self.channel)
+        # Caches only hold answers once commits can be heard; not connected, they hold none.
+        if not self._listener.wait_connected(busy_timeout):
+            log.warning("database change listener not connected yet: caches stay off until it is")
         self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
             url,
             min_size=1,
@@ -174,7 +177,7 @@ class PostgresStore:
                 # A statement failed and the work went on: COMMIT would silently roll back.
                 raise RuntimeError("a statement failed inside the unit of work; nothing saved")
             if write:
-                conn.execute("SELECT pg_notify(%s, '')", [self.channel])
+                conn.execute("SELECT pg_notify(%s, %s)", [self.channel, self._listener.token])
             conn.execute("COMMIT")
         except BaseException:
             if write:

@@ -29,10 +29,13 @@ from tests.alerts.conftest import LITHUANIA, Run, slack_mod, until
 from tests.conftest import collect, isolated_env, spawn_tallybot
 from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlackApi
 
-pytestmark = pytest.mark.skipif(
-    not hasattr(resource, "prlimit") or sys.platform != "linux",
-    reason="needs prlimit (Linux) to free the 'disk' of a running process",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not hasattr(resource, "prlimit") or sys.platform != "linux",
+        reason="needs prlimit (Linux) to free the 'disk' of a running process",
+    ),
+    pytest.mark.sqlite_only,  # the SQLite WAL file meets a full disk
+]
 
 MARKING_FAILURES = 2
 MARKING_FAILED = re.compile(r"could not be marked sent: (disk I/O error|database or disk is full)")

@@ -22,7 +22,7 @@ async def snapshot(core: Core) -> dict[str, int]:
 
     def counts(tx: Transaction) -> dict[str, int]:
         db = as_sqlite(tx).records.db
-        return {name: db[name].count for name in db.utils.table_names()}
+        return {name: db.count_where(name, "TRUE", []) for name in db.table_names()}
 
     return await core.store.run(counts)
 

@@ -21,6 +21,7 @@ from bot.demo import DEMO_TRACKER
 from bot.settings import Settings
 from bot.storage import Transaction
 from bot.tally import compute_tally
+from store.sql import insert
 from store.thread import as_sqlite
 from tallybot.cli import main
 from tallybot.wiring import open_core
@@ -42,15 +43,19 @@ async def demo(db_path: Path, clock: Clock) -> Any:
 
     def extras(tx: Transaction) -> None:
         repo = as_sqlite(tx).records
-        repo.db["amendments"].insert(
+        insert(
+            repo.db,
+            "amendments",
             {
                 "declaration_id": 2,
                 "changes": json.dumps({"quote": "Ständig — amended", "confidence": "reported"}),
                 "recorded_by": "console:local:editor (Editor)",
                 "recorded_at": "2026-11-23T12:00:00+00:00",
-            }
+            },
         )
-        repo.db["tracker_events"].insert(
+        insert(
+            repo.db,
+            "tracker_events",
             {
                 "tracker_id": 1,
                 "kind": "edited",
@@ -58,7 +63,7 @@ async def demo(db_path: Path, clock: Clock) -> Any:
                 "made_on": "2026-11-23",
                 "recorded_by": "console:local:editor (Editor)",
                 "recorded_at": "2026-11-23T12:00:01+00:00",
-            }
+            },
         )
 
     await core.store.run(extras)
@@ -98,7 +103,7 @@ def readings(db: Path, slug: str) -> list[dict[str, Any]]:
 
 
 async def test_round_trip_reads_the_same_at_every_date(demo: Core, tmp_path: Path) -> None:
-    source = Path(demo.settings.db_path)
+    source = demo.settings.db_path
     exported, fresh, again = tmp_path / "a.json", tmp_path / "fresh.db", tmp_path / "b.json"
     assert cli(source, "export", DEMO_TRACKER, "--out", str(exported)) == 0
     assert cli(fresh, "import", str(exported)) == 0
@@ -115,7 +120,7 @@ async def test_round_trip_reads_the_same_at_every_date(demo: Core, tmp_path: Pat
 
 async def test_the_json_export_holds_the_whole_record(demo: Core, tmp_path: Path) -> None:
     out = tmp_path / "a.json"
-    cli(Path(demo.settings.db_path), "export", DEMO_TRACKER, "--out", str(out))
+    cli(demo.settings.db_path, "export", DEMO_TRACKER, "--out", str(out))
     document = json.loads(out.read_bytes())
 
     assert (document["format"], document["version"]) == ("tallybot-tracker", 1)
@@ -137,7 +142,7 @@ async def test_the_json_export_holds_the_whole_record(demo: Core, tmp_path: Path
 async def test_import_refusals_name_the_problem(
     demo: Core, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    db = Path(demo.settings.db_path)
+    db = demo.settings.db_path
     out = tmp_path / "a.json"
     cli(db, "export", DEMO_TRACKER, "--out", str(out))
     capsys.readouterr()
@@ -183,7 +188,7 @@ async def test_import_refusals_name_the_problem(
 
 async def test_csv_export_opens_cleanly_in_a_spreadsheet(demo: Core, tmp_path: Path) -> None:
     out = tmp_path / "a.csv"
-    cli(Path(demo.settings.db_path), "export", DEMO_TRACKER, "--format", "csv", "--out", str(out))
+    cli(demo.settings.db_path, "export", DEMO_TRACKER, "--format", "csv", "--out", str(out))
     data = out.read_bytes()
 
     assert data.startswith(b"\xef\xbb\xbf")
@@ -214,7 +219,7 @@ ROLL_CALL = "member,stance,date,candidate,quote\n{lines}"
 async def test_a_roll_call_with_bad_lines_records_nothing(
     demo: Core, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    db = Path(demo.settings.db_path)
+    db = demo.settings.db_path
     before = demo.store.run_blocking(lambda tx: tx.records.count_declarations(1))
     roll_call = tmp_path / "roll.csv"
     roll_call.write_text(
@@ -241,7 +246,7 @@ async def test_a_roll_call_with_bad_lines_records_nothing(
 async def test_a_good_roll_call_is_recorded_like_declare(
     demo: Core, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    db = Path(demo.settings.db_path)
+    db = demo.settings.db_path
     roll_call = tmp_path / "roll.csv"
     roll_call.write_text(
         "Member,Stance,Date,Candidate,Confidence,Source\n"
@@ -261,7 +266,7 @@ async def test_a_good_roll_call_is_recorded_like_declare(
 async def test_an_exported_csv_reads_back_as_a_roll_call(
     demo: Core, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    db = Path(demo.settings.db_path)
+    db = demo.settings.db_path
     cli(
         db,
         "export",
@@ -305,9 +310,7 @@ async def test_unreadable_roll_calls_get_a_sentence(
 ) -> None:
     roll_call = tmp_path / "roll.csv"
     roll_call.write_bytes(content)
-    assert (
-        cli(Path(demo.settings.db_path), "import", str(roll_call), "--tracker", DEMO_TRACKER) == 1
-    )
+    assert cli(demo.settings.db_path, "import", str(roll_call), "--tracker", DEMO_TRACKER) == 1
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
@@ -357,10 +360,11 @@ print(n)
 """
 
 
+@pytest.mark.sqlite_only  # tallybot backup copies the SQLite file (PostgreSQL: pg_dump)
 async def test_backup_is_consistent_while_another_process_writes(
     demo: Core, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    db = Path(demo.settings.db_path)
+    db = demo.settings.db_path
     writer = subprocess.Popen(
         [sys.executable, "-c", WRITER, str(db), "3"], cwd=REPO, stdout=subprocess.PIPE
     )
@@ -390,10 +394,11 @@ async def test_backup_is_consistent_while_another_process_writes(
     assert "Backed up" in capsys.readouterr().out
 
 
+@pytest.mark.sqlite_only
 async def test_backup_refuses_to_overwrite_or_to_invent_a_database(
     demo: Core, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    db = Path(demo.settings.db_path)
+    db = demo.settings.db_path
     copy = tmp_path / "copy.db"
     assert cli(db, "backup", str(copy)) == 0
     assert cli(db, "backup", str(copy)) == 1

@@ -8,7 +8,6 @@ the very same answer in both (nothing leaks that B's records exist) and nothing 
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -28,6 +27,7 @@ from bot.replies import Reply
 from bot.settings import Settings
 from tallybot.wiring import open_core
 from tests.conftest import Clock
+from tests.database import row_counts
 
 A_ADMIN = Actor(
     "slack", "TA", "UA", "ann", platform_moderator=True, channel="CA", channel_manager=True
@@ -85,16 +85,6 @@ class World:
 
     def counts(self) -> dict[str, int]:
         return row_counts(self.path)
-
-
-def row_counts(path: Path) -> dict[str, int]:
-    """Rows in every table of the file: equal before and after means nothing was written."""
-    conn = sqlite3.connect(path)
-    try:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        return {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
-    finally:
-        conn.close()
 
 
 async def _world(path: Path, clock: Clock, with_b: bool) -> World:

@@ -37,7 +37,7 @@ async def demo(db_path: Path, clock: Clock) -> AsyncIterator[Core]:
 
 
 async def count(core: Core, table: str) -> int:
-    return await core.store.run(lambda tx: as_sqlite(tx).records.db[table].count)
+    return await core.store.run(lambda tx: as_sqlite(tx).db.count_where(table, "TRUE", []))
 
 
 def declare(n: int) -> str:

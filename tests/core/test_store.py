@@ -20,6 +20,7 @@ from store.thread import as_sqlite
 from .test_seed_stories import replay
 
 
+@pytest.mark.sqlite_only
 def test_file_uses_wal_foreign_keys_and_records_migrations(db_path: Path) -> None:
     db = open_database(db_path)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -52,6 +53,7 @@ async def test_recorded_at_is_timezone_aware_utc(core: Core, run: Any) -> None:
     assert datetime.fromisoformat(stamps[0]).tzinfo is not None
 
 
+@pytest.mark.sqlite_only  # reads SQLite's EXPLAIN QUERY PLAN
 async def test_tally_query_seeks_the_index_per_member(core: Core, run: Any) -> None:
     await replay(run, DEMO_COMMANDS[:1])
 

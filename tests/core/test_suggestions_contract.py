@@ -10,7 +10,7 @@ from bot.domain import Stance, TrackerKind
 from bot.rules import Rule
 from bot.storage import Store, Transaction
 from bot.suggestions.model import Proposal, Source, SuggestionStatus
-from tests.core.test_storage_contract import NOW, store  # noqa: F401  (the engine fixture)
+from tests.core.test_storage_contract import NOW, place, store  # noqa: F401  (engine fixtures)
 
 LATER = NOW + timedelta(days=15)
 

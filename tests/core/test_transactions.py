@@ -17,6 +17,7 @@ from bot.storage import Transaction
 from store.thread import SqliteStore
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+pytestmark = pytest.mark.sqlite_only  # SQLite's write lock; PostgreSQL: test_postgres_store.py
 
 
 def _add(tx: Transaction, user: str = "U1") -> bool:

@@ -145,7 +145,9 @@ async def test_dm_reads_work_with_the_dm_workspace(bot: Bot) -> None:
 
 
 async def declarations(bot: Bot) -> int:
-    return await bot.core.store.run(lambda tx: as_sqlite(tx).records.db["declarations"].count)
+    return await bot.core.store.run(
+        lambda tx: as_sqlite(tx).db.count_where("declarations", "TRUE", [])
+    )
 
 
 DECLARE_TR = [

@@ -10,11 +10,9 @@ secret and no traceback in its output.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import signal
 import socket
-import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -25,6 +23,7 @@ import aiohttp
 import pytest
 
 from tests.conftest import collect, isolated_env, spawn_tallybot
+from tests.database import read
 from tests.discord.payloads import (
     ADMIN_ID,
     CHANNEL_ID,
@@ -321,8 +320,7 @@ def discord_alerts(world: World) -> list[dict[str, Any]]:
 
 
 def declaration_count(db: Path) -> int:
-    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
-        return int(conn.execute("SELECT count(*) FROM declarations").fetchone()[0])
+    return int(read(db, "SELECT count(*) FROM declarations")[0][0])
 
 
 # -- the story ---------------------------------------------------------------------------------

@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 from bot.commands.context import Actor
-from bot.settings import Settings
+from bot.settings import Settings, is_database_url
 from store.schema import STEPS
 from tallybot.wiring import open_core
 from tests.conftest import collect, isolated_env, spawn_tallybot
+from tests.database import read
 
 WRITERS = 50
 OPENERS = 30
@@ -51,6 +52,8 @@ async def _exec(env: dict[str, str], command: str) -> tuple[int, str]:
 
 
 def _read(db: Path, sql: str) -> list[tuple[object, ...]]:
+    if is_database_url(db):
+        return read(db, sql)
     with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
         return conn.execute(sql).fetchall()
 

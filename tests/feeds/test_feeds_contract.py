@@ -4,9 +4,7 @@ these too)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -14,18 +12,9 @@ from bot.domain import TrackerKind
 from bot.errors import UserError
 from bot.rules import Rule
 from bot.storage import Store, Transaction
-from tests.core.test_storage_contract import IMPLEMENTATIONS
+from tests.core.test_storage_contract import place, store  # noqa: F401  (the engine fixtures)
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=sorted(IMPLEMENTATIONS))
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    opened = IMPLEMENTATIONS[request.param].open(tmp_path)
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 def _setup(tx: Transaction) -> tuple[int, int]:
@@ -46,7 +35,7 @@ def _setup(tx: Transaction) -> tuple[int, int]:
     return community.id, tracker.id
 
 
-def test_feeds_add_read_fail_seen_and_remove(store: Store) -> None:
+def test_feeds_add_read_fail_seen_and_remove(store: Store) -> None:  # noqa: F811
     community, tracker = store.run_blocking(_setup)
 
     def add(tx: Transaction) -> int:

@@ -9,7 +9,6 @@ each call used, and the rows are read back from the SQLite file.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import urllib.parse
 import uuid
 from collections.abc import AsyncIterator
@@ -34,6 +33,7 @@ from bot.storage import Transaction
 from tallybot.dispatch import dispatch_once
 from tallybot.wiring import open_core
 from tests.conftest import OPERATOR, Clock, open_demo_core
+from tests.database import records
 from tests.fakes.slack_api import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -121,12 +121,7 @@ class Distributed:
         return await self.post(body, content_type="application/json")
 
     def raw_installations(self) -> list[dict[str, object]]:
-        db = sqlite3.connect(self.core.settings.db_path)
-        db.row_factory = sqlite3.Row
-        try:
-            return [dict(r) for r in db.execute("SELECT * FROM installations ORDER BY team_id")]
-        finally:
-            db.close()
+        return records(self.core.settings.db_path, "SELECT * FROM installations ORDER BY team_id")
 
 
 def distributed_settings(db_path: Path, api: FakeSlackApi, key: str | None) -> Settings:

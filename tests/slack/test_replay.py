@@ -25,6 +25,7 @@ from store.database import open_database
 from store.guards import GuardRepository
 from tallybot.wiring import open_core
 from tests.conftest import Clock
+from tests.database import read
 from tests.fakes.slack_api import (
     DEFAULT_TOKEN,
     FakeSlackApi,
@@ -43,11 +44,7 @@ def declare_request(api: FakeSlackApi) -> tuple[str, dict[str, str], str]:
 
 
 def seen_rows(path: Path) -> int:
-    db = open_database(path)
-    try:
-        return int(db.execute("SELECT count(*) FROM seen_requests").fetchone()[0])
-    finally:
-        db.close()
+    return int(read(path, "SELECT count(*) FROM seen_requests")[0][0])
 
 
 async def test_the_same_signed_request_twice_is_refused_and_writes_once(

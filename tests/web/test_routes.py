@@ -150,7 +150,7 @@ async def test_json_matches_tallybot_exec_json(web_core: Core, client: TestClien
         ],
         capture_output=True,
         text=True,
-        env=isolated_env(Path(web_core.settings.db_path)),
+        env=isolated_env(web_core.settings.db_path),
         cwd=REPO,
         timeout=60,
     )
@@ -251,7 +251,7 @@ async def test_a_change_by_another_process_is_seen(
 ) -> None:
     """Another connection's commit (a second bot, `tallybot exec`) invalidates the cache."""
     before = await (await client.get(f"/t/{PUBLIC}.json")).json()
-    other = open_core(Settings(db_path=Path(web_core.settings.db_path)), clock)
+    other = open_core(Settings(db_path=web_core.settings.db_path), clock)
     try:
         await run_ok(other, f"declare SK oppose rutte date=2024-04-04 tracker={PUBLIC}")
     finally:
@@ -312,7 +312,7 @@ async def test_tallybot_web_serves_the_pages_until_stopped(web_core: Core) -> No
         "0",
         "--host",
         "127.0.0.1",
-        env=isolated_env(Path(web_core.settings.db_path)),
+        env=isolated_env(web_core.settings.db_path),
         cwd=REPO,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

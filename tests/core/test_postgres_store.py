@@ -168,7 +168,8 @@ async def _skew(store: PostgresStore, queue: bool) -> dict[int, int]:
 
 
 async def test_queue_work_runs_read_committed_where_serializable_would_retry(url: str) -> None:
-    """SERIALIZABLE refuses one of two units in write skew and the store runs it again; with
+    """SERIALIZABLE refuses one of two units in write skew and the store runs it again (under
+    the retry lock, released after); with
     `queue=True` (the alert queue's claims and marks, safe by row locks) both commit on their
     first run."""
     import psycopg
@@ -179,6 +180,13 @@ async def test_queue_work_runs_read_committed_where_serializable_would_retry(url
     store = PostgresStore(url, NOW)
     try:
         assert sum((await _skew(store, queue=False)).values()) > 2  # one refused, run again
+        # The rerun queued behind the writers' retry lock, and gave it back.
+        with psycopg.connect(url, autocommit=True) as conn:
+            free = conn.execute(
+                "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))",
+                [f"tallybot write retry {store.schema}"],
+            ).fetchone()
+        assert free == (True,)
         assert await _skew(store, queue=True) == {1: 1, 2: 1}
     finally:
         store.close()

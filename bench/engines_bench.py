@@ -11,7 +11,7 @@ PostgreSQL runs on a throwaway schema of the server --postgres (or TALLYBOT_TEST
 names; without one only SQLite is measured.
 
     .venv/bin/python -m bench.engines_bench [--postgres URL] [--declarations 100000]
-        [--runs 300] [--count 300]
+        [--runs 300] [--count 300] [--parts tally,writers]
 """
 
 from __future__ import annotations
@@ -181,18 +181,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--declarations", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=300)
     parser.add_argument("--count", type=int, default=300, help="declarations per writer")
+    parser.add_argument("--parts", default="tally,writers", help="tally, writers or both")
     args, _ = parser.parse_known_args(args_in)
+    parts = set(args.parts.split(","))
     names = engine_names(args.postgres)
     reads: dict[str, dict[str, list[float]]] = {}
     writes: dict[str, dict[int, tuple[float, int, list[str]]]] = {}
     for name in names:
-        with engine(name, args.postgres) as database:
-            reads[name] = tally(name, database, args.declarations, args.runs)
-        with engine(name, args.postgres) as database:
-            writes[name] = writers(database, args.count)
+        if "tally" in parts:
+            with engine(name, args.postgres) as database:
+                reads[name] = tally(name, database, args.declarations, args.runs)
+        if "writers" in parts:
+            with engine(name, args.postgres) as database:
+                writes[name] = writers(database, args.count)
 
-    print(f"\n/tally, in-process, {args.runs} asks each (ms):")
-    for name in names:
+    if reads:
+        print(f"\n/tally, in-process, {args.runs} asks each (ms):")
+    for name in reads:
         r = reads[name]
         print(f"  {name:<10} {args.declarations:,} declarations, no cache: {summary_ms(r['big'])}")
         print(f"  {name:<10} as_of 2022-06-01, no cache:            {summary_ms(r['past'])}")
@@ -211,10 +216,12 @@ def main(argv: list[str] | None = None) -> None:
                 f"p99 {pp / sp:.2f}x"
             )
 
-    print(
-        f"\ndeclarations per second, {args.count} `/tally declare` per writer process, one tracker:"
-    )
-    for name in names:
+    if writes:
+        print(
+            f"\ndeclarations per second, {args.count} `/tally declare` per writer process, "
+            "one tracker:"
+        )
+    for name in writes:
         rates = {}
         for processes, (span, ok, failed) in writes[name].items():
             rates[processes] = ok / span

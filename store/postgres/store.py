@@ -5,8 +5,8 @@ thread pool, each on a connection from psycopg_pool's ConnectionPool, so several
 and the event loop stays free. A writer runs SERIALIZABLE: whatever other writers, in this
 process or another, commit meanwhile, the result is as if the units had run one after another,
 and PostgreSQL refuses (SerializationFailure, DeadlockDetected) rather than let one see half of
-another; the whole unit is then run again, a bounded number of times with jittered pauses,
-each rerun holding a lock all reruns take, so writers that keep colliding queue instead. A
+another; the whole unit is then run again, alone: writers hold a shared lock, a rerun holds it
+exclusively, so it waits for the writers in progress and cannot be refused a second time. A
 reader runs in a read-only REPEATABLE READ transaction: one consistent snapshot, no waiting,
 no retry, and any write it attempts is refused. A declaration and its outbox rows are one unit,
 so they commit together or not at all. The alert queue's own units (claims, lease renewals,
@@ -89,7 +89,7 @@ class PostgresStore:
             self.schema = str(schema[0])
             migrate(conn)
         self.channel = channel_name(self.schema)
-        self._retry_key = f"tallybot write retry {self.schema}"
+        self._retry_key = f"tallybot writers {self.schema}"
         self._listener = ChangeListener(url, self.channel)
         # Caches only hold answers once commits can be heard; not connected, they hold none.
         if not self._listener.wait_connected(busy_timeout):
@@ -135,10 +135,10 @@ class PostgresStore:
         while True:
             try:
                 with self._pool.connection() as conn:
-                    if attempt > 1 and write and not queue:
-                        with self._one_at_a_time(conn):
-                            return self._once(conn, work, write, queue)
-                    return self._once(conn, work, write, queue)
+                    if not write or queue:
+                        return self._once(conn, work, write, queue)
+                    with self._writers_turn(conn, alone=attempt > 1):
+                        return self._once(conn, work, write, queue)
             except _RETRY as exc:
                 if attempt >= ATTEMPTS:
                     raise Busy(
@@ -162,20 +162,24 @@ class PostgresStore:
                 ) from exc
 
     @contextlib.contextmanager
-    def _one_at_a_time(self, conn: psycopg.Connection[Any]) -> Iterator[None]:
-        """A writer refused once for a concurrent writer runs again holding a session lock
-        that every such retry takes (taken before BEGIN, so its snapshot comes after the
-        previous holder's commit): writers that keep meeting each other queue, as SQLite's do,
-        instead of failing again until they give up."""
-        conn.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", [self._retry_key])
+    def _writers_turn(self, conn: psycopg.Connection[Any], *, alone: bool) -> Iterator[None]:
+        """Writers run side by side under a shared session lock; a writer that was refused
+        once for a concurrent writer runs again holding it exclusively, so it waits for the
+        writers in progress, runs alone and cannot be refused again (the lock is taken before
+        BEGIN, so its snapshot comes after their commits). Colliding writers queue, as
+        SQLite's do, instead of failing again until they give up."""
+        take, give = (
+            ("pg_advisory_lock", "pg_advisory_unlock")
+            if alone
+            else ("pg_advisory_lock_shared", "pg_advisory_unlock_shared")
+        )
+        conn.execute(f"SELECT {take}(hashtextextended(%s, 0))", [self._retry_key])
         try:
             yield
         finally:
             if not conn.closed:  # a lost connection's lock is the server's to drop
                 with contextlib.suppress(psycopg.Error):
-                    conn.execute(
-                        "SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [self._retry_key]
-                    )
+                    conn.execute(f"SELECT {give}(hashtextextended(%s, 0))", [self._retry_key])
 
     def _once(
         self,

@@ -184,7 +184,7 @@ async def test_queue_work_runs_read_committed_where_serializable_would_retry(url
         with psycopg.connect(url, autocommit=True) as conn:
             free = conn.execute(
                 "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))",
-                [f"tallybot write retry {store.schema}"],
+                [f"tallybot writers {store.schema}"],
             ).fetchone()
         assert free == (True,)
         assert await _skew(store, queue=True) == {1: 1, 2: 1}

@@ -179,3 +179,20 @@ class Declaration(NewDeclaration):
     retraction: Retraction | None = None
     amendments: tuple[Amendment, ...] = ()
     original: tuple[tuple[str, str | None], ...] = ()
+
+
+def split_ref(ref: str) -> tuple[str, str | None]:
+    """'slack:T1:U1 (Ann (Bob))' -> ('slack:T1:U1', 'Ann (Bob)'): who acted, and the name
+    shown. The name is the parenthesis that closes the ref (a display name may hold its own);
+    without a balanced one, the first ' (' (platform ids hold no spaces). No name: (ref, None)."""
+    if not ref.endswith(")"):
+        return ref, None
+    depth = 0
+    for at in range(len(ref) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(ref[at], 0)
+        if depth == 0:
+            if at > 0 and ref[at - 1] == " ":
+                return ref[: at - 1], ref[at + 1 : -1]
+            break
+    head, sep, name = ref.partition(" (")
+    return (head, name[:-1]) if sep and head else (ref, None)

@@ -13,6 +13,7 @@ from bot.domain import (
     Tracker,
     TrackerKind,
     TrackerStatus,
+    split_ref,
 )
 from bot.members import Body
 from bot.replies import Colour, Field, Reply
@@ -449,8 +450,8 @@ def plural_verb(said: str) -> str:
 
 def who(ref: str) -> str:
     """'console:local:operator (Operator)' -> 'Operator': the name people know."""
-    head, _, name = ref.rpartition(" (")
-    return name.removesuffix(")") if head and name.endswith(")") else ref
+    name = split_ref(ref)[1]
+    return ref if name is None else name
 
 
 SUGGESTED_CREDIT = "suggested by "

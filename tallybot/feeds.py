@@ -28,7 +28,7 @@ from aiohttp.resolver import ThreadedResolver
 from bot.alerts.scheduler import AlertScheduler
 from bot.app import Core
 from bot.feeds.intake import FeedItem, Fetched, Intake, note_failure, take_in
-from bot.feeds.model import Feed
+from bot.feeds.model import Feed, shown_address
 from bot.feeds.text import MAX_TITLE, plain_text
 from bot.storage import Store
 
@@ -253,7 +253,7 @@ class FeedReader:
         except FeedError as exc:
             error = str(exc)
         except Exception as exc:
-            log.exception("feed %s (%s): reading failed", feed.id, feed.url)
+            log.exception("feed %s (%s): reading failed", feed.id, shown_address(feed.url))
             error = f"unexpected error while reading: {type(exc).__name__}"
         else:
             now = self.clock()
@@ -262,13 +262,15 @@ class FeedReader:
                     lambda tx: take_in(tx, feed.id, fetched, now)
                 )
             except Exception as exc:
-                log.exception("feed %s (%s): recording the read failed", feed.id, feed.url)
+                log.exception(
+                    "feed %s (%s): recording the read failed", feed.id, shown_address(feed.url)
+                )
                 error = f"unexpected error while recording: {type(exc).__name__}"
             else:
                 return intake.status if intake else "removed"
         now = self.clock()
         await self.store.run(lambda tx: note_failure(tx, feed.id, error, now))
-        log.info("feed %s (%s): %s", feed.id, feed.url, error)
+        log.info("feed %s (%s): %s", feed.id, shown_address(feed.url), error)
         return f"error: {error}"
 
     async def close(self) -> None:

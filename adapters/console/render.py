@@ -39,8 +39,13 @@ def _escaped(match: re.Match[str]) -> str:
 
 
 def _wrapped(field: Field, width: int) -> list[str]:
-    """A list wrapped at its separators only: 'United Kingdom' never breaks across lines."""
-    items = [neutralise(item).replace(" ", _KEEP_TOGETHER) for item in field.items]
+    """A list wrapped at its separators only: 'United Kingdom' never breaks across lines. An
+    item longer than a line (a command's summary) wraps at its own spaces, not mid-word."""
+    room = width - 4
+    items = [
+        neutralise(item) if len(item) > room else neutralise(item).replace(" ", _KEEP_TOGETHER)
+        for item in field.items
+    ]
     text = field.separator.join(items) if items else "—"
     lines = textwrap.wrap(text, width=width, initial_indent="    ", subsequent_indent="    ")
     return [line.replace(_KEEP_TOGETHER, " ") for line in lines]

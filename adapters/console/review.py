@@ -60,7 +60,15 @@ async def _run(core: Core, actor: Actor, pressed: Pressed, data: dict[str, Any],
     command = core.dispatcher.command(COMMAND_OF[pressed.verb])
     raw: dict[str, object] = {"suggestion_id": pressed.suggestion_id}
     if pressed.verb is Verb.EDIT:
-        raw = form_args(pressed, await _fill(edit_form(data), ask))
+        values = await _fill(edit_form(data), ask)
+        missing = next((f for f in edit_form(data) if f.required and not values[f.name]), None)
+        if missing is not None:
+            name = missing.label.split(" (", 1)[0].lower()
+            return Reply.error(
+                f"Not confirmed: the {name} is needed. "
+                "Nothing was recorded; pick the entry again to edit it."
+            )
+        raw = form_args(pressed, values)
     elif pressed.verb is Verb.REJECT:
         raw = form_args(pressed, await _fill(REJECT_FORM, ask))
     return await core.dispatcher.run(command, raw, actor)
@@ -72,5 +80,8 @@ async def _fill(fields: tuple[FormField, ...], ask: Ask) -> dict[str, str]:
     for field in fields:
         shown = f" [{field.value}]" if field.value else ""
         answer = (await ask(f"{field.label}{shown}: ")).strip()
+        if field.required and not field.value and not answer:
+            # Like the modals' required inputs: asked again once (Enter again gives up).
+            answer = (await ask(f"{field.label.split(' (', 1)[0]} is needed: ")).strip()
         values[field.name] = "" if answer == "-" else answer or field.value
     return values

@@ -142,11 +142,25 @@ def modal(pressed: Pressed, fields: tuple[FormField, ...], metadata: str) -> dic
         },
         "close": {"type": "plain_text", "text": "Cancel"},
         "private_metadata": metadata,
-        "blocks": [_input(field) for field in fields],
+        "blocks": [_input(field, verb.suggestion_id) for field in fields],
     }
 
 
-def _input(field: FormField) -> dict[str, Any]:
+def _input(field: FormField, suggestion_id: int) -> dict[str, Any]:
+    if len(field.value) > INPUT_LIMIT:
+        # Prefilled cut short, a submit would record it cut: shown as kept instead (no input,
+        # so the submit leaves the suggestion's own value).
+        name = field.label.split(" (", 1)[0]
+        return {
+            "type": "section",
+            "block_id": field.name,
+            "text": {
+                "type": "mrkdwn",
+                "text": f"*{name}*: {len(field.value):,} characters, longer than a Slack field "
+                f"holds; kept as suggested (change it with `/tally confirm {suggestion_id} "
+                f'{field.name}="..."`).',
+            },
+        }
     element: dict[str, Any] = {
         "type": "plain_text_input",
         "action_id": VALUE_ACTION,

@@ -154,10 +154,7 @@ class Dispatcher:
             token = cache.token()
 
         if command.writes and actor.direct:
-            return Reply.error(
-                f"/tally {command.name} changes the record: run it in a channel, not in a "
-                "direct message (direct messages only read)."
-            )
+            return Reply.error(_not_in_direct(command))
 
         def work(tx: Transaction) -> tuple[Reply, list[DomainEvent], int | None]:
             reply, events, records = self._handle(tx, command, args, actor, now)
@@ -324,4 +321,18 @@ def _tracker_id(repo: Records, reply: Reply) -> int | None:
 def _may_write(repo: Records, actor: Actor) -> bool:
     return actor.platform_moderator or repo.is_moderator(
         actor.platform, actor.workspace, actor.user_id
+    )
+
+
+def _not_in_direct(command: Command[Any]) -> str:
+    """Why a direct message cannot run it, in the command's own terms (a suggestion changes
+    no record: it goes to a community's moderators)."""
+    if command.proposes:
+        return (
+            f"/tally {command.name} goes to a community's moderators: run it in one of the "
+            "community's channels, not in a direct message."
+        )
+    return (
+        f"/tally {command.name} {command.why_moderators}: run it in a channel, not in a "
+        "direct message (direct messages only read)."
     )

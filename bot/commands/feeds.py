@@ -88,6 +88,7 @@ FEEDS_ADD = Command(
     path=("feeds", "add"),
     summary="Read an RSS or Atom feed: its items become suggestions for moderators.",
     handler=add_feed,
+    why_moderators="changes the news feeds the community reads",
     args=AddFeedArgs,
     moderator_only=True,
     params=(
@@ -151,6 +152,7 @@ FEEDS_LIST = Command(
     handler=list_feeds,
     args=NoArgs,
     moderator_only=True,
+    why_moderators="shows the community's feeds and their errors",
 )
 
 
@@ -188,6 +190,7 @@ FEEDS_REMOVE = Command(
     path=("feeds", "remove"),
     summary="Stop reading a news feed.",
     handler=remove_feed,
+    why_moderators="changes the news feeds the community reads",
     args=RemoveFeedArgs,
     moderator_only=True,
     params=(

@@ -43,6 +43,13 @@ def subscribe(ctx: Context, args: SubscribeArgs) -> Reply:
         raise UserError(
             "at= and tz= set the time of a daily digest: add mode=digest (or leave mode= out)."
         )
+    if mode is Mode.SUGGESTIONS and tracker and tracker.community_id != ctx.community.id:
+        # A followed tracker's suggestions are its own community's moderators' business
+        # (who suggested what, unreviewed): a follower gets its changes, never its queue.
+        raise UserError(
+            f"mode=suggestions is for your community's own trackers: {_named(ctx, tracker)}'s "
+            "suggestions go to its own moderators. Follow its changes with mode=every."
+        )
     cards = args.cards == "on"
     if cards and mode is not Mode.MILESTONES:
         raise UserError("cards=on puts the tally card on milestone alerts: add mode=milestones.")
@@ -97,7 +104,8 @@ def subscribe(ctx: Context, args: SubscribeArgs) -> Reply:
 
 SUBSCRIBE = Command(
     path=("subscribe",),
-    summary="Send this channel alerts: every change, milestones only, or a daily digest.",
+    summary="Send this channel alerts: every change, milestones only, a daily digest, or new "
+    "suggestions.",
     handler=subscribe,
     args=SubscribeArgs,
     moderator_only=True,

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from bot.commands.context import Context
+from bot.commands.converters import parse_url
 from bot.commands.params import DATE, QUOTE, SPEAKER, TRACKER_OPT
 from bot.commands.recording import DECLARE, DeclareArgs, declare
 from bot.commands.spec import Command, Param, ParamKind
@@ -70,18 +71,36 @@ def suggest(ctx: Context, args: SuggestArgs) -> Reply:
         f"Suggestion #{suggestion.id} on {tracker.slug}. Nothing is recorded until a moderator "
         "confirms it; you will be told the outcome."
     ]
-    if result.merged:
+    if result.known_source:
+        offered = next(s for s in suggestion.sources if s.url == parse_url(args.source))
+        lines = [
+            f"Suggestion #{suggestion.id} on {tracker.slug} already has this source "
+            f"(offered by {suggester_name(offered.suggested_by)}): nothing was added. "
+            "Nothing is recorded until a moderator confirms it."
+        ]
+    elif result.merged:
         lines.insert(
             0,
             f"This was already suggested: your source joins suggestion #{suggestion.id} "
             f"({len(suggestion.sources)} sources).",
         )
+    now = ctx.repo.positions(tracker, ctx.today).get(suggestion.member)
+    same = (suggestion.stance, suggestion.candidate_id, suggestion.stage)
+    if now is not None and (now.stance, now.candidate_id, now.stage) == same:
+        lines.append(
+            f"Already on record: {describe_stance(now, tracker)} since {now.made_on} "
+            f"(#{now.id}); a moderator may still add this report."
+        )
     return Reply(
-        title=f"Sent to the moderators: {line}",
+        title=f"{'Already suggested' if result.known_source else 'Sent to the moderators'}: {line}",
         lines=tuple(lines),
-        context=(f"Expires unless reviewed by {suggestion.expires_at:%Y-%m-%d}.",),
+        context=(f"Expires {_moment(suggestion.expires_at)} unless a moderator decides first.",),
         visibility=Visibility.PRIVATE,
-        data={"suggestion": suggestion_data(suggestion, tracker), "merged": result.merged},
+        data={
+            "suggestion": suggestion_data(suggestion, tracker),
+            "merged": result.merged,
+            "known_source": result.known_source,
+        },
     )
 
 
@@ -226,12 +245,22 @@ def confirm(ctx: Context, args: ConfirmArgs) -> Reply:
     by = _names(people) or _clean(suggester_name(first.suggested_by))
     credit = f"{SUGGESTED_CREDIT}{by}, confirmed by {_clean(moderator)}"
     credited = dataclasses.replace(ctx.actor, display_name=credit)
+    target = _target(tracker, suggestion, stance, args)
+    made_on = args.made_on or suggestion.made_on
+    if tracker.kind is TrackerKind.SELECTION and stance.names_candidate and target is None:
+        active = tracker.active_candidates(made_on)
+        if len(active) != 1:  # declare's own question says 'after the stance': not here
+            names = ", ".join(c.name for c in active) or "none"
+            raise UserError(
+                f"Which candidate? Give one: /tally confirm {suggestion.id} stance={stance} "
+                f"target=NAME (the Edit form's candidate): {names}."
+            )
     recorded = DeclareArgs(
         member=suggestion.member,
         stance=stance,
-        target=_target(tracker, suggestion, stance, args),
+        target=target,
         tracker=tracker.slug,
-        made_on=args.made_on or suggestion.made_on,
+        made_on=made_on,
         source=args.source or first.url,
         quote=_kept(args.quote, first.quote),
         speaker=_kept(args.speaker, first.speaker),
@@ -434,7 +463,7 @@ def _item(ctx: Context, s: Suggestion, tracker: Tracker) -> Item:
     lines = [position, *(source_line(x) for x in s.sources)]
     if s.explanation:
         lines.append(f"Why: {s.explanation}")
-    lines.append(f"Expires {s.expires_at:%Y-%m-%d} unless decided.")
+    lines.append(f"Expires {_moment(s.expires_at)} unless decided.")
     confirm_style = ActionStyle.PRIMARY if s.stance else ActionStyle.DEFAULT
     return Item(
         title=f"#{s.id} · {tracker.slug} · {s.made_on} · {proposed_line(s, tracker, body)}",
@@ -454,6 +483,12 @@ def _decided_line(ctx: Context, s: Suggestion, trackers: dict[int, Tracker]) -> 
     if s.status is SuggestionStatus.REJECTED:
         return f"#{s.id} rejected by {by}" + (f": {clip(s.reason, 100)}" if s.reason else "")
     return f"#{s.id} expired {s.expires_at:%Y-%m-%d}"
+
+
+def _moment(when: datetime) -> str:
+    """To the minute: a suggestion expires at the time it was made, not at the day's end, so
+    'by 2026-12-09' would promise hours it does not have."""
+    return f"{when.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
 
 def _target(tracker: Tracker, s: Suggestion, stance: Stance, args: ConfirmArgs) -> str | None:

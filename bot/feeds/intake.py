@@ -111,7 +111,7 @@ def _suggest(
     suggested = skipped = 0
     if tracker.status is TrackerStatus.OPEN:
         body = tx.records.body(tracker.body)
-        by = FEED_PREFIX + cap(title or feed.title or feed.url, MAX_TITLE)
+        by = FEED_PREFIX + cap(title or feed.name, MAX_TITLE)
         for item in new:
             day = min(item.published or now.date(), now.date())
             reading = read_item(item.title, item.summary, tracker, body, day, feed.keywords)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 DEFAULT_INTERVAL = timedelta(minutes=30)
 MIN_INTERVAL = timedelta(minutes=5)
@@ -43,8 +44,8 @@ class Feed:
 
     @property
     def name(self) -> str:
-        """How a suggestion credits it: its title, else its address."""
-        return self.title or self.url
+        """How a suggestion credits it: its title, else its address as shown in public."""
+        return self.title or shown_address(self.url)
 
     def due(self, now: datetime) -> bool:
         return self.next_try_at is None or self.next_try_at <= now
@@ -59,3 +60,18 @@ def next_after_failure(interval: timedelta, failures: int, now: datetime) -> dat
     a day, so a feed that is down is asked less and less often but never forgotten."""
     delay = interval * (1 << min(failures, 16))
     return now + min(delay, max(MAX_BACKOFF, interval))
+
+
+def shown_address(url: str) -> str:
+    """A feed's address without what may be a secret: a private feed's token often rides in
+    the query (?key=...) or as user:password@. The name lands in public history
+    ('suggested by feed ...'), so only scheme, host and path are shown."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return url.split("?", 1)[0].split("#", 1)[0]
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{parts.scheme}://{host}{port}{parts.path}"

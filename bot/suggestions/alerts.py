@@ -36,9 +36,13 @@ def suggestion_alert(suggestion: Suggestion, tracker: Tracker, records: Records)
 def write_suggestion_alert(
     records: Records, alerts: Alerts, tracker: Tracker, suggestion: Suggestion, now: datetime
 ) -> int:
-    """Queue the alert for every channel subscribed to the tracker (or to all) with
-    mode=suggestions; returns the rows written."""
-    subs = [s for s in alerts.matching_subscriptions(tracker.id) if s.mode is Mode.SUGGESTIONS]
+    """Queue the alert for every channel of the tracker's community subscribed to it (or to
+    all) with mode=suggestions; returns the rows written."""
+    subs = [
+        s
+        for s in alerts.matching_subscriptions(tracker.id)
+        if s.mode is Mode.SUGGESTIONS and s.community_id in (None, tracker.community_id)
+    ]  # never a follower's channel in another community (subscribe refuses it; older rows)
     if not subs:
         return 0
     reply = suggestion_alert(suggestion, tracker, records)

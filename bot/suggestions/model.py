@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from bot.domain import Stance
+from bot.domain import Stance, split_ref
 
 
 class SuggestionStatus(StrEnum):
@@ -127,10 +127,12 @@ class ProposeResult:
     suggestion: Suggestion
     merged: bool
     """True: a pending suggestion of the same declaration took this one's source."""
+    known_source: bool = False
+    """With merged: that suggestion already had this source (same URL), so nothing was added
+    (the one who offered it first stays its suggester)."""
 
 
 def person_key(ref: str) -> str:
     """'slack:T1:U1 (Ann)' -> 'slack:T1:U1': who a suggestion is counted against (names
     change); a feed's ref is its own key."""
-    head, sep, name = ref.rpartition(" (")
-    return head if sep and name.endswith(")") else ref
+    return split_ref(ref)[0]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.commands.context import Actor, Context
-from bot.commands.converters import MAX_NAME, parse_url
+from bot.commands.converters import MAX_NAME, MAX_URL, parse_url
 from bot.commands.recording import (
     check_declarable,
     declaration_target,
@@ -60,7 +60,7 @@ def submit(
         raise NotFound(f"No tracker with id {new.tracker_id} in this community.")
     proposal = check(records, alerts, tracker, new, now)
     source = Source(
-        url=parse_url(new.source),
+        url=_url(new.source),
         quote=_text(new.quote, "quote", MAX_QUOTE),
         speaker=_text(new.speaker, "speaker", MAX_NAME),
         made_on=proposal.made_on,
@@ -72,6 +72,8 @@ def submit(
     expires_at = now + rules.lifetime
     existing = suggestions.pending_like(proposal)
     if existing is not None:
+        if any(known.url == source.url for known in existing.sources):
+            return ProposeResult(existing, merged=True, known_source=True)
         merged = suggestions.add_source(existing.id, source, expires_at)
         return ProposeResult(merged, merged=True)
     suggestion = suggestions.add(proposal, source, expires_at)
@@ -128,6 +130,15 @@ def _text(value: str | None, name: str, longest: int) -> str | None:
     if len(value) > longest:
         raise UserError(f"{name} is {len(value):,} characters long; at most {longest:,} fit.")
     return value.strip()
+
+
+def _url(text: str) -> str:
+    """The source as the command's URL parameter takes it, length included: a feed's item
+    link reaches here unchecked."""
+    url = parse_url(text)
+    if len(url) > MAX_URL:
+        raise UserError(f"source is too long: {len(url):,} characters; at most {MAX_URL:,}.")
+    return url
 
 
 def _suggester(ref: str) -> Actor:

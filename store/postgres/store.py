@@ -83,8 +83,7 @@ class PostgresStore:
             schema = conn.execute("SELECT current_schema()").fetchone()
             if schema is None or schema[0] is None:
                 raise SchemaMissing(
-                    "the schema named by the database URL's search_path does not exist: "
-                    "create it first (CREATE SCHEMA ...)"
+                    "no schema its search_path names exists; create it with CREATE SCHEMA"
                 )
             self.schema = str(schema[0])
             migrate(conn)

@@ -69,11 +69,12 @@ def run_env(db: str, port: int, slack: FakeSlackApi, discord: FakeDiscord) -> di
 
 
 async def start_runs(
-    count: int, db: str, slack: FakeSlackApi, discord: FakeDiscord
+    bots: list[BotProcess], count: int, db: str, slack: FakeSlackApi, discord: FakeDiscord
 ) -> list[BotProcess]:
     """`count` bots on one database, each serving Slack on its own port and connected to the
-    Discord gateway: ready to deliver on both platforms."""
-    bots = []
+    Discord gateway: ready to deliver on both platforms. Each joins `bots` as it starts, so
+    the fixture stops it even if another never becomes ready."""
+    started = []
     for _ in range(count):
         port = free_port()
         process = await spawn_tallybot(run_env(db, port, slack, discord), "run")
@@ -83,14 +84,15 @@ async def start_runs(
             asyncio.create_task(collect(process.stderr, bot.stderr)),
         ]
         bots.append(bot)
+        started.append(bot)
     async with asyncio.timeout(WAIT_SECONDS):
-        for bot in bots:
+        for bot in started:
             while not await healthy(bot.port):
                 assert not bot.exited_early(), bot.exited_early()
                 await asyncio.sleep(0.1)
         while len(discord.identified) < count:
             await asyncio.sleep(0.05)
-    return bots
+    return started
 
 
 @pytest.fixture
@@ -143,7 +145,7 @@ async def test_a_declaration_from_exec_reaches_each_channel_once_beside_two_bots
         await run_as("/tally subscribe nato-sg-2024", slack_mod(channel))
     for channel in discord_channels:
         await run_as("/tally subscribe nato-sg-2024", discord_mod(channel))
-    bots += await start_runs(2, settings.database, fake_slack, fake_discord)
+    await start_runs(bots, 2, settings.database, fake_slack, fake_discord)
     env = isolated_env(
         settings.database, TALLYBOT_LOG_LEVEL="WARNING", TALLYBOT_SHARED_COMMUNITY="local"
     )
@@ -179,7 +181,7 @@ async def test_one_bot_killed_mid_fanout_the_other_takes_its_channels_over(
     for n in range(per_platform):
         await run_as("/tally subscribe nato-sg-2024", slack_mod(f"C{n:03d}"))
         await run_as("/tally subscribe nato-sg-2024", discord_mod(str(800 + n)))
-    bots += await start_runs(2, settings.database, fake_slack, fake_discord)
+    await start_runs(bots, 2, settings.database, fake_slack, fake_discord)
     env = isolated_env(
         settings.database, TALLYBOT_LOG_LEVEL="WARNING", TALLYBOT_SHARED_COMMUNITY="local"
     )

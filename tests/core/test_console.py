@@ -29,3 +29,17 @@ async def test_rendered_tally_reads_as_text(run: Any) -> None:
     text = render_text(await run("/tally"))
     assert text.startswith("⛔ NATO Secretary General 2024")
     assert "Support Mark Rutte (28)" in text and "🇭🇺\u00a0Hungary (Mark Rutte)" in text
+
+
+async def test_help_wraps_a_long_summary_between_words(run: Any) -> None:
+    """A summary longer than a line (confirm's) wraps at a space, never inside a word."""
+    text = render_text(await run("/tally help"))
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("  /tally confirm ID"))
+    summary = " ".join(line.strip() for line in lines[at + 1 : at + 3])
+    assert "its suggester is credited and told. (moderators)" in summary
+    assert all(len(line) <= 100 for line in lines[at + 1 : at + 3])
+    await replay(run, DEMO_COMMANDS)
+    tally = render_text(await run("/tally"))
+    assert "United Kingdom" in tally  # list items still keep together
+    assert not any(line.rstrip().endswith("United") for line in tally.splitlines())

@@ -336,3 +336,53 @@ async def test_two_communities_public_trackers_of_one_slug_each_have_their_own_a
     assert found[f"{B}/dup"] == ("B public", f"/t/{B}/dup")
     assert found["A by its address"] == found["dup"]
     assert found["nobody/dup"] is None
+
+
+async def test_a_followed_tracker_s_suggestions_stay_with_its_community(
+    worlds: tuple[World, World],
+) -> None:
+    """mode=suggestions on another community's public tracker would hand its unreviewed
+    suggestions (who suggested what) to outsiders: refused, nothing subscribed."""
+    with_b, _ = worlds
+    run = with_b.core.dispatcher.run_text
+    before = with_b.counts()
+    refused = await run(f"/tally subscribe {B}/open-b mode=suggestions", A_ADMIN)
+    assert refused.title == (
+        f"⚠️ mode=suggestions is for your community's own trackers: {B}/open-b's suggestions "
+        "go to its own moderators. Follow its changes with mode=every."
+    )
+    assert with_b.counts() == before
+    assert (await run("/tally subscribe open-b mode=suggestions", B_ADMIN)).ok
+
+
+async def test_a_suggestions_subscription_of_another_community_hears_nothing(
+    worlds: tuple[World, World],
+) -> None:
+    """One made before subscribe refused it (written here straight to the store) gets no
+    suggestion alert: only changes, as a follower."""
+    from bot.alerts.channels import ChannelRef
+    from bot.alerts.model import Mode
+
+    with_b, _ = worlds
+
+    def follow_queue(tx: Any) -> None:
+        a = tx.records.community_of("slack", "TA")
+        open_b = tx.records.scoped(0).tracker_by_slug(f"{B}/open-b")
+        tx.alerts.subscribe(
+            ChannelRef("slack", "TA", "CA"),
+            open_b.id,
+            Mode.SUGGESTIONS,
+            None,
+            "UTC",
+            "slack:TA:UA (ann)",
+            with_b.core.dispatcher.clock(),
+            community_id=a.id,
+        )
+
+    await with_b.core.store.run(follow_queue)
+    before = with_b.counts()["alert_outbox"]
+    run = with_b.core.dispatcher.run_text
+    suggest = "/tally suggest FR oppose Berit tracker=open-b source=https://e.org/f"
+    sent = await run(suggest, B_ADMIN)
+    assert sent.ok, sent.title
+    assert with_b.counts()["alert_outbox"] == before

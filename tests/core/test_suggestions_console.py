@@ -70,3 +70,49 @@ async def test_edit_then_reject_through_the_prompts(core: Core, run: Callable[..
     again = await run("review", OPERATOR)
     assert again.title == "No suggestions to review."
     assert "#2 rejected by Operator: duplicate" in again.context[0]
+
+
+async def test_edit_without_the_stance_a_feed_left_asks_again_then_records_nothing(
+    core: Core, run: Callable[..., Any]
+) -> None:
+    """A feed's suggestion has no stance: Edit asks again for it, and a second Enter records
+    nothing with a reason that fits (not 'press Edit', said inside Edit)."""
+    from bot.suggestions.model import NewSuggestion
+    from bot.suggestions.propose import propose
+
+    await replay(run, DEMO_COMMANDS)
+
+    def feed_suggests(tx: Any) -> None:
+        community = tx.records.community_of("console", "local")
+        tracker = tx.records.scoped(community.id).tracker_by_slug("nato-sg-2024")
+        new = NewSuggestion(
+            community_id=community.id,
+            tracker_id=tracker.id,
+            member="HU",
+            stance=None,
+            target="rutte",
+            source=SOURCE,
+            suggested_by="feed:https://news.example/rss",
+        )
+        propose(tx, new, core.dispatcher.clock())
+
+    await core.store.run(feed_suggests)
+    review = await run("review", OPERATOR)
+    prompts: list[str] = []
+    answers = ["1", "2", "", "", "", "", "", ""]
+
+    async def ask(prompt: str) -> str:
+        prompts.append(prompt)
+        return answers.pop(0) if answers else ""
+
+    said: list[str] = []
+    await review_prompts(core, OPERATOR, review, ask, said.append)
+    assert "Stance is needed: " in prompts
+    assert said[0] == (
+        "⚠️ Not confirmed: the stance is needed. Nothing was recorded; pick the entry again to "
+        "edit it."
+    )
+    assert (await run("review", OPERATOR)).data["pending"] == 1
+    answers[:] = ["1", "2", "", "oppose", "", "", "", "", ""]
+    await review_prompts(core, OPERATOR, review, ask, said.append)
+    assert "Recorded #31: 🇭🇺\u00a0Hungary opposes Mark Rutte" in said[1]

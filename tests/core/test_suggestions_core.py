@@ -4,6 +4,7 @@ decide makes a second decision fail."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -78,6 +79,8 @@ async def test_propose_refuses_like_a_declaration(demo: Core, clock: Clock) -> N
         await _propose(demo, clock, member="Austria")
     with pytest.raises(UserError, match="not a web address"):
         await _propose(demo, clock, source="example.org")
+    with pytest.raises(UserError, match="source is too long: 3,020 characters"):
+        await _propose(demo, clock, source="https://example.org/" + "a" * 3000)  # a feed's link
     with pytest.raises(UserError, match="leave out the candidate"):
         await _propose(demo, clock, stance=Stance.UNDECIDED)
     pending = await demo.store.run(lambda tx: tx.suggestions.count_pending(1), write=False)
@@ -128,7 +131,12 @@ async def test_an_expired_suggestion_leaves_the_queue_and_says_so(demo: Core, cl
     sent = await run(
         "suggest SK support rutte source=https://example.org/sk date=2024-04-18", READER
     )
-    assert sent.ok and sent.context == ("Expires unless reviewed by 2026-12-07.",)
+    expires = "Expires 2026-12-07 12:00 UTC unless a moderator decides first."
+    assert sent.ok and sent.context == (expires,)  # to the minute: not the whole day
+    assert (
+        "Expires 2026-12-07 12:00 UTC unless decided."
+        in (await run("review", OPERATOR)).items[0].lines
+    )
     clock.now += timedelta(days=14, seconds=1)
     late = await run("confirm 1", OPERATOR)
     assert late.title == (
@@ -176,7 +184,18 @@ async def test_suggestions_stay_in_their_community(demo: Core, clock: Clock) -> 
     refused = await demo.dispatcher.run_text(
         "suggest SK support rutte source=https://example.org/sk", dm
     )
-    assert "not in a direct message" in refused.title
+    assert refused.title == (
+        "⚠️ /tally suggest goes to a community's moderators: run it in one of the community's "
+        "channels, not in a direct message."
+    )  # it changes no record
+    moderator_dm = Actor("console", "local", "operator", "Operator", platform_moderator=True)
+    moderator_dm = dataclasses.replace(moderator_dm, direct=True)
+    listed = await demo.dispatcher.run_text("feeds list", moderator_dm)
+    assert "feeds list shows the community's feeds and their errors: run it in a ch" in listed.title
+    for command in ("feeds list", "feeds add https://example.org/a.rss", "feeds remove 1"):
+        refused = await demo.dispatcher.run_text(command, READER)
+        assert "changes the record" not in refused.title, refused.title
+        assert f"/tally {command.split()[0]} {command.split()[1]} " in refused.title
 
 
 async def test_a_moderator_confirming_their_own_suggestion_is_not_told(demo: Core) -> None:
@@ -223,3 +242,77 @@ async def test_an_edit_that_changes_nothing_is_not_called_edited(demo: Core, clo
     await _propose(demo, clock, member="SK")
     changed = await demo.dispatcher.run_text("confirm 2 speaker=Pellegrini", OPERATOR)
     assert changed.ok and "(suggestion #2, edited)" in changed.context[0]
+
+
+async def test_a_source_already_offered_is_not_said_to_join(demo: Core) -> None:
+    """Offering a source the pending suggestion already has adds nothing: the answer says so
+    (not 'your source joins'), and the first to offer it stays its suggester."""
+    run = demo.dispatcher.run_text
+    url = "https://example.org/sk"
+    assert (await run(f"suggest SK support rutte source={url}", READER)).ok
+    bob = Actor("console", "local", "bob", "bob")
+    again = await run(f"suggest SK support rutte source={url}/", bob)  # another address: joins
+    assert "your source joins suggestion #1 (2 sources)" in again.lines[0]
+    same = await run(f"suggest SK support rutte source={url}", bob)
+    assert same.title.startswith("Already suggested: ")
+    assert same.lines == (
+        "Suggestion #1 on nato-sg-2024 already has this source (offered by Reader): nothing "
+        "was added. Nothing is recorded until a moderator confirms it.",
+    )
+    assert same.data["known_source"] and len(same.data["suggestion"]["sources"]) == 2
+
+
+def test_the_subscribe_summary_names_every_mode() -> None:
+    """The one-line help (the list, Discord's description) names each mode, suggestions too."""
+    from bot.alerts.model import Mode
+    from bot.commands.subscriptions import SUBSCRIBE
+
+    assert all(str(mode).rstrip("s") in SUBSCRIBE.summary for mode in Mode)
+    assert len(SUBSCRIBE.summary) <= 100  # Discord's limit for a description
+
+
+async def test_confirm_asks_for_a_candidate_in_its_own_terms(demo: Core) -> None:
+    """An 'undecided' suggestion confirmed as support needs a candidate: the answer names
+    confirm's target= (declare's 'name one after the stance' has no place here), and the
+    suggestion stays pending."""
+    run = demo.dispatcher.run_text
+    assert (await run("suggest TR undecided source=https://example.org/tr", READER)).ok
+    asked = await run("confirm 1 stance=support", OPERATOR)
+    assert asked.title == (
+        "⚠️ Which candidate? Give one: /tally confirm 1 stance=support target=NAME (the Edit "
+        "form's candidate): Mark Rutte, Klaus Iohannis."
+    )
+    assert (await run("review", OPERATOR)).data["pending"] == 1
+    done = await run("confirm 1 stance=support target=rutte", OPERATOR)
+    assert done.ok and "Türkiye backs Mark Rutte" in done.title
+
+
+async def test_a_display_name_with_parentheses_is_still_one_person(
+    demo: Core, clock: Clock
+) -> None:
+    """'Ann (Bob)' is a name, not the end of an id: the person is slack:T1:U1 whatever the
+    name, so renaming does not reset the hourly limit and the notice finds user U1."""
+    from bot.presentation import who
+    from bot.suggestions.model import person_key
+
+    assert person_key("slack:T1:U1 (Ann (Bob))") == "slack:T1:U1"
+    assert who("slack:T1:U1 (Ann (Bob))") == "Ann (Bob)"
+    assert who("slack:T1:U1 (Ann :))") == "Ann :)"
+    for n, member in enumerate(["HU", "SK", "RO"]):
+        name = f"slack:T1:U1 (Ann ({n}))"
+        await _propose(demo, clock, member=member, source=f"https://e.org/{n}", suggested_by=name)
+    with pytest.raises(UserError, match="3 suggestions in the last hour"):
+        await _propose(demo, clock, member="TR", suggested_by="slack:T1:U1 (Ann (new))")
+
+
+async def test_a_suggestion_of_the_position_on_record_says_so(demo: Core) -> None:
+    """Readers paste news the tracker already has: the answer tells them, and it is still sent
+    (a moderator may want the new report)."""
+    run = demo.dispatcher.run_text
+    sent = await run("suggest PL support rutte source=https://example.org/pl", READER)
+    assert sent.ok and sent.lines[-1] == (
+        "Already on record: backs Mark Rutte since 2024-04-02 (#21); a moderator may still add "
+        "this report."
+    )
+    other = await run("suggest PL oppose rutte source=https://example.org/pl2", READER)
+    assert not any("Already on record" in line for line in other.lines)

@@ -360,6 +360,10 @@ class FakeSlackApi:
             element = block.get("element") or {}
             if len(element.get("initial_value", "")) > element.get("max_length", 3000):
                 problems.append(f"{block.get('block_id')}: initial_value over max_length")
+            if block.get("type") == "section":  # modals show text too (not submitted)
+                if not 0 < len((block.get("text") or {}).get("text", "")) <= 3000:
+                    problems.append(f"{block.get('block_id')}: section text empty or over 3000")
+                continue
             if block.get("type") != "input" or not block.get("label", {}).get("text"):
                 problems.append(f"{block.get('block_id')}: not an input with a label")
         if problems:
@@ -778,6 +782,7 @@ def view_submission_body(
             }
         }
         for block in view.get("blocks") or []
+        if block.get("type") == "input"  # Slack submits the state of inputs only
     }
     payload = {
         "type": "view_submission",

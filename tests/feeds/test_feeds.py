@@ -362,3 +362,34 @@ async def test_two_processes_read_a_due_feed_once(
     assert sorted(results, key=len) == [[], [(1, "200: 4 new items, 3 suggestions")]]
     assert len(server.requests("/sg.rss")) == 1
     assert len(await pending(core)) == 3
+
+
+async def test_a_feed_s_secret_never_shows_in_its_public_name(run: Callable[..., Any]) -> None:
+    """A private feed's key (?key=, user:password@) stays out of the name that credits its
+    suggestions in public history and of the public 'removed' answer; feeds list (moderators
+    only) still shows the whole address."""
+    from bot.feeds.model import shown_address
+
+    assert (await run(SG)).ok
+    url = "https://reader:pw@news.example.org:8443/rss/nato?key=S3CRET#top"
+    assert shown_address(url) == "https://news.example.org:8443/rss/nato"
+    assert shown_address("http://[::1]/feed?t=1") == "http://[::1]/feed"
+    assert (await run(f"feeds add {url} tracker=nato-sg-2024")).ok
+    assert url in str((await run("feeds list")).lines + (await run("feeds list")).fields)
+    removed = await run("feeds remove 1")
+    assert removed.title == "Feed 1 removed: https://news.example.org:8443/rss/nato"
+    assert "S3CRET" not in removed.title and "pw" not in removed.title
+
+
+async def test_a_failing_feed_s_key_is_not_logged(
+    run: Callable[..., Any],
+    server: FeedServer,
+    reader: FeedReader,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    assert (await run(SG)).ok
+    server.failing["/down.rss"] = 503
+    assert (await run(f"feeds add {server.url('/down.rss')}?key=S3CRET")).ok
+    caplog.set_level("INFO")
+    assert await reader.read_due() == [(1, "error: HTTP 503 Service Unavailable")]
+    assert "/down.rss" in caplog.text and "S3CRET" not in caplog.text

@@ -271,3 +271,19 @@ async def test_a_full_queue_of_long_quotes_stays_within_block_kit(slack: SlackHa
     queue = (await slack.command("review", user=LISTED)).post  # the fake checks the limits
     assert len(buttons(queue)) == 15
     assert "Showing the oldest 5" in all_text(queue)
+
+
+async def test_edit_keeps_a_quote_longer_than_a_slack_field(
+    slack: SlackHarness, slack_core: Core
+) -> None:
+    """A 3,500-character quote (suggest takes 4,000) is not prefilled cut to Slack's 3,000: the
+    form says it is kept, and the edited confirm records it whole."""
+    quote = "We back him. " * 269  # 3,497 characters
+    await slack.command(SUGGEST_HU.replace('"We back him"', f'"{quote}"'), user=ANN)
+    await slack.click("", user=LISTED, action_id="tally:sugg:edit:1")
+    [view] = slack.api.views
+    kept = next(b for b in view["blocks"] if b["block_id"] == "quote")
+    assert kept["type"] == "section" and "kept as suggested" in kept["text"]["text"]
+    await submit(slack, view, {"stance": "lean-support", "speaker": ""})
+    [latest, *_] = await declarations(slack_core, "HU")
+    assert (str(latest.stance), latest.quote) == ("lean-support", quote.strip())

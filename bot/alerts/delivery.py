@@ -419,6 +419,7 @@ class Deliverer:
         """Deliver the channel's rows one after the other until none is left, then release it."""
         channel = worker.channel
         failures = 0
+        away = 0
         released = False
         try:
             while not self._stopping and not worker.lost:
@@ -437,12 +438,14 @@ class Deliverer:
                 except Busy as exc:
                     # The database is away (a network cut, a restart): keep the channel and
                     # try again, while the lease lasts; a row the platform accepted meanwhile
-                    # is remembered and only its marking is retried.
-                    failures += 1
-                    if failures == 1:
+                    # is remembered and only its marking is retried. Its own count of tries,
+                    # a short wait: the database is back in seconds, not a platform's minutes.
+                    away += 1
+                    if away == 1:
                         log.warning("alerts to %s: %s; retrying", channel, exc)
-                    await asyncio.sleep(self.policy.backoff(failures))
+                    await asyncio.sleep(min(self.policy.backoff(away), DATABASE_RETRY_MAX))
                     continue
+                away = 0
                 if worker.released:
                     released = True
                     self._leases.pop(channel, None)
@@ -459,7 +462,9 @@ class Deliverer:
                     self._given_up.add(channel)
                     log.warning("alerts to %s left pending after %d failures", channel, failures)
                     return
-                if outcome != "retry-later":
+                if outcome == "unmarked":  # the database, not the platform: retry it soon
+                    await asyncio.sleep(min(self.policy.backoff(failures), DATABASE_RETRY_MAX))
+                elif outcome != "retry-later":
                     await asyncio.sleep(self.policy.backoff(failures))
         except Exception as exc:
             log.warning(
@@ -650,6 +655,9 @@ def _busy(exc: Exception) -> bool:
     return isinstance(exc, Busy)
 
 
+DATABASE_RETRY_MAX = 5.0
+"""Longest wait between a worker's tries while the database is away (a platform's failures
+back off for up to backoff_max instead)."""
 CARD_CACHE = 256
 """Cards kept for rows awaiting a retry; past it the cache starts again (cards are redrawn)."""
 

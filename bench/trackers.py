@@ -10,7 +10,6 @@ from bot.app import Core
 from bot.commands.context import Actor
 from bot.domain import NewDeclaration, Stance
 from bot.storage import Transaction
-from store.thread import as_sqlite
 
 OPERATOR = Actor("console", "local", "bench", "bench", platform_moderator=True)
 
@@ -36,7 +35,7 @@ def load_random(core: Core, slug: str, count: int, source: str | None = None) ->
     now = datetime.now(UTC)
 
     def bulk(tx: Transaction) -> None:
-        repo = as_sqlite(tx).records
+        repo = tx.records  # the contract's bulk load: the same on SQLite and PostgreSQL
         tracker = repo.tracker_by_slug(slug)
         assert tracker is not None
         codes = [m.code for m in repo.body("nato").members]

@@ -398,9 +398,17 @@ class Transaction(Protocol):
 class Store(Protocol):
     """Runs units of work, each in its own transaction (rolled back if the work raises)."""
 
-    async def run(self, work: Callable[[Transaction], T], *, write: bool = True) -> T:
+    async def run(
+        self, work: Callable[[Transaction], T], *, write: bool = True, queue: bool = False
+    ) -> T:
         """`work` in one transaction; `write=False` only for work that never writes (it does
-        not wait for another writer, and the store refuses any write it attempts)."""
+        not wait for another writer, and the store refuses any write it attempts).
+
+        `queue=True` for work on the alert queue that keeps itself safe with row locks and
+        updates that re-check their own condition (claims, leases, marking a row sent): it
+        then need not be serialisable against every other writer, so many processes working
+        the queue at once never refuse each other (READ COMMITTED on PostgreSQL; SQLite
+        serialises every writer anyway and ignores it)."""
         ...
 
     def run_blocking(self, work: Callable[[Transaction], T], *, write: bool = True) -> T:

@@ -55,11 +55,14 @@ class SqliteStore:
         self._db = db
         return SqliteTransaction(repo, AlertRepository(db))
 
-    async def run(self, work: Callable[[Transaction], T], *, write: bool = True) -> T:
+    async def run(
+        self, work: Callable[[Transaction], T], *, write: bool = True, queue: bool = False
+    ) -> T:
         """Run `work` on the store thread inside one transaction (rolled back if it raises).
 
         `write=False` for work that only reads: it never waits for another process's writer
-        (and SQLite refuses any write it attempts)."""
+        (and SQLite refuses any write it attempts). `queue` changes nothing here: every
+        writer already has the file to itself (BEGIN IMMEDIATE)."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._in_transaction, work, write)
 

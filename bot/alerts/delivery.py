@@ -112,6 +112,9 @@ class _Worker:
     """The lease ran out unrenewed and another deliverer may hold the channel: send nothing."""
     released: bool = False
     """Given back (drained) in the transaction that marked its last row sent."""
+    unmarked: bool = False
+    """A row the platform accepted is not yet marked sent: the channel is never given back
+    then (another holder would send that row again)."""
 
 
 @dataclass
@@ -416,18 +419,33 @@ class Deliverer:
         """Deliver the channel's rows one after the other until none is left, then release it."""
         channel = worker.channel
         failures = 0
+        away = 0
         released = False
         try:
             while not self._stopping and not worker.lost:
                 row, worker.head = worker.head, None
-                if row is None:
-                    row = await self._db(lambda alerts: alerts.next_pending(channel), write=False)
-                if row is None:
-                    released = await self._release(channel, drained_only=True)
-                    if released:
-                        return
-                    continue  # a row came in meanwhile: the channel stays ours
-                outcome = await self._deliver(row, worker)
+                try:
+                    if row is None:
+                        row = await self._db(
+                            lambda alerts: alerts.next_pending(channel), write=False
+                        )
+                    if row is None:
+                        released = await self._release(channel, drained_only=True)
+                        if released:
+                            return
+                        continue  # a row came in meanwhile: the channel stays ours
+                    outcome = await self._deliver(row, worker)
+                except Busy as exc:
+                    # The database is away (a network cut, a restart): keep the channel and
+                    # try again, while the lease lasts; a row the platform accepted meanwhile
+                    # is remembered and only its marking is retried. Its own count of tries,
+                    # a short wait: the database is back in seconds, not a platform's minutes.
+                    away += 1
+                    if away == 1:
+                        log.warning("alerts to %s: %s; retrying", channel, exc)
+                    await asyncio.sleep(min(self.policy.backoff(away), DATABASE_RETRY_MAX))
+                    continue
+                away = 0
                 if worker.released:
                     released = True
                     self._leases.pop(channel, None)
@@ -444,7 +462,9 @@ class Deliverer:
                     self._given_up.add(channel)
                     log.warning("alerts to %s left pending after %d failures", channel, failures)
                     return
-                if outcome != "retry-later":
+                if outcome == "unmarked":  # the database, not the platform: retry it soon
+                    await asyncio.sleep(min(self.policy.backoff(failures), DATABASE_RETRY_MAX))
+                elif outcome != "retry-later":
                     await asyncio.sleep(self.policy.backoff(failures))
         except Exception as exc:
             log.warning(
@@ -456,7 +476,9 @@ class Deliverer:
         finally:
             if self._workers.get(channel) is worker:
                 del self._workers[channel]
-            if not released and not worker.lost and channel in self._leases:
+            # Still ours as far as this process knows (also when the worker stopped for want
+            # of lease time: left as it is, the renewals would keep it ours and unworked).
+            if not released and not worker.unmarked and channel in self._leases:
                 try:
                     await self._release(channel, drained_only=False)
                 except (Exception, asyncio.CancelledError):
@@ -546,6 +568,7 @@ class Deliverer:
         try:
             worker.head, worker.released = await self._db(mark)
         except Exception as exc:
+            worker.unmarked = True
             log.warning(
                 "alert %d to %s was accepted (message %s) but could not be marked sent: %s; "
                 "retrying the marking only",
@@ -556,6 +579,7 @@ class Deliverer:
             )
             return "unmarked"
         del self._accepted[row.id]
+        worker.unmarked = False
         self.stats.sent += 1
         return "sent"
 
@@ -623,7 +647,7 @@ class Deliverer:
         def run(tx: Transaction) -> T:
             return work(tx.alerts)
 
-        return await self.store.run(run, write=write)
+        return await self.store.run(run, write=write, queue=write)
 
 
 def _busy(exc: Exception) -> bool:
@@ -631,6 +655,9 @@ def _busy(exc: Exception) -> bool:
     return isinstance(exc, Busy)
 
 
+DATABASE_RETRY_MAX = 5.0
+"""Longest wait between a worker's tries while the database is away (a platform's failures
+back off for up to backoff_max instead)."""
 CARD_CACHE = 256
 """Cards kept for rows awaiting a retry; past it the cache starts again (cards are redrawn)."""
 

@@ -5,10 +5,14 @@ thread pool, each on a connection from psycopg_pool's ConnectionPool, so several
 and the event loop stays free. A writer runs SERIALIZABLE: whatever other writers, in this
 process or another, commit meanwhile, the result is as if the units had run one after another,
 and PostgreSQL refuses (SerializationFailure, DeadlockDetected) rather than let one see half of
-another; the whole unit is then run again, a bounded number of times with jittered pauses. A
+another; the whole unit is then run again, alone: writers hold a shared lock, a rerun holds it
+exclusively, so it waits for the writers in progress and cannot be refused a second time. A
 reader runs in a read-only REPEATABLE READ transaction: one consistent snapshot, no waiting,
 no retry, and any write it attempts is refused. A declaration and its outbox rows are one unit,
-so they commit together or not at all.
+so they commit together or not at all. The alert queue's own units (claims, lease renewals,
+marking a row sent: `run(..., queue=True)`) run READ COMMITTED instead: they lock the rows they
+take (FOR UPDATE SKIP LOCKED) and update only where their condition still holds, so several
+delivering processes working a fan-out never refuse each other.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, TypeVar
@@ -84,6 +88,7 @@ class PostgresStore:
             self.schema = str(schema[0])
             migrate(conn)
         self.channel = channel_name(self.schema)
+        self._retry_key = f"tallybot writers {self.schema}"
         self._listener = ChangeListener(url, self.channel)
         # Caches only hold answers once commits can be heard; not connected, they hold none.
         if not self._listener.wait_connected(busy_timeout):
@@ -107,22 +112,32 @@ class PostgresStore:
         if missing:
             self.run_blocking(lambda tx: _ensure_shipped_bodies(tx, now))
 
-    async def run(self, work: Callable[[Transaction], T], *, write: bool = True) -> T:
+    async def run(
+        self, work: Callable[[Transaction], T], *, write: bool = True, queue: bool = False
+    ) -> T:
         """Run `work` on a pooled connection inside one transaction (rolled back if it raises);
-        `write=False` for work that only reads (PostgreSQL refuses any write it attempts)."""
+        `write=False` for work that only reads (PostgreSQL refuses any write it attempts);
+        `queue=True` for the alert queue's claims and marks, run READ COMMITTED: they take row
+        locks (FOR UPDATE SKIP LOCKED) and update only where their condition still holds, so
+        several delivering processes never refuse each other as SERIALIZABLE would."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._in_transaction, work, write)
+        return await loop.run_in_executor(self._executor, self._in_transaction, work, write, queue)
 
     def run_blocking(self, work: Callable[[Transaction], T], *, write: bool = True) -> T:
         """The same, from code that has no event loop (CLI set-up, benchmarks' loaders)."""
         return self._executor.submit(self._in_transaction, work, write).result()
 
-    def _in_transaction(self, work: Callable[[Transaction], T], write: bool) -> T:
+    def _in_transaction(
+        self, work: Callable[[Transaction], T], write: bool, queue: bool = False
+    ) -> T:
         attempt = 1
         while True:
             try:
                 with self._pool.connection() as conn:
-                    return self._once(conn, work, write)
+                    if not write or queue:
+                        return self._once(conn, work, write, queue)
+                    with self._writers_turn(conn, alone=attempt > 1):
+                        return self._once(conn, work, write, queue)
             except _RETRY as exc:
                 if attempt >= ATTEMPTS:
                     raise Busy(
@@ -145,12 +160,38 @@ class PostgresStore:
                     "saved. Try again in a moment."
                 ) from exc
 
+    @contextlib.contextmanager
+    def _writers_turn(self, conn: psycopg.Connection[Any], *, alone: bool) -> Iterator[None]:
+        """Writers run side by side under a shared session lock; a writer that was refused
+        once for a concurrent writer runs again holding it exclusively, so it waits for the
+        writers in progress, runs alone and cannot be refused again (the lock is taken before
+        BEGIN, so its snapshot comes after their commits). Colliding writers queue, as
+        SQLite's do, instead of failing again until they give up."""
+        take, give = (
+            ("pg_advisory_lock", "pg_advisory_unlock")
+            if alone
+            else ("pg_advisory_lock_shared", "pg_advisory_unlock_shared")
+        )
+        conn.execute(f"SELECT {take}(hashtextextended(%s, 0))", [self._retry_key])
+        try:
+            yield
+        finally:
+            if not conn.closed:  # a lost connection's lock is the server's to drop
+                with contextlib.suppress(psycopg.Error):
+                    conn.execute(f"SELECT {give}(hashtextextended(%s, 0))", [self._retry_key])
+
     def _once(
-        self, conn: psycopg.Connection[Any], work: Callable[[Transaction], T], write: bool
+        self,
+        conn: psycopg.Connection[Any],
+        work: Callable[[Transaction], T],
+        write: bool,
+        queue: bool = False,
     ) -> T:
         db = PgConnection(conn, self.version)
         tx = StoreTransaction(Repository(db, None, self._current_bodies()), AlertRepository(db))
-        if write:
+        if write and queue:
+            conn.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+        elif write:
             conn.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
         else:
             conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -144,3 +144,49 @@ def test_an_unreachable_server_is_named_in_one_sentence() -> None:
     message = str(caught.value)
     assert "127.0.0.1" in message and "nothing" in message
     assert "secret" not in message
+
+
+async def _skew(store: PostgresStore, queue: bool) -> dict[int, int]:
+    """Two units at once, each reading the other's row and writing its own (write skew);
+    how many times the store ran each."""
+    barrier = threading.Barrier(2, timeout=5)
+    runs = {1: 0, 2: 0}
+
+    def unit(mine: int, other: int) -> Callable[[Transaction], None]:
+        def work(tx: Transaction) -> None:
+            runs[mine] += 1
+            db = tx.records.db  # type: ignore[attr-defined]
+            seen = db.execute("SELECT n FROM skew WHERE id = ?", [other]).fetchone()[0]
+            if runs[mine] == 1:
+                barrier.wait()  # both have read before either writes
+            db.execute("UPDATE skew SET n = ? WHERE id = ?", [seen + 1, mine])
+
+        return work
+
+    await asyncio.gather(store.run(unit(1, 2), queue=queue), store.run(unit(2, 1), queue=queue))
+    return runs
+
+
+async def test_queue_work_runs_read_committed_where_serializable_would_retry(url: str) -> None:
+    """SERIALIZABLE refuses one of two units in write skew and the store runs it again (under
+    the retry lock, released after); with
+    `queue=True` (the alert queue's claims and marks, safe by row locks) both commit on their
+    first run."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE skew (id BIGINT PRIMARY KEY, n BIGINT NOT NULL)")
+        conn.execute("INSERT INTO skew VALUES (1, 0), (2, 0)")
+    store = PostgresStore(url, NOW)
+    try:
+        assert sum((await _skew(store, queue=False)).values()) > 2  # one refused, run again
+        # The rerun queued behind the writers' retry lock, and gave it back.
+        with psycopg.connect(url, autocommit=True) as conn:
+            free = conn.execute(
+                "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))",
+                [f"tallybot writers {store.schema}"],
+            ).fetchone()
+        assert free == (True,)
+        assert await _skew(store, queue=True) == {1: 1, 2: 1}
+    finally:
+        store.close()

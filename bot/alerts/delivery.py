@@ -160,6 +160,7 @@ class Deliverer:
         self._platform_windows: dict[str, RateWindow | None] = {}
         self._in_flight: dict[str, asyncio.Semaphore] = {}
         self._wake = asyncio.Event()
+        self._renewal = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
         self._rescan: asyncio.TimerHandle | None = None
         self._one_off = False
@@ -354,6 +355,13 @@ class Deliverer:
                 )
 
     async def _renew(self) -> None:
+        # One renewal at a time per process: several at once (the renewal task and workers
+        # short of lease time) update the same rows in different orders and deadlock on
+        # PostgreSQL, each costing a second before the server breaks it.
+        async with self._renewal:
+            await self._renew_now()
+
+    async def _renew_now(self) -> None:
         if not self._leases:
             return
         before = dict(self._leases)

@@ -120,17 +120,20 @@ class ChannelLeases:
                 claimed.append(ChannelClaim(ref, pace, self.next_pending(ref)))
         return claimed
 
-    def renew_leases(self, holder: str, until: datetime) -> list[ChannelRef]:
-        """Extend every lease `holder` still has; returns those channels (a channel missing
-        from the answer was taken over after this holder's lease ran out)."""
+    def renew_leases(self, holder: str, now: datetime, until: datetime) -> list[ChannelRef]:
+        """Extend every lease `holder` still has at `now`; returns those channels. A lease
+        that ran out is not renewed, even if nobody has claimed it yet: another process may be
+        claiming it at this moment, and the holder must stop rather than race it."""
         self.db.execute(
-            "UPDATE alert_leases SET lease_until = ? WHERE holder = ?", [stamp(until), holder]
+            "UPDATE alert_leases SET lease_until = ? WHERE holder = ? AND lease_until > ?",
+            [stamp(until), holder, stamp(now)],
         )
         return [
             ChannelRef(*row)
             for row in self.db.execute(
-                "SELECT platform, workspace, channel FROM alert_leases WHERE holder = ?",
-                [holder],
+                "SELECT platform, workspace, channel FROM alert_leases "
+                "WHERE holder = ? AND lease_until = ?",
+                [holder, stamp(until)],
             )
         ]
 

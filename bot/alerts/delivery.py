@@ -368,7 +368,7 @@ class Deliverer:
         now = self.wall()
         until = now + timedelta(seconds=self.policy.lease)
         holder = self.holder
-        held = set(await self._db(lambda alerts: alerts.renew_leases(holder, until)))
+        held = set(await self._db(lambda alerts: alerts.renew_leases(holder, now, until)))
         for channel, deadline in before.items():
             if self._leases.get(channel) is not deadline:
                 continue  # released or claimed again meanwhile: that answer counts

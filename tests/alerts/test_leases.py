@@ -84,7 +84,7 @@ async def test_a_claimed_channel_is_nobody_elses_until_its_lease_runs_out(
     assert next_at == T0 + LEASE
     # A renews 20 s on: both stay A's past the first expiry.
     later = T0 + timedelta(seconds=20)
-    held = await store.run(lambda tx: tx.alerts.renew_leases("A", later + LEASE))
+    held = await store.run(lambda tx: tx.alerts.renew_leases("A", later, later + LEASE))
     assert sorted(c.channel for c in held) == ["CA", "CB"]
     b = await store.run(lambda tx: tx.alerts.claim_channels("B", SLACK, T0 + LEASE, T0, 10))
     assert b == []  # the renewal moved the expiry past T0 + LEASE
@@ -96,7 +96,7 @@ async def test_a_claimed_channel_is_nobody_elses_until_its_lease_runs_out(
     )
     assert [c.channel for c in b] == [ref("CA"), ref("CB")]
     # A, back from the dead, renews nothing: it must not send.
-    assert await store.run(lambda tx: tx.alerts.renew_leases("A", expired + LEASE)) == []
+    assert await store.run(lambda tx: tx.alerts.renew_leases("A", expired, expired + LEASE)) == []
     # Nor can it release B's channels.
     await store.run(lambda tx: tx.alerts.release_channel("A", ref("CA"), None, drained_only=False))
     assert await store.run(lambda tx: tx.alerts.claim_channels("C", SLACK, expired, T0, 10)) == []

@@ -29,6 +29,7 @@ from bot.limits import Limits
 from bot.replies import Reply
 from bot.settings import Settings
 from tests.conftest import OPERATOR, Clock, open_demo_core
+from tests.e2e.test_whole_bot import BotProcess
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.slack_api import DEFAULT_TEAM, DEFAULT_TOKEN, FakeSlackApi
 from tests.postgres import fresh_schema, require_server
@@ -212,3 +213,17 @@ def assert_ledger(
         extra = len(ids) - len(channel_rows)
         repeatable = [r for r in channel_rows if (*key, r["id"]) in may_repeat]
         assert extra <= len(repeatable), f"{key}: {extra} duplicate(s) outside the window"
+
+
+@pytest.fixture
+async def bots() -> AsyncIterator[list[BotProcess]]:
+    """Real `tallybot run` processes a test starts; killed and their pipes closed after."""
+    started: list[BotProcess] = []
+    yield started
+    for bot in started:
+        if bot.process.returncode is None:
+            bot.process.kill()
+            await bot.process.wait()
+        for reader in bot.readers:
+            reader.cancel()
+        await asyncio.gather(*bot.readers, return_exceptions=True)

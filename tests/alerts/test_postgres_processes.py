@@ -21,7 +21,7 @@ import asyncio
 import os
 import signal
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -108,19 +108,6 @@ def run_env(
         DISCORD_APPLICATION_ID="",
         **extra,
     )
-
-
-@pytest.fixture
-async def bots() -> AsyncIterator[list[BotProcess]]:
-    started: list[BotProcess] = []
-    yield started
-    for bot in started:
-        if bot.process.returncode is None:
-            bot.process.kill()
-            await bot.process.wait()
-        for reader in bot.readers:
-            reader.cancel()
-        await asyncio.gather(*bot.readers, return_exceptions=True)
 
 
 async def start_runs(

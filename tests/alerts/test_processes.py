@@ -12,7 +12,7 @@ import asyncio
 import os
 import signal
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -93,19 +93,6 @@ async def start_runs(
         while len(discord.identified) < count:
             await asyncio.sleep(0.05)
     return started
-
-
-@pytest.fixture
-async def bots() -> AsyncIterator[list[BotProcess]]:
-    started: list[BotProcess] = []
-    yield started
-    for bot in started:
-        if bot.process.returncode is None:
-            bot.process.kill()
-            await bot.process.wait()
-        for reader in bot.readers:
-            reader.cancel()
-        await asyncio.gather(*bot.readers, return_exceptions=True)
 
 
 async def exec_command(env: dict[str, str], text: str) -> float:

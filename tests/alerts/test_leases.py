@@ -209,13 +209,12 @@ async def test_a_deliverer_whose_lease_was_taken_over_sends_nothing(
         another holder claims the channel meanwhile."""
         fake_slack.before_post = None
         wall.now = T0 + timedelta(seconds=40)
+        # Claimed before the stalled deliverer runs again (blocking the loop on purpose): once
+        # its lease ran out it could claim the free channel itself, a fair outcome but not the
+        # one under test.
         taken.append(
-            asyncio.get_running_loop().create_task(
-                other.store.run(
-                    lambda tx: tx.alerts.claim_channels(
-                        "OTHER", SLACK, wall.now, wall.now + LEASE, 10
-                    )
-                )
+            other.store.run_blocking(
+                lambda tx: tx.alerts.claim_channels("OTHER", SLACK, wall.now, wall.now + LEASE, 10)
             )
         )
 
@@ -223,7 +222,7 @@ async def test_a_deliverer_whose_lease_was_taken_over_sends_nothing(
     fake_slack.before_post = freeze_then_lose_the_lease
     stats = await stalled.drain()
 
-    [claim] = await taken[0]  # type: ignore[misc]
+    [claim] = taken[0]  # type: ignore[misc]
     assert claim.channel == ref("CSTALL")
     assert fake_slack.messages_in("CSTALL") == []  # the stalled one never sent again
     assert stats.sent == 0
